@@ -1,0 +1,1 @@
+complete --command optscale --no-files --arguments "(env _OPTSCALE_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) optscale)" --condition "env _OPTSCALE_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) optscale"

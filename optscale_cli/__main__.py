@@ -1,0 +1,3 @@
+from optscale_cli.main import main
+
+main()

@@ -1,0 +1,161 @@
+"""The Typer app: global options, command registration, and the one error handler."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from optscale_cli import __version__
+from optscale_cli.commands import auth, completion, connect, connection, models, profiles
+from optscale_cli.context import AppState, set_state, state
+from optscale_cli.output import Output
+
+HELP = """Connect AI coding clients to your company's OptScale AI Gateway.
+
+\b
+Start here:
+  optscale login --url https://HOST/llm_proxy/ORG/v1
+  optscale models list
+  optscale connection show --client opencode --model openai/gpt-4.1
+
+Global options work anywhere on the line, e.g. `optscale models list --json`.
+"""
+
+app = typer.Typer(
+    name="optscale",
+    help=HELP,
+    rich_markup_mode=None,
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"optscale {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="Profile to use (env: OPTSCALE_PROFILE).")
+    ] = None,
+    json_mode: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document on stdout, nothing else.")
+    ] = False,
+    no_color: Annotated[
+        bool, typer.Option("--no-color", help="No colours (env: NO_COLOR).")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("-v", "--verbose", help="More detail; tracebacks.")
+    ] = False,
+    ca_bundle: Annotated[
+        str | None,
+        typer.Option(
+            "--ca-bundle",
+            help="Extra CA certificate(s) to trust (PEM). Env: OPTSCALE_CA_BUNDLE, SSL_CERT_FILE.",
+        ),
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Read timeout in seconds (default 30).")
+    ] = None,
+    allow_insecure_http: Annotated[
+        bool,
+        typer.Option(
+            "--allow-insecure-http",
+            help="DANGEROUS: allow a plain http:// gateway; the key travels unencrypted.",
+        ),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    current = state()
+    current.output = Output(json_mode=json_mode, color=not no_color, verbose=verbose)
+    current.profile_name = profile
+    current.ca_bundle = ca_bundle
+    current.timeout = timeout
+    current.allow_insecure_http = allow_insecure_http
+
+
+app.command("login")(auth.login)
+app.command("logout")(auth.logout)
+app.command("status")(auth.status)
+app.add_typer(profiles.app, name="profiles")
+app.add_typer(models.providers_app, name="providers")
+app.add_typer(models.models_app, name="models")
+app.add_typer(connection.app, name="connection")
+app.command("token")(auth.token)
+app.command("connect")(connect.connect)
+app.command("disconnect")(connect.disconnect)
+app.command("clients")(connect.clients)
+app.command("completion")(completion.completion)
+
+_GLOBAL_FLAGS = {"--json", "--no-color", "-v", "--verbose", "--allow-insecure-http"}
+_GLOBAL_VALUES = {"--profile", "--ca-bundle", "--timeout"}
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move global options to the front so they work anywhere (``models list --json``)."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if arg in _GLOBAL_FLAGS or (name in _GLOBAL_VALUES and "=" in arg):
+            front.append(arg)
+        elif arg in _GLOBAL_VALUES and i + 1 < len(args):
+            front.extend(args[i : i + 2])
+            i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+def run(args: list[str]) -> int:
+    """Run the CLI; return the exit code. Every failure path ends here as one clear line.
+
+    Typer (in standalone mode) handles usage errors (exit 2), ``--help`` and Ctrl-C; our own
+    errors and any bug surface here.
+    """
+    from optscale_cli.errors import ExitCode, OptscaleError
+
+    set_state(AppState())
+    if "_OPTSCALE_COMPLETE" in os.environ:  # a shell asking for completions
+        from typer._completion_classes import completion_init
+
+        completion_init()
+    try:
+        app(args=hoist_global_options(args), prog_name="optscale")
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    except OptscaleError as exc:
+        state().output.error(exc)
+        if state().output.verbose:
+            import traceback
+
+            traceback.print_exc()
+        return int(exc.exit_code)
+    except Exception as exc:  # a bug of ours: say so in one line unless -v
+        if state().output.verbose:
+            raise
+        sys.stderr.write(
+            f"error: internal error: {type(exc).__name__}: {exc}\n"
+            "hint: run again with -v for a traceback, and report it\n"
+        )
+        return int(ExitCode.FAILED)
+    return 0

@@ -1,0 +1,126 @@
+"""What this key may use: the gateway's model list, cached briefly, and model name lookup."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from optscale_cli.edit.atomic import atomic_write
+from optscale_cli.errors import GatewayError, NetworkError, NotFoundError, UsageError
+from optscale_cli.gateway import GatewayClient, Model, model_from_entry
+from optscale_cli.paths import config_dir, ensure_private_dir
+
+CACHE_TTL_S = 300.0
+
+
+@dataclass
+class Catalog:
+    models: list[Model] | None  # None: this gateway does not serve a model list
+    fetched_at: float
+    from_cache: bool = False
+    stale: bool = False  # served from an old cache because the gateway could not be reached
+
+    @property
+    def available(self) -> bool:
+        return self.models is not None
+
+    @property
+    def age_s(self) -> float:
+        return max(0.0, time.time() - self.fetched_at)
+
+    def ids(self) -> list[str]:
+        return [m.id for m in self.models or []]
+
+
+def _cache_file(base_url: str, api_key: str) -> Path:
+    digest = hashlib.sha256(f"{base_url}\n{api_key}".encode()).hexdigest()[:20]
+    return config_dir() / "cache" / f"models-{digest}.json"
+
+
+def _read_cache(path: Path) -> Catalog | None:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        models = raw["models"]
+        parsed = None if models is None else [m for m in (model_from_entry(e) for e in models) if m]
+        return Catalog(parsed, float(raw["fetched_at"]), from_cache=True)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_cache(path: Path, catalog: Catalog) -> None:
+    entries = (
+        None
+        if catalog.models is None
+        else [{"id": m.id, "owned_by": m.owned_by, **m.extra} for m in catalog.models]
+    )
+    try:
+        ensure_private_dir(path.parent)
+        atomic_write(
+            path, json.dumps({"fetched_at": catalog.fetched_at, "models": entries}), mode=0o600
+        )
+    except OSError:
+        pass  # a cache is a convenience, never a reason to fail
+
+
+def fetch_catalog(client: GatewayClient, api_key: str, *, refresh: bool = False) -> Catalog:
+    path = _cache_file(client.location.base_url, api_key)
+    cached = _read_cache(path)
+    if cached and not refresh and cached.age_s < CACHE_TTL_S:
+        return cached
+    try:
+        catalog = Catalog(client.list_models(), time.time())
+    except NotFoundError:
+        catalog = Catalog(None, time.time())
+    except GatewayError as exc:
+        if exc.status == 405:
+            catalog = Catalog(None, time.time())
+        elif cached is not None:
+            cached.stale = True
+            return cached
+        else:
+            raise
+    except NetworkError:
+        if cached is None:
+            raise
+        cached.stale = True
+        return cached
+    _write_cache(path, catalog)
+    return catalog
+
+
+def near_matches(name: str, ids: list[str], limit: int = 5) -> list[str]:
+    bare = {i.split("/", 1)[-1]: i for i in ids}
+    found = difflib.get_close_matches(name, ids, n=limit, cutoff=0.5)
+    for hit in difflib.get_close_matches(name.split("/", 1)[-1], list(bare), n=limit, cutoff=0.6):
+        if bare[hit] not in found:
+            found.append(bare[hit])
+    found += [i for i in ids if name.lower() in i.lower() and i not in found]
+    return found[:limit]
+
+
+def resolve_model(catalog: Catalog, name: str) -> str:
+    """The gateway's id for ``name``; a bare name is accepted when exactly one provider has it."""
+    name = name.strip()
+    if not name:
+        raise UsageError("empty model name")
+    if not catalog.available:
+        return name
+    ids = catalog.ids()
+    if name in ids:
+        return name
+    if "/" not in name:
+        owners = [i for i in ids if i.split("/", 1)[-1] == name]
+        if len(owners) == 1:
+            return owners[0]
+        if len(owners) > 1:
+            raise UsageError(
+                f"model '{name}' is offered by several providers: {', '.join(owners)}",
+                "name it as provider/model",
+            )
+    near = near_matches(name, ids)
+    hint = f"did you mean: {', '.join(near)}" if near else "see: optscale models list"
+    raise UsageError(f"model '{name}' is not available to this key", hint)

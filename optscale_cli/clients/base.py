@@ -1,0 +1,113 @@
+"""The one small interface every client module implements.
+
+A client says where its files are, what a connection writes (as engine operations on
+targets), and how to tell the user what is left to do. The engine does all reading,
+writing, backups, diffs and undo; the commands never know a client's format.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from optscale_cli.edit.engine import Op, Target
+from optscale_cli.profiles import Profile
+from optscale_cli.urls import Surface
+
+
+@dataclass
+class ConnectRequest:
+    profile: Profile
+    model: str | None  # the gateway's model id, checked against the key's list
+    models: list[str] = field(default_factory=list)  # every model to declare (incl. model)
+    available: list[str] = field(default_factory=list)  # what the key may use (may be empty)
+    scope: str = "user"  # "user" or "project"
+    set_default: bool | None = None  # None: the client's own default
+    key_from_env: bool = False  # reference OPTSCALE_API_KEY instead of a stored key
+    plaintext_key: bool = False  # write the key itself (0600) where no indirection exists
+    tiers: dict[str, str] = field(default_factory=dict)  # claude: opus/sonnet/haiku -> model
+    options: dict[str, Any] = field(default_factory=dict)  # client-specific flags
+
+    @property
+    def api_key(self) -> str:
+        return self.profile.require_key()
+
+    def key_file(self) -> Path:
+        from optscale_cli.secrets import key_file_path
+
+        return key_file_path(self.profile.name)
+
+    def key_helper_command(self) -> str:
+        """A shell command that prints this profile's key (for apiKeyHelper and friends)."""
+        exe = _optscale_executable()
+        parts = [*exe, "--profile", self.profile.name, "token"]
+        prefix = ""
+        if os.environ.get("OPTSCALE_CONFIG_DIR"):
+            prefix = f"OPTSCALE_CONFIG_DIR={shlex.quote(os.environ['OPTSCALE_CONFIG_DIR'])} "
+        return prefix + " ".join(shlex.quote(p) for p in parts)
+
+
+def _optscale_executable() -> list[str]:
+    import shutil
+
+    found = shutil.which("optscale")
+    if found:
+        return [str(Path(found).resolve())]
+    return [sys.executable, "-m", "optscale_cli"]
+
+
+@dataclass
+class Edit:
+    target: Target
+    ops: list[Op]
+
+
+@dataclass
+class ClientPlan:
+    edits: list[Edit]
+    details: dict[str, Any] = field(default_factory=dict)  # kept in the ledger (key mode, …)
+    notes: list[str] = field(default_factory=list)  # what the user still has to do
+    warnings: list[str] = field(default_factory=list)
+    uses_key_file: bool = False  # the config points at our 0600 key file
+
+
+class Client(ABC):
+    name: str  # the CLI name: "opencode"
+    title: str  # for people: "OpenCode"
+    surface: Surface  # which gateway base URL it talks to
+
+    @abstractmethod
+    def installed(self) -> bool:
+        """Whether the client seems present (its config dir or app exists)."""
+
+    @abstractmethod
+    def plan(self, request: ConnectRequest) -> ClientPlan:
+        """What connecting writes. Raises OptscaleError for what cannot be done."""
+
+    def after_disconnect(self) -> list[str]:
+        """Anything to tell the user once our changes are removed."""
+        return []
+
+    def base_url(self, request: ConnectRequest) -> str:
+        return request.profile.location.surface_url(self.surface)
+
+    def manual_steps(self, request: ConnectRequest) -> list[tuple[str, str]] | None:
+        """For clients we cannot (fully) configure by file: the values and steps to do by hand."""
+        return None
+
+
+def home() -> Path:
+    return Path(os.environ.get("HOME") or Path.home())
+
+
+def xdg_config_home() -> Path:
+    return Path(os.environ.get("XDG_CONFIG_HOME") or home() / ".config")
+
+
+def xdg_data_home() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME") or home() / ".local" / "share")

@@ -1,0 +1,111 @@
+"""Claude Code: the ``env`` block of settings.json, and ``apiKeyHelper`` for the key.
+
+Sources (see docs/clients.md): docs.claude.com (settings, LLM gateway, model config) and
+optscale.ai/documentation/external-tools/claude/. ``ANTHROPIC_AUTH_TOKEN`` and
+``ANTHROPIC_API_KEY`` win over ``apiKeyHelper``, so helper mode removes them (and disconnect
+puts them back).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from optscale_cli.clients.base import Client, ClientPlan, ConnectRequest, Edit, home
+from optscale_cli.edit.documents import ABSENT
+from optscale_cli.edit.engine import Op, SetValue, Target
+from optscale_cli.edit.stores import FileStore
+
+TIERS = ("opus", "sonnet", "haiku")
+TIER_VAR = {tier: f"ANTHROPIC_DEFAULT_{tier.upper()}_MODEL" for tier in TIERS}
+
+
+def config_dir() -> Path:
+    return Path(os.environ.get("CLAUDE_CONFIG_DIR") or home() / ".claude")
+
+
+def settings_file(scope: str) -> Path:
+    # project scope: settings.local.json (personal, git-ignored by Claude Code), not the
+    # team's shared .claude/settings.json
+    if scope == "project":
+        return Path.cwd() / ".claude" / "settings.local.json"
+    return config_dir() / "settings.json"
+
+
+def tier_of(model: str) -> str | None:
+    name = model.lower()
+    return next((tier for tier in TIERS if tier in name), None)
+
+
+def fill_tiers(model: str | None, given: dict[str, str], available: list[str]) -> dict[str, str]:
+    """Every tier gets a gateway model: explicit flags first, then --model for the tier it
+    names (else sonnet), then an available model of that tier, then the main model."""
+    tiers = dict(given)
+    if model:
+        tiers.setdefault(tier_of(model) or "sonnet", model)
+    main = model or tiers.get("sonnet") or next(iter(tiers.values()), None)
+    for tier in TIERS:
+        if tier not in tiers:
+            match = sorted(m for m in available if tier_of(m) == tier and "anthropic" in m)
+            if match:
+                tiers[tier] = match[-1]
+            elif main:
+                tiers[tier] = main
+    return tiers
+
+
+class ClaudeCode(Client):
+    name = "claude-code"
+    title = "Claude Code"
+    surface = "anthropic"
+
+    def installed(self) -> bool:
+        return shutil.which("claude") is not None or config_dir().is_dir()
+
+    def plan(self, request: ConnectRequest) -> ClientPlan:
+        from optscale_cli.errors import UsageError
+
+        if not request.model and not request.tiers:
+            raise UsageError(
+                "connect claude-code needs --model (or --sonnet/--opus/--haiku)",
+                "e.g. --model anthropic/claude-sonnet-4-0",
+            )
+        tiers = fill_tiers(request.model, request.tiers, request.available)
+        target = Target(
+            FileStore(settings_file(request.scope)), "json", secret=request.plaintext_key
+        )
+        env = ("env",)
+        ops: list[Op] = [SetValue((*env, "ANTHROPIC_BASE_URL"), self.base_url(request))]
+        ops += [SetValue((*env, TIER_VAR[t]), tiers[t]) for t in TIERS if t in tiers]
+        ops.append(SetValue((*env, "ANTHROPIC_MODEL"), request.model or tiers["sonnet"]))
+        if request.plaintext_key:
+            key_mode = "plaintext"
+            ops.append(SetValue((*env, "ANTHROPIC_AUTH_TOKEN"), request.api_key))
+        else:
+            key_mode = "helper"
+            ops.append(SetValue(("apiKeyHelper",), request.key_helper_command()))
+            ops.append(SetValue((*env, "ANTHROPIC_AUTH_TOKEN"), ABSENT))
+        ops.append(SetValue((*env, "ANTHROPIC_API_KEY"), ABSENT))  # would send x-api-key
+        warnings = [
+            f"{var} is set in your shell; the settings file wins over it, but unset it "
+            "to avoid confusion"
+            for var in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL")
+            if os.environ.get(var)
+        ]
+        state_file = home() / ".claude.json"
+        try:
+            if "primaryApiKey" in json.loads(state_file.read_text(encoding="utf-8")):
+                warnings.append(
+                    f"{state_file} holds a primaryApiKey from an Anthropic login; "
+                    "run `claude /logout` if Claude Code keeps using it"
+                )
+        except (OSError, ValueError, TypeError):
+            pass
+        return ClientPlan(
+            edits=[Edit(target, ops)],
+            details={"key_mode": key_mode, "config": str(target.store.label)},
+            notes=["Restart Claude Code; `/status` shows the gateway base URL."],
+            warnings=warnings,
+        )

@@ -1,0 +1,216 @@
+"""login, logout, status."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from optscale_cli.context import state
+
+
+def _read_key(api_key_stdin: bool) -> str:
+    from optscale_cli.errors import UsageError
+
+    if api_key_stdin:
+        key = sys.stdin.readline().strip()
+        if not key:
+            raise UsageError("--api-key-stdin: nothing was read from standard input")
+        return key
+    if os.environ.get("OPTSCALE_API_KEY"):
+        return os.environ["OPTSCALE_API_KEY"].strip()
+    if sys.stdin.isatty():
+        key = typer.prompt("API key (input hidden)", hide_input=True, err=True).strip()
+        if key:
+            return key
+    raise UsageError(
+        "no API key given",
+        "type it at the prompt, pipe it with --api-key-stdin, or set OPTSCALE_API_KEY "
+        "(never pass a key as a command-line argument)",
+    )
+
+
+def _read_url(url: str | None) -> str:
+    from optscale_cli.errors import UsageError
+
+    url = url or os.environ.get("OPTSCALE_URL")
+    if url:
+        return url
+    if sys.stdin.isatty():
+        return str(typer.prompt("Base URL (from the Chat dialog)", err=True))
+    raise UsageError("no gateway URL given", "pass --url https://HOST/llm_proxy/ORG/v1")
+
+
+def login(
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="The Base URL from the Chat dialog (https://HOST/llm_proxy/ORG/v1), "
+            "or the gateway origin with --org. Env: OPTSCALE_URL."
+        ),
+    ] = None,
+    org: Annotated[
+        str | None,
+        typer.Option(help="Organization id, when --url is only the origin. Env: OPTSCALE_ORG."),
+    ] = None,
+    api_key_stdin: Annotated[
+        bool, typer.Option("--api-key-stdin", help="Read the API key from standard input.")
+    ] = False,
+) -> None:
+    """Check an API key against the gateway and save it as a profile.
+
+    The key is read from a hidden prompt, from --api-key-stdin, or from OPTSCALE_API_KEY;
+    never from the command line. It is checked with GET /models before anything is saved,
+    and stored in the OS keyring (or a 0600 file where no keyring works).
+
+    \b
+    Examples:
+      optscale login --url https://ai.example.com/llm_proxy/7d1c.../v1
+      optscale login --url https://ai.example.com --org 7d1c... --profile work
+      pass show optscale | optscale login --url ... --api-key-stdin
+    """
+    from optscale_cli.errors import NotFoundError
+    from optscale_cli.gateway import GatewayClient
+    from optscale_cli.profiles import DEFAULT_PROFILE, save_profile
+    from optscale_cli.redact import redact_key
+    from optscale_cli.urls import parse_gateway_url
+
+    st = state()
+    out = st.output
+    location = parse_gateway_url(
+        _read_url(url),
+        org or os.environ.get("OPTSCALE_ORG") or None,
+        allow_insecure_http=st.allow_insecure_http,
+    )
+    key = _read_key(api_key_stdin)
+    ca_bundle = st.ca_bundle or os.environ.get("OPTSCALE_CA_BUNDLE") or None
+    name = st.profile_name or os.environ.get("OPTSCALE_PROFILE") or DEFAULT_PROFILE
+    count: int | None
+    with GatewayClient(
+        location, key, ca_bundle=ca_bundle, read_timeout=st.timeout or 30.0
+    ) as client:
+        try:
+            count = len(client.list_models())
+        except NotFoundError:
+            count = None
+            out.warn(
+                "this gateway does not publish a model list (GET /models: 404); "
+                "the key could not be checked yet: run `optscale doctor`"
+            )
+    storage = save_profile(
+        name,
+        location,
+        key,
+        ca_bundle=ca_bundle,
+        allow_insecure_http=st.allow_insecure_http,
+        make_active=True,
+    )
+    result = {
+        "profile": name,
+        "base_url": location.base_url,
+        "org": location.org,
+        "api_key": redact_key(key),
+        "key_storage": storage,
+        "models": count,
+    }
+    where = "the OS keyring" if storage == "keyring" else "a 0600 file"
+    out.data(
+        result,
+        lambda: out.success(
+            f"Logged in to {location.base_url} as profile '{name}' "
+            f"(key {redact_key(key)} saved in {where}"
+            + (f"; {count} models available)" if count is not None else ")")
+        ),
+    )
+
+
+def logout() -> None:
+    """Forget a profile and its key (the active one, or --profile NAME)."""
+    from optscale_cli.errors import UsageError
+    from optscale_cli.profiles import active_profile_name, remove_profile
+
+    st = state()
+    name = st.profile_name or os.environ.get("OPTSCALE_PROFILE") or active_profile_name()
+    if not name or not remove_profile(name):
+        raise UsageError(f"no saved profile '{name or 'default'}'", "see: optscale profiles list")
+    st.output.data(
+        {"profile": name, "removed": True},
+        lambda: st.output.success(f"Logged out: profile '{name}' and its key removed"),
+    )
+
+
+def status(
+    offline: Annotated[bool, typer.Option(help="Do not contact the gateway.")] = False,
+) -> None:
+    """Show the active profile, its gateway, the (redacted) key, and whether it works."""
+    from optscale_cli.errors import OptscaleError
+    from optscale_cli.redact import redact_key
+
+    st = state()
+    profile = st.profile()
+    error: OptscaleError | None = None
+    count: int | None = None
+    if not offline:
+        try:
+            count = len(st.catalog(refresh=True).ids())
+        except OptscaleError as exc:
+            error = exc
+    doc = {
+        "profile": profile.name,
+        "source": profile.source,
+        "base_url": profile.base_url,
+        "org": profile.location.org,
+        "api_key": redact_key(profile.api_key),
+        "key_storage": profile.key_storage,
+        "ca_bundle": profile.ca_bundle,
+        "reachable": None if offline else error is None,
+        "models": count,
+        "error": error.message if error else None,
+        "notices": profile.notices,
+    }
+
+    def render() -> None:
+        reach = (
+            "not checked (--offline)"
+            if offline
+            else f"yes, {count} models"
+            if error is None
+            else f"NO: {error.message}"
+        )
+        st.output.fields(
+            [
+                ("profile", f"{profile.name} ({profile.source})"),
+                ("base url", profile.base_url),
+                ("org", profile.location.org),
+                (
+                    "api key",
+                    f"{redact_key(profile.api_key)} ({profile.key_storage or 'environment'})",
+                ),
+                ("ca bundle", profile.ca_bundle or "system + certifi"),
+                ("reachable", reach),
+            ]
+        )
+
+    st.output.data(doc, render)
+    if error is not None:
+        if error.hint:
+            st.output.info(f"hint: {error.hint}")
+        raise typer.Exit(int(error.exit_code))
+
+
+def token() -> None:
+    """Print the profile's API key, for key-helper commands (Claude Code's apiKeyHelper).
+
+    This is the one command that prints the full key; it refuses to write it to a terminal.
+    """
+    from optscale_cli.errors import Refused
+
+    if sys.stdout.isatty():
+        raise Refused(
+            "refusing to print the API key to a terminal",
+            "this is meant for key-helper commands; use "
+            "`optscale connection show --reveal` to see it",
+        )
+    sys.stdout.write(state().profile().require_key() + "\n")

@@ -1,0 +1,146 @@
+"""connect, disconnect, clients: write a client's config safely, undo it, show state."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from optscale_cli.context import state
+
+ClientArg = Annotated[
+    str,
+    typer.Argument(
+        help="opencode, claude-code, claude-desktop, cursor (see: optscale clients)",
+        show_default=False,
+    ),
+]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Show the diff; write nothing.")]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before writing.")]
+
+
+def connect(
+    client: ClientArg,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model", "-m", help="Model to use, e.g. openai/gpt-4.1 (checked against your key)."
+        ),
+    ] = None,
+    scope: Annotated[
+        str, typer.Option(help="user (global config) or project (./ files).")
+    ] = "user",
+    all_models: Annotated[
+        bool, typer.Option("--all-models", help="Declare every model the key may use (OpenCode).")
+    ] = False,
+    set_default: Annotated[
+        bool | None,
+        typer.Option(
+            "--set-default/--no-set-default",
+            help="Make the model the client's default (OpenCode: on for a first connect).",
+        ),
+    ] = None,
+    key_from_env: Annotated[
+        bool,
+        typer.Option(
+            "--key-from-env", help="Reference $OPTSCALE_API_KEY instead of our stored key."
+        ),
+    ] = False,
+    plaintext_key: Annotated[
+        bool,
+        typer.Option(
+            "--plaintext-key",
+            help="Write the key itself into the client's file (0600), "
+            "instead of a key helper or reference.",
+        ),
+    ] = False,
+    opus: Annotated[str | None, typer.Option(help="Claude: model for the opus tier.")] = None,
+    sonnet: Annotated[str | None, typer.Option(help="Claude: model for the sonnet tier.")] = None,
+    haiku: Annotated[str | None, typer.Option(help="Claude: model for the haiku tier.")] = None,
+    manual: Annotated[
+        bool,
+        typer.Option(
+            "--manual", help="Print the values and steps to enter by hand; write nothing."
+        ),
+    ] = False,
+    export: Annotated[
+        str | None,
+        typer.Option(
+            help="Claude Desktop: write a managed-preferences file (mobileconfig or reg)."
+        ),
+    ] = None,
+    output_path: Annotated[
+        str | None, typer.Option("--output", "-o", help="Where --export writes.")
+    ] = None,
+    dry_run: DryRun = False,
+    yes: Yes = False,
+) -> None:
+    """Point a client at the gateway: write its config, safely.
+
+    Shows a diff and asks first (--yes skips, --dry-run stops there). Every file is
+    backed up once (FILE.optscale.bak), replaced atomically, and recorded, so
+    `optscale disconnect CLIENT` removes exactly what was added. Running it twice
+    changes nothing.
+
+    \b
+    Examples:
+      optscale connect opencode --model openai/gpt-4.1
+      optscale connect claude-code --sonnet anthropic/claude-sonnet-4-0 --yes
+      optscale connect cursor --model openai/gpt-4.1 --dry-run
+    """
+    from optscale_cli.connect_flow import ConnectOptions, run_connect
+
+    run_connect(
+        state(),
+        client,
+        ConnectOptions(
+            model=model,
+            scope=scope,
+            all_models=all_models,
+            set_default=set_default,
+            key_from_env=key_from_env,
+            plaintext_key=plaintext_key,
+            tiers={k: v for k, v in {"opus": opus, "sonnet": sonnet, "haiku": haiku}.items() if v},
+            manual=manual,
+            export=export,
+            output_path=output_path,
+            dry_run=dry_run,
+            yes=yes,
+        ),
+    )
+
+
+def disconnect(client: ClientArg, dry_run: DryRun = False, yes: Yes = False) -> None:
+    """Remove what `connect` added to a client, restoring the values it replaced.
+
+    Values you have edited since are left alone and named.
+    """
+    from optscale_cli.connect_flow import run_disconnect
+
+    run_disconnect(state(), client, dry_run=dry_run, yes=yes)
+
+
+def clients() -> None:
+    """List known clients: installed, connected, and whether their files still match."""
+    from optscale_cli.connect_flow import client_overview
+
+    st = state()
+    rows: list[dict[str, Any]] = client_overview(st)
+
+    def render() -> None:
+        st.output.table(
+            ["client", "installed", "connected", "profile", "model", "state"],
+            [
+                (
+                    r["client"],
+                    "yes" if r["installed"] else "no",
+                    "yes" if r["connected"] else "no",
+                    r.get("profile") or "",
+                    r.get("model") or "",
+                    r["summary"],
+                )
+                for r in rows
+            ],
+        )
+
+    st.output.data(rows, render)

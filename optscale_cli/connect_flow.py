@@ -1,0 +1,337 @@
+"""The logic behind connect / disconnect / clients, as plain functions over the engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from optscale_cli.clients import client_names, get_client
+from optscale_cli.clients.base import ConnectRequest
+from optscale_cli.connections import (
+    ConnectionState,
+    delete_ledger,
+    load_ledger,
+    lock_dir,
+    save_ledger,
+)
+from optscale_cli.context import AppState
+from optscale_cli.edit.documents import ABSENT
+from optscale_cli.edit.engine import FileChange, Target, commit, plan_edit, plan_revert
+from optscale_cli.errors import OptscaleError, Refused, UsageError
+
+
+@dataclass
+class ConnectOptions:
+    model: str | None = None
+    scope: str = "user"
+    all_models: bool = False
+    set_default: bool | None = None
+    key_from_env: bool = False
+    plaintext_key: bool = False
+    tiers: dict[str, str] = field(default_factory=dict)
+    manual: bool = False
+    export: str | None = None
+    output_path: str | None = None
+    dry_run: bool = False
+    yes: bool = False
+
+
+def build_request(st: AppState, opts: ConnectOptions) -> ConnectRequest:
+    from optscale_cli.catalog import resolve_model
+
+    if opts.scope not in ("user", "project"):
+        raise UsageError(f"--scope must be user or project, not {opts.scope!r}")
+    if opts.key_from_env and opts.plaintext_key:
+        raise UsageError("--key-from-env and --plaintext-key exclude each other")
+    profile = st.profile()
+    profile.require_key()
+    catalog = st.catalog()
+    model = resolve_model(catalog, opts.model) if opts.model else None
+    tiers = {tier: resolve_model(catalog, name) for tier, name in opts.tiers.items()}
+    if not catalog.available and (model or tiers):
+        st.output.warn("cannot check model names (no model list); using them as given")
+    models = [model] if model else []
+    if opts.all_models:
+        models += [m for m in catalog.ids() if m not in models]
+    return ConnectRequest(
+        profile=profile,
+        model=model,
+        models=models,
+        available=catalog.ids(),
+        scope=opts.scope,
+        set_default=opts.set_default,
+        key_from_env=opts.key_from_env,
+        plaintext_key=opts.plaintext_key,
+        tiers=tiers,
+        options={"export": opts.export, "output": opts.output_path},
+    )
+
+
+def _confirm(st: AppState, question: str, yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise Refused(
+            "not asking on a non-interactive terminal; nothing was written",
+            "pass --yes to write, or --dry-run to preview",
+        )
+    if not st.output.confirm(question, default=True):
+        raise Refused("nothing was written")
+
+
+def _show_changes(st: AppState, changes: list[FileChange], secrets: list[str]) -> None:
+    if st.output.json_mode:
+        return
+    for change in changes:
+        if change.changed:
+            from rich.syntax import Syntax
+
+            st.output.out.print(
+                Syntax(change.diff(secrets), "diff", theme="ansi_dark", background_color="default")
+            )
+
+
+def _file_docs(
+    changes: list[FileChange], secrets: list[str], backups: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "path": c.target.label,
+            "changed": c.changed,
+            "diff": c.diff(secrets),
+            "backup": (backups or {}).get(c.target.label),
+            "drifted": c.drifted,
+        }
+        for c in changes
+    ]
+
+
+def run_connect(st: AppState, client_name: str, opts: ConnectOptions) -> None:
+    out = st.output
+    client = get_client(client_name)
+    request = build_request(st, opts)
+    secrets = [request.api_key]
+    if opts.manual:
+        _print_manual(
+            st,
+            client.name,
+            client.manual_steps(request) or _generic_steps(client.base_url(request), request),
+        )
+        return
+    plan = client.plan(request)
+    for warning in plan.warnings:
+        out.warn(warning)
+    ledger = load_ledger(client.name) or {}
+    previous_files: dict[str, Any] = ledger.get("files", {})
+    if ledger and ledger.get("profile") != request.profile.name:
+        out.warn(
+            f"{client.title} was connected with profile '{ledger.get('profile')}'; "
+            f"switching it to '{request.profile.name}'"
+        )
+    changes = [plan_edit(e.target, e.ops, previous_files.get(e.target.key)) for e in plan.edits]
+    planned = {e.target.key for e in plan.edits}
+    changes += [
+        plan_revert(Target.from_entry(entry), entry)
+        for key, entry in previous_files.items()
+        if key not in planned
+    ]
+    changed = [c for c in changes if c.changed]
+    _show_changes(st, changes, secrets)
+    doc: dict[str, Any] = {
+        "client": client.name,
+        "profile": request.profile.name,
+        "base_url": client.base_url(request),
+        "model": request.model,
+        "changed": bool(changed),
+        "dry_run": opts.dry_run,
+        "notes": plan.notes,
+        "warnings": plan.warnings,
+    }
+    if not changed:
+        if plan.uses_key_file:
+            from optscale_cli.secrets import write_key_file
+
+            write_key_file(request.profile.name, request.api_key)
+        doc["files"] = _file_docs(changes, secrets)
+        out.data(
+            doc, lambda: out.success(f"{client.title} is already connected; nothing to change")
+        )
+        return
+    if opts.dry_run:
+        doc["files"] = _file_docs(changes, secrets)
+        out.data(doc, lambda: out.info("--dry-run: nothing was written"))
+        return
+    _confirm(st, f"Write these changes to {client.title}?", opts.yes)
+    if plan.uses_key_file:
+        from optscale_cli.secrets import write_key_file
+
+        write_key_file(request.profile.name, request.api_key)
+    backups = commit(changes, lock_dir())
+    backup_of = {str(b.with_name(b.name.removesuffix(".optscale.bak"))): str(b) for b in backups}
+    save_ledger(
+        client.name,
+        {
+            "client": client.name,
+            "profile": request.profile.name,
+            "base_url": client.base_url(request),
+            "model": request.model,
+            "tiers": request.tiers,
+            "details": plan.details,
+            "connected_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "files": {c.target.key: c.ledger_entry() for c in changes if c.target.key in planned},
+        },
+    )
+    doc["files"] = _file_docs(changes, secrets, backup_of)
+
+    def render() -> None:
+        for c in changed:
+            out.success(f"wrote {c.target.label}")
+        for backup in backups:
+            out.info(f"  backup: {backup}")
+        for note in plan.notes:
+            out.info(f"→ {note}")
+        out.info(f"Undo with: optscale disconnect {client.name}")
+
+    out.data(doc, render)
+
+
+def run_disconnect(st: AppState, client_name: str, *, dry_run: bool, yes: bool) -> None:
+    out = st.output
+    client = get_client(client_name)
+    ledger = load_ledger(client.name)
+    if not ledger:
+        out.data(
+            {"client": client.name, "changed": False, "connected": False},
+            lambda: out.info(f"{client.title} is not connected by optscale; nothing to undo"),
+        )
+        return
+    changes = [
+        plan_revert(Target.from_entry(entry), entry) for entry in ledger.get("files", {}).values()
+    ]
+    changed = [c for c in changes if c.changed]
+    _show_changes(st, changes, [])
+    drifted = [f"{c.target.label}: {key}" for c in changes for key in c.drifted]
+    for item in drifted:
+        out.warn(f"left as you edited it: {item}")
+    doc: dict[str, Any] = {
+        "client": client.name,
+        "changed": bool(changed),
+        "dry_run": dry_run,
+        "files": _file_docs(changes, []),
+        "left_alone": drifted,
+    }
+    if dry_run:
+        out.data(doc, lambda: out.info("--dry-run: nothing was written"))
+        return
+    if changed:
+        _confirm(st, f"Remove optscale's settings from {client.title}?", yes)
+        commit(changes, lock_dir())
+    delete_ledger(client.name)
+    notes = client.after_disconnect()
+    doc["notes"] = notes
+
+    def render() -> None:
+        for c in changed:
+            out.success(f"{'removed' if c.delete_file else 'restored'} {c.target.label}")
+        for note in notes:
+            out.info(f"→ {note}")
+        out.success(f"{client.title} disconnected")
+
+    out.data(doc, render)
+
+
+def connection_state(client_name: str) -> ConnectionState:
+    """Compare what the ledger says we wrote with what the client's files hold now."""
+    ledger = load_ledger(client_name)
+    if not ledger:
+        return ConnectionState(client_name, connected=False)
+    state = ConnectionState(
+        client_name,
+        connected=True,
+        profile=ledger.get("profile"),
+        base_url=ledger.get("base_url"),
+        model=ledger.get("model"),
+        details={"tiers": ledger.get("tiers") or {}, **(ledger.get("details") or {})},
+    )
+    for entry in ledger.get("files", {}).values():
+        target = Target.from_entry(entry)
+        try:
+            text = target.store.read()
+            if text is None:
+                state.missing_files.append(target.label)
+                continue
+            doc = target.parse(text)
+        except OptscaleError as exc:
+            state.errors.append(exc.message)
+            continue
+        for record in entry.get("records", []):
+            path = tuple(record["path"])
+            after = ABSENT if record["after"] is None else record["after"]["v"]
+            current = doc.get(path)
+            ok = (
+                (after in current)
+                if record["op"] == "list" and isinstance(current, list)
+                else current == after
+            )
+            if not ok:
+                state.drifted.append(f"{target.label}: {'.'.join(map(str, path))}")
+    return state
+
+
+def client_overview(st: AppState) -> list[dict[str, Any]]:
+    profile_base: dict[str, str] = {}
+    try:
+        profile = st.profile()
+        profile_base = {
+            s: profile.location.surface_url(s)  # type: ignore[arg-type]
+            for s in ("openai", "cursor", "anthropic")
+        }
+        profile_name: str | None = profile.name
+    except OptscaleError:
+        profile_name = None
+    rows = []
+    for name in client_names():
+        client = get_client(name)
+        cs = connection_state(name)
+        row = {
+            "client": name,
+            "title": client.title,
+            "installed": client.installed(),
+            **cs.to_dict(),
+        }
+        matches = cs.base_url == profile_base.get(client.surface) and cs.profile == profile_name
+        row["matches_profile"] = cs.connected and matches
+        if not cs.connected:
+            row["summary"] = "not connected"
+        elif not cs.intact:
+            row["summary"] = "CHANGED since connect: " + "; ".join(
+                cs.drifted + cs.missing_files + cs.errors
+            )
+        elif not matches:
+            row["summary"] = "connected to another profile or gateway"
+        else:
+            row["summary"] = "ok"
+        rows.append(row)
+    return rows
+
+
+def _generic_steps(base_url: str, request: ConnectRequest) -> list[tuple[str, str]]:
+    from optscale_cli.redact import redact_key
+
+    return [
+        ("Base URL", base_url),
+        (
+            "API key",
+            redact_key(request.api_key) + "  (full key: optscale connection show --reveal)",
+        ),
+        ("Model name", request.model or "(pass --model)"),
+    ]
+
+
+def _print_manual(st: AppState, client: str, steps: list[tuple[str, str]]) -> None:
+    st.output.data(
+        {"client": client, "manual": [{"step": k, "value": v} for k, v in steps]},
+        lambda: st.output.fields(steps),
+    )

@@ -1,0 +1,85 @@
+"""The ledger: what each `connect` wrote, so `disconnect` can undo exactly that, and so
+`clients` and `doctor` can tell whether a client's files still hold what we wrote."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from optscale_cli.edit.atomic import atomic_write
+from optscale_cli.paths import config_dir, ensure_private_dir
+
+
+def ledger_dir() -> Path:
+    return config_dir() / "connections"
+
+
+def lock_dir() -> Path:
+    return config_dir() / "locks"
+
+
+def ledger_path(client: str) -> Path:
+    return ledger_dir() / f"{client}.json"
+
+
+def load_ledger(client: str) -> dict[str, Any] | None:
+    path = ledger_path(client)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except ValueError:
+        from optscale_cli.errors import ConfigFileError
+
+        raise ConfigFileError(
+            str(path),
+            "our connection record is damaged",
+            hint="move it away to forget this connection",
+        ) from None
+    return data if isinstance(data, dict) else None
+
+
+def save_ledger(client: str, data: dict[str, Any]) -> None:
+    ensure_private_dir(ledger_dir())
+    atomic_write(
+        ledger_path(client), json.dumps(data, indent=2, ensure_ascii=False) + "\n", mode=0o600
+    )
+
+
+def delete_ledger(client: str) -> None:
+    ledger_path(client).unlink(missing_ok=True)
+
+
+@dataclass
+class ConnectionState:
+    """What a client's files say now, compared with what we wrote."""
+
+    client: str
+    connected: bool
+    profile: str | None = None
+    base_url: str | None = None
+    model: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    drifted: list[str] = field(default_factory=list)  # "file: key" we wrote, changed since
+    missing_files: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return self.connected and not (self.drifted or self.missing_files or self.errors)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "client": self.client,
+            "connected": self.connected,
+            "intact": self.intact,
+            "profile": self.profile,
+            "base_url": self.base_url,
+            "model": self.model,
+            "drifted": self.drifted,
+            "missing_files": self.missing_files,
+            "errors": self.errors,
+            **({"details": self.details} if self.details else {}),
+        }

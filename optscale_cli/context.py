@@ -1,0 +1,95 @@
+"""Per-invocation state: the global options, the output sink, and lazy access to the profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from optscale_cli.output import Output
+
+if TYPE_CHECKING:
+    from optscale_cli.catalog import Catalog
+    from optscale_cli.gateway import GatewayClient
+    from optscale_cli.profiles import Profile
+
+
+@dataclass
+class AppState:
+    output: Output = field(default_factory=Output)
+    profile_name: str | None = None
+    ca_bundle: str | None = None
+    timeout: float | None = None
+    allow_insecure_http: bool = False
+    _profile: Profile | None = None
+
+    def profile(self) -> Profile:
+        if self._profile is None:
+            from optscale_cli.profiles import resolve_profile
+
+            self._profile = resolve_profile(
+                self.profile_name,
+                ca_bundle=self.ca_bundle,
+                allow_insecure_http=self.allow_insecure_http,
+            )
+            for notice in self._profile.notices:
+                self.output.warn(notice)
+            if self._profile.location.scheme == "http":
+                self.output.warn(
+                    "plain http: the API key travels unencrypted (--allow-insecure-http)"
+                )
+        return self._profile
+
+    def client(self, profile: Profile | None = None) -> GatewayClient:
+        from optscale_cli.gateway import DEFAULT_READ_TIMEOUT, GatewayClient
+
+        profile = profile or self.profile()
+        read = self.timeout or DEFAULT_READ_TIMEOUT
+        return GatewayClient(
+            profile.location,
+            profile.require_key(),
+            ca_bundle=profile.ca_bundle,
+            connect_timeout=min(5.0, read),
+            read_timeout=read,
+        )
+
+    def catalog(self, *, refresh: bool = False) -> Catalog:
+        """The model list for the active profile, saying when it comes from the cache."""
+        from optscale_cli.catalog import fetch_catalog
+
+        profile = self.profile()
+        with self.client(profile) as client:
+            catalog = fetch_catalog(client, profile.require_key(), refresh=refresh)
+        if catalog.stale:
+            self.output.warn(
+                f"gateway unreachable; showing the model list cached "
+                f"{_ago(catalog.age_s)} (may be stale)"
+            )
+        elif catalog.from_cache:
+            self.output.debug(f"model list cached {_ago(catalog.age_s)}; --refresh to update")
+        if not catalog.available:
+            self.output.warn("this gateway does not publish a model list (GET /models: 404)")
+        return catalog
+
+
+def _ago(seconds: float) -> str:
+    if seconds < 90:
+        return f"{int(seconds)}s ago"
+    if seconds < 5400:
+        return f"{int(seconds // 60)} min ago"
+    return f"{seconds / 3600:.1f} h ago"
+
+
+_STATE: AppState | None = None
+
+
+def set_state(state: AppState) -> None:
+    global _STATE
+    _STATE = state
+
+
+def state() -> AppState:
+    """The current invocation's state (commands call this instead of taking ctx)."""
+    global _STATE
+    if _STATE is None:
+        _STATE = AppState()
+    return _STATE

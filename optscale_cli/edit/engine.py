@@ -1,0 +1,375 @@
+"""The one safe-edit path for every file we touch.
+
+read -> parse (clear error, nothing written) -> change only our keys -> diff (``--dry-run``
+stops here) -> lock -> check nobody changed the file meanwhile -> back up once -> atomic
+replace keeping the mode -> re-read and verify -> record what we changed (the ledger), so
+``disconnect`` reverts exactly that and names what the user has edited since.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import fcntl
+import json
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from optscale_cli.edit.documents import (
+    ABSENT,
+    Document,
+    JsonDocument,
+    TomlDocument,
+    YamlDocument,
+)
+from optscale_cli.edit.stores import FileStore, Store, fingerprint
+from optscale_cli.errors import ConfigFileError, Refused
+
+FORMATS = ("json", "jsonc", "toml", "yaml")
+
+
+@dataclass(frozen=True)
+class SetValue:
+    """Put ``value`` at ``path`` (ABSENT removes the key)."""
+
+    path: tuple[str | int, ...]
+    value: Any
+
+
+@dataclass(frozen=True)
+class ListItem:
+    """Make sure the list at ``path`` holds ``value`` (dict items are matched on ``key``)."""
+
+    path: tuple[str | int, ...]
+    value: Any
+    key: str | None = None
+
+    def identity(self, item: Any) -> Any:
+        if self.key is None:
+            return item
+        return item.get(self.key) if isinstance(item, dict) else ABSENT
+
+
+Op = SetValue | ListItem
+
+
+@dataclass
+class Target:
+    """One document we edit: where it is stored and in which format."""
+
+    store: Store
+    format: str  # one of FORMATS
+    secret: bool = False  # the new content holds a plaintext key: write it 0600
+
+    @property
+    def label(self) -> str:
+        return self.store.label
+
+    def parse(self, text: str | None) -> Document:
+        if self.format in ("json", "jsonc"):
+            return JsonDocument(text, self.label, comments=self.format == "jsonc")
+        if self.format == "toml":
+            return TomlDocument(text, self.label)
+        if self.format == "yaml":
+            return YamlDocument(text, self.label)
+        raise ValueError(f"unknown format {self.format}")
+
+    def describe(self) -> dict[str, Any]:
+        info: dict[str, Any] = {"format": self.format}
+        if isinstance(self.store, FileStore):
+            info.update(store="file", path=str(self.store.path))
+        else:
+            info.update(getattr(self.store, "describe", dict)())
+        return info
+
+    @property
+    def key(self) -> str:
+        """Identifies the document across runs (the ledger's key for it)."""
+        info = self.describe()
+        return info["path"] + (f"#{info['row']}" if "row" in info else "")
+
+    @classmethod
+    def from_entry(cls, entry: dict[str, Any]) -> Target:
+        from optscale_cli.edit.stores import store_from_entry
+
+        return cls(store_from_entry(entry), entry["format"], bool(entry.get("secret")))
+
+
+def _box(value: Any) -> dict[str, Any] | None:
+    return None if value is ABSENT else {"v": value}
+
+
+def _unbox(boxed: dict[str, Any] | None) -> Any:
+    return ABSENT if boxed is None else boxed["v"]
+
+
+def _record_key(record: dict[str, Any]) -> str:
+    return json.dumps([record["op"], record["path"], record.get("id")])
+
+
+def _first_missing(doc: Document, path: Sequence[str | int]) -> tuple[str | int, ...] | None:
+    for depth in range(1, len(path)):
+        if doc.get(path[:depth]) is ABSENT:
+            return tuple(path[:depth])
+    return None
+
+
+@dataclass
+class FileChange:
+    """A planned change to one document; nothing is written until :func:`commit`."""
+
+    target: Target
+    original: str | None
+    new_text: str
+    records: list[dict[str, Any]] = field(default_factory=list)
+    created: list[list[str | int]] = field(default_factory=list)
+    created_file: bool = False
+    delete_file: bool = False
+    drifted: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        if self.delete_file:
+            return self.original is not None
+        return self.new_text != (self.original or "") or (
+            self.original is None and bool(self.records)
+        )
+
+    def diff(self, secrets: Sequence[str] = ()) -> str:
+        from optscale_cli.redact import redact_key
+
+        before = self.original or ""
+        after = "" if self.delete_file else self.new_text
+        for secret in secrets:
+            if secret:
+                before = before.replace(secret, redact_key(secret))
+                after = after.replace(secret, redact_key(secret))
+        old_name = self.target.label if self.original is not None else "/dev/null"
+        new_name = self.target.label if not self.delete_file else "/dev/null"
+        lines = difflib.unified_diff(
+            before.splitlines(keepends=True), after.splitlines(keepends=True), old_name, new_name
+        )
+        return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+    def ledger_entry(self) -> dict[str, Any]:
+        return {
+            **self.target.describe(),
+            "records": self.records,
+            "created": self.created,
+            "created_file": self.created_file,
+            "secret": self.target.secret,
+        }
+
+
+def plan_edit(
+    target: Target, ops: Sequence[Op], previous: dict[str, Any] | None = None
+) -> FileChange:
+    """Plan applying ``ops``; ``previous`` is this file's ledger entry from an earlier connect:
+    its original values are kept, and what it set that ``ops`` no longer set is reverted."""
+    original = target.store.read()
+    doc = target.parse(original)
+    old_records = {_record_key(r): r for r in (previous or {}).get("records", [])}
+    created = [list(p) for p in (previous or {}).get("created", [])]
+    records: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for op in ops:
+        missing = _first_missing(doc, op.path if isinstance(op, SetValue) else (*op.path, 0))
+        if missing is not None and list(missing) not in created:
+            created.append(list(missing))
+        if isinstance(op, SetValue):
+            record = {"op": "set", "path": list(op.path)}
+            key = _record_key(record)
+            before = doc.get(op.path)
+            if op.value is ABSENT:
+                doc.remove(op.path)
+            else:
+                doc.set(op.path, op.value)
+            record["after"] = _box(op.value)
+        else:
+            current = doc.get(op.path)
+            if current is not ABSENT and not isinstance(current, list):
+                raise ConfigFileError(
+                    target.label,
+                    f"'{'.'.join(map(str, op.path))}' is not a list",
+                    *getattr(doc, "locate", lambda p: (None, None))(op.path),
+                )
+            items = list(current) if isinstance(current, list) else []
+            ident = op.identity(op.value)
+            record = {
+                "op": "list",
+                "path": list(op.path),
+                "key": op.key,
+                "id": ident if op.key else op.value,
+            }
+            key = _record_key(record)
+            index = next((i for i, it in enumerate(items) if op.identity(it) == ident), None)
+            before = ABSENT if index is None else items[index]
+            if index is None:
+                items.append(op.value)
+            else:
+                items[index] = op.value
+            if items != current:
+                doc.set(op.path, items)
+            record["after"] = _box(op.value)
+        if key in old_records:  # keep what was there before our first connect
+            record["before"] = old_records[key]["before"]
+        else:
+            record["before"] = _box(before)
+        seen.add(key)
+        records.append(record)
+    for key, old in old_records.items():  # set before, not now: put the original back
+        if key not in seen:
+            _revert_record(doc, old, [])
+    _remove_empty_created(doc, created)
+    created_file = original is None or bool((previous or {}).get("created_file"))
+    return FileChange(target, original, doc.render(), records, created, created_file)
+
+
+def _revert_record(doc: Document, record: dict[str, Any], drifted: list[str]) -> None:
+    path = tuple(record["path"])
+    after, before = _unbox(record["after"]), _unbox(record["before"])
+    if record["op"] == "set":
+        current = doc.get(path)
+        if current != after:
+            if current != before:
+                drifted.append(".".join(map(str, path)))
+            return
+        if before is ABSENT:
+            doc.remove(path)
+        else:
+            doc.set(path, before)
+        return
+    items = doc.get(path)
+    if not isinstance(items, list):
+        return
+    key = record.get("key")
+    ident = record["id"]
+    index = next(
+        (
+            i
+            for i, it in enumerate(items)
+            if (it.get(key) if key and isinstance(it, dict) else it) == ident
+        ),
+        None,
+    )
+    if index is None:
+        return
+    if items[index] != after:
+        drifted.append(f"{'.'.join(map(str, path))}[{ident}]")
+        return
+    if before is ABSENT:
+        del items[index]
+    else:
+        items[index] = before
+    doc.set(path, items)
+
+
+def _hollow(value: Any) -> bool:
+    """Empty, or an object holding only hollow objects: what is left once ours is gone."""
+    if value == [] or value == {}:
+        return True
+    return isinstance(value, dict) and all(
+        isinstance(v, dict) and _hollow(v) for v in value.values()
+    )
+
+
+def _remove_empty_created(doc: Document, created: list[list[str | int]]) -> None:
+    for path in sorted(created, key=len, reverse=True):
+        if _hollow(doc.get(path)):
+            doc.remove(path)
+
+
+def plan_revert(target: Target, entry: dict[str, Any]) -> FileChange:
+    """Plan undoing a ledger entry: values still as we wrote them go back to what they were;
+    values the user has changed since are left alone and named in ``drifted``."""
+    original = target.store.read()
+    if original is None:
+        return FileChange(target, None, "", drifted=[])
+    doc = target.parse(original)
+    drifted: list[str] = []
+    for record in reversed(entry.get("records", [])):
+        _revert_record(doc, record, drifted)
+    _remove_empty_created(doc, entry.get("created", []))
+    change = FileChange(target, original, doc.render(), drifted=drifted)
+    data = getattr(doc, "data", None)
+    if entry.get("created_file") and data == {} and isinstance(target.store, FileStore):
+        change.delete_file = True
+    return change
+
+
+def verify(change: FileChange) -> list[str]:
+    """Re-read the written document; name every record whose value is not what we wrote."""
+    if change.delete_file:
+        return []
+    doc = change.target.parse(change.target.store.read())
+    wrong = []
+    for record in change.records:
+        path = tuple(record["path"])
+        after = _unbox(record["after"])
+        if record["op"] == "set":
+            if doc.get(path) != after:
+                wrong.append(".".join(map(str, path)))
+        else:
+            items = doc.get(path)
+            if not isinstance(items, list) or after not in items:
+                wrong.append(".".join(map(str, path)))
+    return wrong
+
+
+@contextlib.contextmanager
+def edit_lock(lock_dir: Path, timeout_s: float = 10.0) -> Iterator[None]:
+    """One optscale edits client configs at a time; a second one waits, then refuses."""
+    lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with open(lock_dir / "edit.lock", "a+") as handle:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise Refused(
+                        "another optscale is editing client configs right now",
+                        "wait for it to finish, then run this again",
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def commit(changes: Sequence[FileChange], lock_dir: Path) -> list[Path]:
+    """Write every planned change; return the backups made. Under the lock, a file that
+    changed since it was read is refused before anything is written."""
+    backups: list[Path] = []
+    with edit_lock(lock_dir):
+        for change in changes:
+            if change.changed and fingerprint(change.target.store.read()) != fingerprint(
+                change.original
+            ):
+                raise Refused(
+                    f"{change.target.label} changed while we were working; nothing was written",
+                    "run the command again",
+                )
+        for change in changes:
+            if not change.changed:
+                continue
+            backup = change.target.store.backup()
+            if backup is not None:
+                backups.append(backup)
+            if change.delete_file and isinstance(change.target.store, FileStore):
+                change.target.store.path.unlink()
+                continue
+            change.target.store.write(change.new_text, secret=change.target.secret)
+            wrong = verify(change)
+            if wrong:
+                raise Refused(
+                    f"{change.target.label}: after writing, {', '.join(wrong)} did not "
+                    "read back as written",
+                    f"the original is in {backup}",
+                )
+    return backups

@@ -1,0 +1,198 @@
+"""Where a document's text lives: a file (atomic replace) or a row in a SQLite table."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import stat
+from pathlib import Path
+from typing import Any, Protocol
+
+from optscale_cli.edit.atomic import atomic_write, resolve_target
+from optscale_cli.errors import ConfigFileError, Refused
+
+BACKUP_SUFFIX = ".optscale.bak"
+
+
+class Store(Protocol):
+    label: str
+
+    def read(self) -> str | None: ...
+    def write(self, text: str, *, secret: bool) -> None: ...
+    def backup(self) -> Path | None: ...
+    def mode(self) -> int | None: ...
+
+
+def fingerprint(text: str | None) -> str:
+    return "absent" if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK) and bool(path.stat().st_mode & stat.S_IWUSR)
+
+
+class FileStore:
+    """A plain text file. Writes go through a symlink to its target, keep the file's mode
+    (0600 when the content holds a key), refuse read-only files, and back up once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.label = str(path)
+
+    def read(self) -> str | None:
+        target = resolve_target(self.path)
+        try:
+            raw = target.read_bytes()
+        except FileNotFoundError:
+            return None
+        except IsADirectoryError:
+            raise ConfigFileError(self.label, "is a directory, expected a file") from None
+        except PermissionError:
+            raise ConfigFileError(self.label, "cannot be read (permission denied)") from None
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise ConfigFileError(self.label, "is not UTF-8 text", line) from None
+
+    def mode(self) -> int | None:
+        try:
+            return stat.S_IMODE(resolve_target(self.path).stat().st_mode)
+        except FileNotFoundError:
+            return None
+
+    def check_writable(self) -> None:
+        """Refuse a read-only file or directory: the owner's write bit is the user's word,
+        honoured even when we run as root (who could write anyway)."""
+        target = resolve_target(self.path)
+        if target.exists() and not _writable(target):
+            raise Refused(
+                f"{self.label} is read-only; not changing it",
+                "make it writable (chmod u+w) if you want optscale to edit it",
+            )
+        existing = target.parent
+        while not existing.exists():
+            existing = existing.parent
+        if not _writable(existing):
+            raise Refused(
+                f"cannot write in {existing}: the directory is read-only",
+                "fix the directory's permissions, or choose another --scope",
+            )
+
+    def write(self, text: str, *, secret: bool) -> None:
+        self.check_writable()
+        target = resolve_target(self.path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        current = self.mode()
+        if secret:
+            mode = 0o600
+        elif current is None:
+            mode = 0o644
+        else:
+            mode = current
+        try:
+            atomic_write(target, text, mode=mode)
+        except PermissionError as exc:
+            raise Refused(f"cannot write {self.label}: {exc.strerror}") from None
+
+    def backup(self) -> Path | None:
+        """Copy the original beside it once (``<file>.optscale.bak``), keeping its mode."""
+        target = resolve_target(self.path)
+        if not target.exists():
+            return None
+        backup = target.with_name(target.name + BACKUP_SUFFIX)
+        if not backup.exists():
+            tmp = backup.with_name(backup.name + ".tmp")
+            shutil.copy2(target, tmp)
+            os.replace(tmp, backup)
+        return backup
+
+
+class SqliteRowStore:
+    """One JSON value in a key/value SQLite table (Cursor's ``ItemTable``), written in one
+    transaction. The backup is a consistent copy made with SQLite's backup API."""
+
+    def __init__(self, db_path: Path, key: str, table: str = "ItemTable") -> None:
+        if not table.isidentifier():
+            raise ValueError(f"bad table name {table!r}")
+        self.db_path = db_path
+        self.key = key
+        self.table = table
+        self.label = f"{db_path} [{table}:{key}]"
+
+    def describe(self) -> dict[str, str]:
+        return {"store": "sqlite", "path": str(self.db_path), "table": self.table, "row": self.key}
+
+    def _connect(self) -> Any:
+        import sqlite3
+
+        if not self.db_path.exists():
+            raise ConfigFileError(
+                str(self.db_path), "does not exist", hint="start the app once so it creates it"
+            )
+        return sqlite3.connect(str(self.db_path), timeout=5, isolation_level=None)
+
+    def read(self) -> str | None:
+        import sqlite3
+
+        try:
+            with contextlib.closing(self._connect()) as db:
+                row = db.execute(
+                    f"SELECT value FROM {self.table} WHERE key = ?", (self.key,)
+                ).fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise ConfigFileError(str(self.db_path), f"cannot read the database: {exc}") from None
+        if row is None or row[0] is None:
+            return None
+        value = row[0]
+        return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+    def write(self, text: str, *, secret: bool) -> None:
+        import sqlite3
+
+        if not _writable(self.db_path):
+            raise Refused(f"{self.db_path} is read-only; not changing it")
+        try:
+            with contextlib.closing(self._connect()) as db:
+                db.execute("BEGIN IMMEDIATE")
+                db.execute(
+                    f"INSERT OR REPLACE INTO {self.table} (key, value) VALUES (?, ?)",
+                    (self.key, text),
+                )
+                db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise Refused(
+                f"cannot write {self.db_path}: {exc}",
+                "quit the app that holds the database, then try again",
+            ) from None
+
+    def backup(self) -> Path | None:
+        import sqlite3
+
+        backup = self.db_path.with_name(self.db_path.name + BACKUP_SUFFIX)
+        if backup.exists():
+            return backup
+        tmp = backup.with_name(backup.name + ".tmp")
+        with (
+            contextlib.closing(self._connect()) as src,
+            contextlib.closing(sqlite3.connect(str(tmp))) as dst,
+        ):
+            src.backup(dst)
+        os.chmod(tmp, self.mode() or 0o600)
+        os.replace(tmp, backup)
+        return backup
+
+    def mode(self) -> int | None:
+        try:
+            return stat.S_IMODE(self.db_path.stat().st_mode)
+        except FileNotFoundError:
+            return None
+
+
+def store_from_entry(entry: dict[str, str]) -> Store:
+    """Rebuild the store a ledger entry names."""
+    if entry.get("store") == "sqlite":
+        return SqliteRowStore(Path(entry["path"]), entry["row"], entry.get("table", "ItemTable"))
+    return FileStore(Path(entry["path"]))

@@ -1,0 +1,219 @@
+"""Saved profiles (``config.toml``) and how the active one is chosen.
+
+Precedence: flag > environment > saved profile > default. ``OPTSCALE_URL`` (+ ``OPTSCALE_ORG``)
+and ``OPTSCALE_API_KEY`` act as a profile of their own when no profile is named.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from optscale_cli import secrets
+from optscale_cli.edit.atomic import atomic_write
+from optscale_cli.errors import AuthError, UsageError
+from optscale_cli.paths import config_dir, ensure_private_dir
+from optscale_cli.urls import GatewayLocation, parse_gateway_url
+
+DEFAULT_PROFILE = "default"
+ENV_PROFILE = "env"
+
+
+@dataclass
+class Profile:
+    name: str
+    location: GatewayLocation
+    api_key: str | None
+    source: str  # "profile" or "env"
+    key_storage: str | None = None
+    ca_bundle: str | None = None
+    allow_insecure_http: bool = False
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return self.location.base_url
+
+    def require_key(self) -> str:
+        if not self.api_key:
+            hint = (
+                f"run: optscale login --profile {self.name}"
+                if self.source == "profile"
+                else "set OPTSCALE_API_KEY"
+            )
+            raise AuthError(f"no API key for profile '{self.name}'", hint)
+        return self.api_key
+
+
+def config_path() -> Path:
+    return config_dir() / "config.toml"
+
+
+def load_config() -> Any:
+    import tomlkit
+
+    path = config_path()
+    if not path.exists():
+        return tomlkit.document()
+    try:
+        return tomlkit.parse(path.read_text(encoding="utf-8"))
+    except Exception as exc:  # tomlkit raises several types
+        from optscale_cli.errors import ConfigFileError
+
+        raise ConfigFileError(str(path), f"cannot parse our config: {exc}") from None
+
+
+def save_config(doc: Any) -> None:
+    import tomlkit
+
+    ensure_private_dir(config_dir())
+    atomic_write(config_path(), tomlkit.dumps(doc), mode=0o600)
+
+
+def saved_profiles(doc: Any | None = None) -> dict[str, dict[str, Any]]:
+    doc = load_config() if doc is None else doc
+    return {str(k): dict(v) for k, v in doc.get("profiles", {}).items()}
+
+
+def active_profile_name(doc: Any | None = None) -> str | None:
+    doc = load_config() if doc is None else doc
+    value = doc.get("active")
+    return str(value) if value else None
+
+
+def save_profile(
+    name: str,
+    location: GatewayLocation,
+    api_key: str,
+    *,
+    ca_bundle: str | None,
+    allow_insecure_http: bool,
+    make_active: bool,
+) -> str:
+    """Store the profile and its key; return where the key went (keyring or file)."""
+    import tomlkit
+
+    doc = load_config()
+    old = saved_profiles(doc).get(name)
+    if old and old.get("origin") and old.get("org"):
+        old_base = GatewayLocation(str(old["origin"]), str(old["org"])).base_url
+        if old_base != location.base_url:
+            secrets.delete_key(name, old_base)
+    storage = secrets.store_key(name, location.base_url, api_key)
+    if "profiles" not in doc:
+        doc["profiles"] = tomlkit.table(is_super_table=True)
+    entry = tomlkit.table()
+    entry["origin"] = location.origin
+    entry["org"] = location.org
+    entry["key_storage"] = storage
+    if ca_bundle:
+        entry["ca_bundle"] = str(Path(ca_bundle).expanduser().resolve())
+    if allow_insecure_http:
+        entry["allow_insecure_http"] = True
+    doc["profiles"][name] = entry
+    if make_active or not doc.get("active"):
+        doc["active"] = name
+    save_config(doc)
+    return storage
+
+
+def remove_profile(name: str) -> bool:
+    doc = load_config()
+    profiles = doc.get("profiles")
+    if profiles is None or name not in profiles:
+        return False
+    entry = dict(profiles[name])
+    secrets.delete_key(name, GatewayLocation(str(entry["origin"]), str(entry["org"])).base_url)
+    del profiles[name]
+    if doc.get("active") == name:
+        remaining = list(profiles.keys())
+        if remaining:
+            doc["active"] = remaining[0]
+        else:
+            del doc["active"]
+    save_config(doc)
+    return True
+
+
+def set_active(name: str) -> None:
+    doc = load_config()
+    if name not in saved_profiles(doc):
+        raise _unknown_profile(name, doc)
+    doc["active"] = name
+    save_config(doc)
+
+
+def _unknown_profile(name: str, doc: Any) -> UsageError:
+    known = ", ".join(sorted(saved_profiles(doc))) or "none saved"
+    return UsageError(
+        f"unknown profile '{name}' (profiles: {known})",
+        f"run: optscale login --profile {name}",
+    )
+
+
+def resolve_profile(
+    name: str | None = None,
+    *,
+    ca_bundle: str | None = None,
+    allow_insecure_http: bool = False,
+) -> Profile:
+    """The profile a command should use, after flags and environment variables."""
+    env = os.environ
+    explicit = name or env.get("OPTSCALE_PROFILE") or None
+    env_ca = env.get("OPTSCALE_CA_BUNDLE") or None
+    if explicit is None and env.get("OPTSCALE_URL"):
+        location = parse_gateway_url(
+            env["OPTSCALE_URL"],
+            env.get("OPTSCALE_ORG") or None,
+            allow_insecure_http=allow_insecure_http,
+        )
+        return Profile(
+            name=ENV_PROFILE,
+            location=location,
+            api_key=env.get("OPTSCALE_API_KEY") or None,
+            source="env",
+            ca_bundle=ca_bundle or env_ca,
+            allow_insecure_http=allow_insecure_http,
+        )
+    doc = load_config()
+    profiles = saved_profiles(doc)
+    chosen = explicit or active_profile_name(doc) or DEFAULT_PROFILE
+    if chosen not in profiles:
+        if explicit:
+            raise _unknown_profile(chosen, doc)
+        raise AuthError(
+            "not logged in",
+            "run: optscale login --url https://<host>/llm_proxy/<org>/v1 "
+            "(or set OPTSCALE_URL and OPTSCALE_API_KEY)",
+        )
+    entry = profiles[chosen]
+    stored_insecure = bool(entry.get("allow_insecure_http", False))
+    location = parse_gateway_url(
+        str(entry["origin"]),
+        str(entry["org"]),
+        allow_insecure_http=allow_insecure_http or stored_insecure,
+    )
+    storage = str(entry.get("key_storage", "file"))
+    notices: list[str] = []
+    key = secrets.load_key(chosen, location.base_url, storage)
+    if env.get("OPTSCALE_API_KEY"):
+        key = env["OPTSCALE_API_KEY"]
+        notices.append(f"OPTSCALE_API_KEY overrides the key saved for profile '{chosen}'")
+    if env.get("OPTSCALE_URL"):
+        notices.append(f"OPTSCALE_URL is ignored: profile '{chosen}' was named explicitly")
+    if env_ca and not ca_bundle:
+        notices.append("OPTSCALE_CA_BUNDLE overrides the profile's CA bundle")
+    return Profile(
+        name=chosen,
+        location=location,
+        api_key=key,
+        source="profile",
+        key_storage=storage,
+        ca_bundle=ca_bundle
+        or env_ca
+        or (str(entry["ca_bundle"]) if entry.get("ca_bundle") else None),
+        allow_insecure_http=allow_insecure_http or stored_insecure,
+        notices=notices,
+    )

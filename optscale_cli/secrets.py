@@ -1,0 +1,141 @@
+"""Where API keys are kept: the OS keyring where one works, else a 0600 file.
+
+Keys are stored per profile *and* bound to the base URL they were issued for, so a key is
+never sent to a gateway it was not meant for. Keyring calls run with a deadline: a locked or
+absent desktop keyring must not hang or crash the CLI.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import os
+from pathlib import Path
+
+from optscale_cli.edit.atomic import atomic_write
+from optscale_cli.paths import config_dir, ensure_private_dir
+
+KEYRING_SERVICE = "optscale"
+_KEYRING_DEADLINE_S = 3.0
+
+
+def credentials_path() -> Path:
+    return config_dir() / "credentials.toml"
+
+
+def key_file_path(profile: str) -> Path:
+    """A 0600 file holding only the key, for clients that read a key from a file."""
+    return config_dir() / "keys" / f"{profile}.key"
+
+
+def _keyring_enabled() -> bool:
+    return os.environ.get("OPTSCALE_NO_KEYRING", "") not in ("1", "true", "yes")
+
+
+def _keyring_call(fn_name: str, *args: str) -> object:
+    """Call a keyring function with a deadline; any failure means 'no keyring'."""
+    if not _keyring_enabled():
+        raise RuntimeError("keyring disabled")
+
+    def call() -> object:
+        import keyring
+        from keyring.backends import fail
+
+        backend = keyring.get_keyring()
+        if isinstance(backend, fail.Keyring) or backend.priority <= 0:  # type: ignore[operator]
+            raise RuntimeError("no usable keyring backend")
+        return getattr(keyring, fn_name)(*args)
+
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(call).result(timeout=_KEYRING_DEADLINE_S)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _account(profile: str, base_url: str) -> str:
+    return f"{profile}@{base_url}"
+
+
+def store_key(profile: str, base_url: str, key: str) -> str:
+    """Save the key; return where it went: ``"keyring"`` or ``"file"``."""
+    try:
+        _keyring_call("set_password", KEYRING_SERVICE, _account(profile, base_url), key)
+        _remove_file_entry(profile)
+        return "keyring"
+    except Exception:
+        _write_file_entry(profile, base_url, key)
+        return "file"
+
+
+def load_key(profile: str, base_url: str, storage: str) -> str | None:
+    if storage == "keyring":
+        try:
+            value = _keyring_call("get_password", KEYRING_SERVICE, _account(profile, base_url))
+            return value if isinstance(value, str) else None
+        except Exception:
+            return None
+    entry = _read_file_entries().get(profile)
+    if not isinstance(entry, dict) or entry.get("base_url") != base_url:
+        return None  # bound to another URL: never send it elsewhere
+    key = entry.get("api_key")
+    return str(key) if key else None
+
+
+def delete_key(profile: str, base_url: str) -> None:
+    with contextlib.suppress(Exception):
+        _keyring_call("delete_password", KEYRING_SERVICE, _account(profile, base_url))
+    _remove_file_entry(profile)
+    key_file = key_file_path(profile)
+    if key_file.exists():
+        key_file.unlink()
+
+
+def write_key_file(profile: str, key: str) -> Path:
+    """Write the key alone to a 0600 file (for ``{file:…}`` references); idempotent."""
+    path = key_file_path(profile)
+    ensure_private_dir(path.parent)
+    if not path.exists() or path.read_text(encoding="utf-8") != key:
+        atomic_write(path, key, mode=0o600)
+    else:
+        os.chmod(path, 0o600)
+    return path
+
+
+def _read_file_entries() -> dict[str, object]:
+    path = credentials_path()
+    if not path.exists():
+        return {}
+    import tomlkit
+
+    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    profiles = doc.get("profiles", {})
+    return {str(k): dict(v) for k, v in profiles.items()}
+
+
+def _write_file_entry(profile: str, base_url: str, key: str) -> None:
+    import tomlkit
+
+    path = credentials_path()
+    ensure_private_dir(path.parent)
+    doc = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+    if "profiles" not in doc:
+        doc["profiles"] = tomlkit.table(is_super_table=True)
+    entry = tomlkit.table()
+    entry["base_url"] = base_url
+    entry["api_key"] = key
+    doc["profiles"][profile] = entry  # type: ignore[index]
+    atomic_write(path, tomlkit.dumps(doc), mode=0o600)
+
+
+def _remove_file_entry(profile: str) -> None:
+    path = credentials_path()
+    if not path.exists():
+        return
+    import tomlkit
+
+    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    profiles = doc.get("profiles")
+    if profiles is not None and profile in profiles:
+        del profiles[profile]
+        atomic_write(path, tomlkit.dumps(doc), mode=0o600)

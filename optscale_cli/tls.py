@@ -1,0 +1,45 @@
+"""The one place TLS trust is decided. Verification is always on.
+
+Trusted: the operating system's store (so corporate CAs work), certifi's bundle, the
+``SSL_CERT_FILE`` bundle, and ``--ca-bundle`` / ``OPTSCALE_CA_BUNDLE``.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+import sys
+
+from optscale_cli.errors import UsageError
+
+
+def extra_bundles(ca_bundle: str | None) -> list[str]:
+    bundles = [b for b in (ca_bundle, os.environ.get("SSL_CERT_FILE")) if b]
+    for bundle in bundles:
+        if not os.path.isfile(bundle):
+            raise UsageError(
+                f"CA bundle {bundle} does not exist", "check --ca-bundle / SSL_CERT_FILE"
+            )
+    return bundles
+
+
+def ssl_context(ca_bundle: str | None = None) -> ssl.SSLContext:
+    """A verifying client context: system store + certifi + any extra bundles."""
+    import certifi
+
+    extras = extra_bundles(ca_bundle)
+    ctx: ssl.SSLContext
+    if sys.platform.startswith("linux") or not extras:
+        import truststore
+
+        ctx = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # type: ignore[assignment]
+    else:
+        ctx = ssl.create_default_context()
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_verify_locations(cafile=certifi.where())
+    for bundle in extras:
+        try:
+            ctx.load_verify_locations(cafile=bundle)
+        except (ssl.SSLError, OSError) as exc:
+            raise UsageError(f"cannot load CA bundle {bundle}: {exc}") from None
+    return ctx

@@ -1,0 +1,110 @@
+"""The gateway's addresses: parse what users paste, derive each client's base URL."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+from optscale_cli.errors import UsageError
+
+Surface = Literal["openai", "cursor", "anthropic"]
+SURFACE_SUFFIX: dict[str, str] = {"openai": "v1", "cursor": "cursor", "anthropic": "anthropic"}
+
+_ORG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]*$")
+_PROXY_RE = re.compile(r"^(?P<prefix>.*?)/llm_proxy/(?P<org>[^/]+)(?:/(?P<rest>.*))?$")
+
+
+@dataclass(frozen=True)
+class GatewayLocation:
+    """Where one organization's LLM proxy lives: ``{origin}/llm_proxy/{org}/…``."""
+
+    origin: str  # scheme://host[:port][/path-prefix], no trailing slash
+    org: str
+
+    @property
+    def scheme(self) -> str:
+        return urlsplit(self.origin).scheme
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.origin).hostname or ""
+
+    @property
+    def proxy_root(self) -> str:
+        return f"{self.origin}/llm_proxy/{self.org}"
+
+    @property
+    def base_url(self) -> str:
+        """The Base URL the Chat dialog shows (OpenAI-compatible, ``…/v1``)."""
+        return self.surface_url("openai")
+
+    def surface_url(self, surface: Surface) -> str:
+        return f"{self.proxy_root}/{SURFACE_SUFFIX[surface]}"
+
+
+def parse_gateway_url(
+    url: str, org: str | None = None, *, allow_insecure_http: bool = False
+) -> GatewayLocation:
+    """Accept the gateway origin (then ``org`` is required) or any pasted proxy URL.
+
+    ``https://host`` + org, ``https://host/llm_proxy/ORG/v1`` (the Chat dialog's Base URL),
+    and the ``/cursor`` and ``/anthropic`` forms all give the same location.
+    """
+    raw = url.strip()
+    if "://" not in raw:
+        raise UsageError(
+            f"{raw!r} is not a URL",
+            "pass the Base URL from the Chat dialog, e.g. https://host/llm_proxy/<org>/v1",
+        )
+    parts = urlsplit(raw)
+    scheme = parts.scheme.lower()
+    if scheme == "http" and not allow_insecure_http:
+        raise UsageError(
+            f"refusing plain http:// URL {raw}: the API key would travel unencrypted",
+            "use the https:// URL; to override for a lab gateway pass --allow-insecure-http",
+        )
+    if scheme not in ("https", "http"):
+        raise UsageError(f"unsupported URL scheme {parts.scheme!r} in {raw}", "use https://")
+    if not parts.hostname:
+        raise UsageError(f"no host in {raw}")
+    if parts.username or parts.password:
+        raise UsageError("the URL must not contain a user name or password", "pass the key apart")
+    if parts.query or parts.fragment:
+        raise UsageError(f"unexpected query or fragment in {raw}")
+
+    path = parts.path.rstrip("/")
+    match = _PROXY_RE.match(path)
+    url_org: str | None = None
+    if match:
+        prefix = match.group("prefix")
+        url_org = match.group("org")
+        rest = match.group("rest") or ""
+        if rest and rest.split("/")[0] not in SURFACE_SUFFIX.values():
+            raise UsageError(
+                f"unexpected path after the organization in {raw}",
+                "expected …/llm_proxy/<org>/v1 (or /cursor, /anthropic)",
+            )
+    else:
+        prefix = path
+    if url_org and org and url_org != org:
+        raise UsageError(
+            f"--org {org} does not match the organization {url_org} in the URL",
+            "drop --org, or paste the Base URL for that organization",
+        )
+    chosen = url_org or org
+    if not chosen:
+        raise UsageError(
+            f"no organization in {raw}",
+            "pass --org <organization_id>, or paste the full Base URL "
+            "https://host/llm_proxy/<org>/v1 from the Chat dialog",
+        )
+    if not _ORG_RE.match(chosen):
+        raise UsageError(f"invalid organization id {chosen!r}")
+    netloc = parts.hostname.lower()
+    if ":" in netloc:  # IPv6 literal
+        netloc = f"[{netloc}]"
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    return GatewayLocation(origin=f"{scheme}://{netloc}{prefix}", org=chosen)

@@ -1,0 +1,506 @@
+"""A real HTTPS stand-in for the OptScale AI Gateway, on 127.0.0.1, with a throwaway CA.
+
+Serves the routes design.md §1 names under ``/llm_proxy/<ORG>/``: ``v1/models``,
+``v1/chat/completions`` (tools, streaming), ``v1/responses``, ``cursor/…``, and the Anthropic
+Messages API under ``anthropic/v1/…`` (streaming too), with keys, policies and models that
+exercise every path: ids with ``/``, ``:`` and ``.``, a model the key is denied (403), a bad
+key (401), and a model that never calls tools. Every request is recorded.
+
+The real clients run against it (tests/test_e2e.py): ``HOME=<tmp>``,
+``NODE_EXTRA_CA_CERTS=<ca_pem_path>``, ``CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1``.
+Agents keep calling tools while a server keeps answering with tool calls, so tool calls are
+only returned when ``tool_choice`` forces one (as ``optscale doctor`` does).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import socket
+import ssl
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+import trustme
+
+ANSWER = "Hello from the OptScale stand-in."
+
+MODELS: dict[str, dict[str, Any]] = {
+    "openai/gpt-4.1": {"owned_by": "openai", "capabilities": {"tool_calling": True}},
+    "openai/gpt-4.1-mini": {"owned_by": "openai"},
+    "anthropic/claude-sonnet-4-0": {"owned_by": "anthropic"},
+    "anthropic/claude-opus-4-1": {"owned_by": "anthropic"},
+    "anthropic/claude-3-5-haiku-latest": {"owned_by": "anthropic"},
+    "ollama/qwen3:32b": {"owned_by": "ollama", "context_window": 32768},
+    "ollama/deepseek-r1:70b": {"owned_by": "ollama", "capabilities": {"tool_calling": False}},
+    "mistral/mistral-large-2.1": {"owned_by": "mistral"},
+}
+NO_TOOLS = {"ollama/deepseek-r1:70b"}
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+class GatewayStandIn:
+    ORG = "org-1234"
+    GOOD_KEY = "sk-test-good-0123456789abcd"
+    LIMITED_KEY = "sk-test-limited-55556666"
+    DENIED_MODEL = "openai/o3-pro"
+
+    def __init__(
+        self,
+        ca: trustme.CA,
+        *,
+        cert_hosts: tuple[str, ...] = ("127.0.0.1", "localhost"),
+        cert_not_after: dt.datetime | None = None,
+        models_route: bool = True,
+        hang: bool = False,
+        tls: bool = True,
+    ) -> None:
+        self.ca = ca
+        self.cert_hosts = cert_hosts
+        self.cert_not_after = cert_not_after
+        self.models_route = models_route
+        self.hang = hang
+        self.tls = tls
+        self.requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._socket: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._held: list[socket.socket] = []
+        self.port = 0
+        with tempfile.NamedTemporaryFile("wb", suffix="-test-ca.pem", delete=False) as pem:
+            pem.write(ca.cert_pem.bytes())
+        self.ca_pem_path = pem.name
+
+    # --- addresses ------------------------------------------------------------------
+    @property
+    def origin(self) -> str:
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.origin}/llm_proxy/{self.ORG}/v1"
+
+    def allowed(self, key: str | None) -> set[str] | None:
+        if key == self.GOOD_KEY:
+            return set(MODELS)
+        if key == self.LIMITED_KEY:
+            return {m for m in MODELS if m.startswith("openai/")}
+        return None
+
+    def record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    # --- lifecycle ------------------------------------------------------------------
+    def start(self) -> GatewayStandIn:
+        if self.hang:
+            self._start_hanging()
+            return self
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server.daemon_threads = True
+        if self.tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.minimum_version = ssl.TLSVersion.TLSv1_2
+            cert = self.ca.issue_cert(*self.cert_hosts, not_after=self.cert_not_after)
+            cert.configure_cert(context)
+            server.socket = context.wrap_socket(server.socket, server_side=True)
+        self._server = server
+        self.port = server.server_address[1]
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def _start_hanging(self) -> None:
+        """Accept TCP connections and never say a word (no TLS handshake either)."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        sock.settimeout(0.2)
+        self._socket = sock
+        self.port = sock.getsockname()[1]
+        stop = threading.Event()
+        self._stop_hanging = stop
+
+        def accept_forever() -> None:
+            while not stop.is_set():
+                try:
+                    conn, _ = sock.accept()
+                    self._held.append(conn)
+                except (TimeoutError, OSError):
+                    continue
+
+        self._thread = threading.Thread(target=accept_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._socket is not None:
+            self._stop_hanging.set()
+            self._socket.close()
+            for conn in self._held:
+                conn.close()
+
+    def __enter__(self) -> GatewayStandIn:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _chunk(model: str, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-standin",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+
+
+def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
+    prefix = f"/llm_proxy/{gw.ORG}/"
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        # --- plumbing ---------------------------------------------------------------
+        def _body(self) -> Any:
+            length = int(self.headers.get("content-length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            try:
+                return json.loads(raw) if raw else None
+            except ValueError:
+                return None
+
+        def _send(self, status: int, payload: Any) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Date", formatdate(usegmt=True))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _stream(self, events: list[tuple[str | None, Any]]) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-cache")
+            self.send_header("Connection", "close")
+            self.send_header("Date", formatdate(usegmt=True))
+            self.end_headers()
+            for event, data in events:
+                text = data if isinstance(data, str) else json.dumps(data)
+                line = (f"event: {event}\n" if event else "") + f"data: {text}\n\n"
+                self.wfile.write(line.encode())
+                self.wfile.flush()
+            self.close_connection = True
+
+        def _error(self, status: int, message: str, kind: str, code: str, anthropic: bool) -> None:
+            if anthropic:
+                self._send(status, {"type": "error", "error": {"type": kind, "message": message}})
+            else:
+                self._send(status, {"error": {"message": message, "type": kind, "code": code}})
+
+        def _key(self) -> str | None:
+            auth = self.headers.get("authorization", "")
+            if auth.lower().startswith("bearer "):
+                return auth[7:].strip()
+            return self.headers.get("x-api-key")
+
+        def _route(self, method: str) -> None:
+            body = self._body() if method == "POST" else None
+            gw.record(
+                RecordedRequest(
+                    method, self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                )
+            )
+            path = urlsplit(self.path).path
+            if not path.startswith(prefix):
+                self._error(404, "Unknown organization or route", "not_found", "not_found", False)
+                return
+            route = path[len(prefix) :].rstrip("/")
+            anthropic = route.startswith("anthropic/")
+            allowed = gw.allowed(self._key())
+            if allowed is None:
+                self._error(
+                    401, "Invalid API key", "authentication_error", "invalid_api_key", anthropic
+                )
+                return
+            if method == "GET" and route in ("v1/models", "cursor/models"):
+                if not gw.models_route:
+                    self._error(404, "Not Found", "not_found", "not_found", False)
+                    return
+                self._send(
+                    200, {"object": "list", "data": [_model_entry(m) for m in sorted(allowed)]}
+                )
+                return
+            if method == "GET" and route == "anthropic/v1/models":
+                data = [
+                    {
+                        "type": "model",
+                        "id": m,
+                        "display_name": m,
+                        "created_at": "2025-01-01T00:00:00Z",
+                    }
+                    for m in sorted(allowed)
+                ]
+                self._send(
+                    200,
+                    {
+                        "data": data,
+                        "has_more": False,
+                        "first_id": data[0]["id"],
+                        "last_id": data[-1]["id"],
+                    },
+                )
+                return
+            if method != "POST" or not isinstance(body, dict):
+                self._error(404, f"No route {method} {route}", "not_found", "not_found", anthropic)
+                return
+            if route == "anthropic/v1/messages/count_tokens":
+                self._send(200, {"input_tokens": 10})
+                return
+            model = str(body.get("model", ""))
+            if model == gw.DENIED_MODEL or (model in MODELS and model not in allowed):
+                self._error(
+                    403,
+                    f"Model {model} is not allowed by policy 'Engineering'",
+                    "permission_error",
+                    "model_not_allowed",
+                    anthropic,
+                )
+                return
+            if model not in MODELS:
+                self._error(
+                    404, f"Model {model} not found", "not_found_error", "model_not_found", anthropic
+                )
+                return
+            if route in ("v1/chat/completions", "cursor/chat/completions"):
+                self._chat(model, body)
+            elif route == "v1/responses":
+                self._responses(model, body)
+            elif route == "anthropic/v1/messages":
+                self._messages(model, body)
+            else:
+                self._error(404, f"No route {route}", "not_found", "not_found", anthropic)
+
+        def do_GET(self) -> None:
+            self._route("GET")
+
+        def do_POST(self) -> None:
+            self._route("POST")
+
+        # --- APIs -------------------------------------------------------------------
+        def _chat(self, model: str, body: dict[str, Any]) -> None:
+            tools = body.get("tools") or []
+            choice = body.get("tool_choice")
+            forced = choice == "required" or isinstance(choice, dict)
+            messages = body.get("messages") or []
+            after_tool = (
+                bool(messages)
+                and isinstance(messages[-1], dict)
+                and (messages[-1].get("role") == "tool")
+            )
+            call = None
+            if tools and forced and model not in NO_TOOLS and not after_tool:
+                name = tools[0].get("function", {}).get("name", "tool")
+                if isinstance(choice, dict):
+                    name = choice.get("function", {}).get("name", name)
+                call = {
+                    "id": "call_" + uuid.uuid4().hex[:8],
+                    "type": "function",
+                    "function": {"name": name, "arguments": "{}"},
+                }
+            usage = {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
+            if body.get("stream"):
+                events: list[tuple[str | None, Any]] = [
+                    (None, _chunk(model, {"role": "assistant", "content": ""}))
+                ]
+                if call:
+                    events.append((None, _chunk(model, {"tool_calls": [{"index": 0, **call}]})))
+                else:
+                    events += [
+                        (None, _chunk(model, {"content": part}))
+                        for part in ("Hello from ", "the OptScale stand-in.")
+                    ]
+                events.append((None, _chunk(model, {}, "tool_calls" if call else "stop")))
+                if (body.get("stream_options") or {}).get("include_usage"):
+                    events.append((None, {**_chunk(model, {}), "choices": [], "usage": usage}))
+                events.append((None, "[DONE]"))
+                self._stream(events)
+                return
+            message: dict[str, Any] = {"role": "assistant", "content": None if call else ANSWER}
+            if call:
+                message["tool_calls"] = [call]
+            self._send(
+                200,
+                {
+                    "id": "chatcmpl-standin",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": model,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": message,
+                            "finish_reason": "tool_calls" if call else "stop",
+                        }
+                    ],
+                    "usage": usage,
+                },
+            )
+
+        def _responses(self, model: str, body: dict[str, Any]) -> None:
+            item = {
+                "id": "msg_standin",
+                "type": "message",
+                "role": "assistant",
+                "status": "completed",
+                "content": [{"type": "output_text", "text": ANSWER, "annotations": []}],
+            }
+            response = {
+                "id": "resp_standin",
+                "object": "response",
+                "created_at": int(time.time()),
+                "model": model,
+                "status": "completed",
+                "output": [item],
+                "usage": {"input_tokens": 5, "output_tokens": 3, "total_tokens": 8},
+            }
+            if not body.get("stream"):
+                self._send(200, response)
+                return
+            started = {**response, "status": "in_progress", "output": []}
+            empty_item = {**item, "status": "in_progress", "content": []}
+            part = {"type": "output_text", "text": "", "annotations": []}
+            events: list[tuple[str | None, Any]] = [
+                ("response.created", {"type": "response.created", "response": started}),
+                (
+                    "response.output_item.added",
+                    {"type": "response.output_item.added", "output_index": 0, "item": empty_item},
+                ),
+                (
+                    "response.content_part.added",
+                    {
+                        "type": "response.content_part.added",
+                        "item_id": item["id"],
+                        "output_index": 0,
+                        "content_index": 0,
+                        "part": part,
+                    },
+                ),
+                (
+                    "response.output_text.delta",
+                    {
+                        "type": "response.output_text.delta",
+                        "item_id": item["id"],
+                        "output_index": 0,
+                        "content_index": 0,
+                        "delta": ANSWER,
+                    },
+                ),
+                (
+                    "response.output_text.done",
+                    {
+                        "type": "response.output_text.done",
+                        "item_id": item["id"],
+                        "output_index": 0,
+                        "content_index": 0,
+                        "text": ANSWER,
+                    },
+                ),
+                (
+                    "response.content_part.done",
+                    {
+                        "type": "response.content_part.done",
+                        "item_id": item["id"],
+                        "output_index": 0,
+                        "content_index": 0,
+                        "part": {**part, "text": ANSWER},
+                    },
+                ),
+                (
+                    "response.output_item.done",
+                    {"type": "response.output_item.done", "output_index": 0, "item": item},
+                ),
+                ("response.completed", {"type": "response.completed", "response": response}),
+            ]
+            self._stream(events)
+
+        def _messages(self, model: str, body: dict[str, Any]) -> None:
+            message = {
+                "id": "msg_standin",
+                "type": "message",
+                "role": "assistant",
+                "model": model,
+                "content": [{"type": "text", "text": ANSWER}],
+                "stop_reason": "end_turn",
+                "stop_sequence": None,
+                "usage": {"input_tokens": 5, "output_tokens": 3},
+            }
+            if not body.get("stream"):
+                self._send(200, message)
+                return
+            start = {
+                **message,
+                "content": [],
+                "stop_reason": None,
+                "usage": {"input_tokens": 5, "output_tokens": 1},
+            }
+            self._stream(
+                [
+                    ("message_start", {"type": "message_start", "message": start}),
+                    (
+                        "content_block_start",
+                        {
+                            "type": "content_block_start",
+                            "index": 0,
+                            "content_block": {"type": "text", "text": ""},
+                        },
+                    ),
+                    (
+                        "content_block_delta",
+                        {
+                            "type": "content_block_delta",
+                            "index": 0,
+                            "delta": {"type": "text_delta", "text": ANSWER},
+                        },
+                    ),
+                    ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+                    (
+                        "message_delta",
+                        {
+                            "type": "message_delta",
+                            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                            "usage": {"output_tokens": 3},
+                        },
+                    ),
+                    ("message_stop", {"type": "message_stop"}),
+                ]
+            )
+
+    return Handler
+
+
+def _model_entry(model_id: str) -> dict[str, Any]:
+    return {"id": model_id, "object": "model", "created": 1735689600, **MODELS[model_id]}

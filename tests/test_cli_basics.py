@@ -1,0 +1,136 @@
+"""The CLI as a program: entry points, help, version, completion scripts, error shape."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from optscale_cli import __version__
+from optscale_cli.app import hoist_global_options
+from optscale_cli.commands.completion import completion_script
+from optscale_cli.errors import UsageError
+from optscale_cli.redact import clean_text, redact_key
+from optscale_cli.urls import parse_gateway_url
+from tests.conftest import Cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_python_m_and_version() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "optscale_cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == f"optscale {__version__}"
+
+
+def test_version_does_not_import_typer_or_httpx() -> None:
+    code = (
+        "import sys; from optscale_cli.main import main; main(['--version']); "
+        "bad=[m for m in ('typer','httpx','rich','ssl') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_help_does_not_import_network_or_rich() -> None:
+    code = (
+        "import sys; from optscale_cli.app import run; rc = run(['--help']); "
+        "bad=[m for m in ('httpx','rich','truststore','keyring','tomlkit') "
+        "if m in sys.modules]; assert rc == 0 and not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_help_teaches(cli: Cli) -> None:
+    result = cli("--help")
+    assert result.code == 0
+    for command in ("login", "models", "providers", "connection", "status", "profiles"):
+        assert command in result.out
+    assert "Examples" in cli("login", "--help").out
+
+
+def test_unknown_command_is_usage_error(cli: Cli) -> None:
+    assert cli("frobnicate").code == 2
+
+
+def test_global_options_anywhere() -> None:
+    assert hoist_global_options(["models", "list", "--json", "--profile", "w"]) == [
+        "--json",
+        "--profile",
+        "w",
+        "models",
+        "list",
+    ]
+    assert hoist_global_options(["exec", "--", "tool", "--json"]) == [
+        "exec",
+        "--",
+        "tool",
+        "--json",
+    ]
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish", "powershell"])
+def test_completion_scripts_are_current(shell: str) -> None:
+    names = {
+        "bash": "optscale.bash",
+        "zsh": "_optscale",
+        "fish": "optscale.fish",
+        "powershell": "optscale.ps1",
+    }
+    committed = (ROOT / "completions" / names[shell]).read_text()
+    assert committed.strip() == completion_script(shell).strip(), (
+        "completions/ is stale: run python scripts/gen_completions.py"
+    )
+
+
+def test_completion_command(cli: Cli) -> None:
+    result = cli("completion", "bash")
+    assert result.code == 0
+    assert "_OPTSCALE_COMPLETE" in result.out
+
+
+@pytest.mark.parametrize(
+    ("url", "org", "origin", "want_org"),
+    [
+        ("https://h.example/llm_proxy/o1/v1", None, "https://h.example", "o1"),
+        ("https://h.example/llm_proxy/o1/v1/", None, "https://h.example", "o1"),
+        ("https://h.example/llm_proxy/o1/anthropic", None, "https://h.example", "o1"),
+        ("https://h.example/llm_proxy/o1/cursor", None, "https://h.example", "o1"),
+        ("https://H.example:8443", "o2", "https://h.example:8443", "o2"),
+        ("https://h.example/optscale/llm_proxy/o3/v1", None, "https://h.example/optscale", "o3"),
+    ],
+)
+def test_parse_gateway_url(url: str, org: str | None, origin: str, want_org: str) -> None:
+    location = parse_gateway_url(url, org)
+    assert (location.origin, location.org) == (origin, want_org)
+    assert location.base_url == f"{origin}/llm_proxy/{want_org}/v1"
+    assert location.surface_url("cursor").endswith(f"/llm_proxy/{want_org}/cursor")
+
+
+@pytest.mark.parametrize(
+    ("url", "org"),
+    [
+        ("https://h.example", None),
+        ("http://h.example/llm_proxy/o/v1", None),
+        ("ftp://h.example/llm_proxy/o/v1", None),
+        ("h.example/llm_proxy/o/v1", None),
+        ("https://h.example/llm_proxy/o1/v1", "o2"),
+        ("https://user:pw@h.example/llm_proxy/o1/v1", None),
+        ("https://h.example/llm_proxy/o1/v2/chat", None),
+    ],
+)
+def test_parse_gateway_url_refuses(url: str, org: str | None) -> None:
+    with pytest.raises(UsageError):
+        parse_gateway_url(url, org)
+
+
+def test_redaction_and_control_chars() -> None:
+    assert redact_key("sk-test-good-0123456789abcd") == "sk-…abcd"
+    assert redact_key("short") == "…"
+    assert clean_text("bad\x1b[31mred\x1b[0m\x07") == "badred"

@@ -1,0 +1,341 @@
+"""connect / disconnect / clients for OpenCode and Claude Code: real files in a temp HOME."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from optscale_cli.edit import jsonc
+from optscale_cli.secrets import key_file_path
+from tests.conftest import Cli, file_mode
+from tests.gateway import GatewayStandIn
+
+USER_OPENCODE = """{
+  // my settings
+  "$schema": "https://opencode.ai/config.json",
+  "theme": "tokyonight",
+  "provider": {
+    "ollama": {
+      "npm": "@ai-sdk/openai-compatible",
+      "options": { "baseURL": "http://localhost:11434/v1" }, // local
+    },
+  },
+}
+"""
+
+
+def opencode_file(home: Path) -> Path:
+    return home / ".config" / "opencode" / "opencode.json"
+
+
+def claude_file(home: Path) -> Path:
+    return home / ".claude" / "settings.json"
+
+
+def test_opencode_fresh_connect_writes_reference_not_key(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    result = cli("connect", "opencode", "--model", "openai/gpt-4.1", "--yes")
+    assert result.code == 0, result.all
+    path = opencode_file(isolated_home)
+    config = jsonc.loads(path.read_text())
+    provider = config["provider"]["optscale"]
+    assert config["$schema"] == "https://opencode.ai/config.json"
+    assert provider["npm"] == "@ai-sdk/openai-compatible"
+    assert provider["options"]["baseURL"] == logged_in.base_url
+    assert provider["options"]["apiKey"] == f"{{file:{key_file_path('default')}}}"
+    assert "openai/gpt-4.1" in provider["models"]
+    assert config["model"] == "optscale/openai/gpt-4.1"
+    assert logged_in.GOOD_KEY not in path.read_text()
+    assert key_file_path("default").read_text() == logged_in.GOOD_KEY
+    assert file_mode(key_file_path("default")) == 0o600
+    assert logged_in.GOOD_KEY not in result.all
+
+
+def test_connect_twice_changes_nothing(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    path = opencode_file(isolated_home)
+    path.parent.mkdir(parents=True)
+    path.write_text(USER_OPENCODE)
+    assert cli("connect", "opencode", "-m", "openai/gpt-4.1", "--yes").code == 0
+    first = path.read_bytes()
+    mtime = path.stat().st_mtime_ns
+    again = cli("connect", "opencode", "-m", "openai/gpt-4.1", "--yes", "--json")
+    assert again.code == 0, again.all
+    assert again.json()["changed"] is False
+    assert path.read_bytes() == first
+    assert path.stat().st_mtime_ns == mtime
+
+
+def test_opencode_keeps_comments_other_providers_and_restores(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    path = opencode_file(isolated_home)
+    path.parent.mkdir(parents=True)
+    path.write_text(USER_OPENCODE)
+    os.chmod(path, 0o640)
+    result = cli("connect", "opencode", "--model", "ollama/qwen3:32b", "--yes", "--json")
+    assert result.code == 0, result.all
+    text = path.read_text()
+    assert "// my settings" in text and "// local" in text
+    config = jsonc.loads(text)
+    assert config["provider"]["ollama"]["options"]["baseURL"] == "http://localhost:11434/v1"
+    assert config["theme"] == "tokyonight"
+    assert config["model"] == "optscale/ollama/qwen3:32b"
+    assert file_mode(path) == 0o640  # mode kept
+    backup = path.with_name("opencode.json.optscale.bak")
+    assert backup.read_text() == USER_OPENCODE
+    # a new model updates in place; the backup stays the original
+    assert cli("connect", "opencode", "-m", "openai/gpt-4.1", "--yes").code == 0
+    config = jsonc.loads(path.read_text())
+    assert list(config["provider"]["optscale"]["models"]) == ["openai/gpt-4.1"]
+    assert backup.read_text() == USER_OPENCODE
+    undo = cli("disconnect", "opencode", "--yes")
+    assert undo.code == 0, undo.all
+    assert path.read_text() == USER_OPENCODE
+
+
+def test_disconnect_removes_file_we_created(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    assert cli("connect", "opencode", "-m", "openai/gpt-4.1", "--yes").code == 0
+    assert cli("disconnect", "opencode", "--yes").code == 0
+    assert not opencode_file(isolated_home).exists()
+    again = cli("disconnect", "opencode")
+    assert again.code == 0 and "not connected" in again.err
+
+
+def test_existing_jsonc_file_is_edited_not_duplicated(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    folder = isolated_home / ".config" / "opencode"
+    folder.mkdir(parents=True)
+    (folder / "opencode.jsonc").write_text('{\n  "$schema": "https://opencode.ai/config.json"\n}\n')
+    assert cli("connect", "opencode", "-m", "openai/gpt-4.1", "--yes").code == 0
+    assert not (folder / "opencode.json").exists()
+    assert "optscale" in jsonc.loads((folder / "opencode.jsonc").read_text())["provider"]
+
+
+def test_project_scope_and_key_from_env(
+    cli: Cli, logged_in: GatewayStandIn, tmp_path: Path
+) -> None:
+    result = cli(
+        "connect",
+        "opencode",
+        "-m",
+        "openai/gpt-4.1",
+        "--scope",
+        "project",
+        "--key-from-env",
+        "--yes",
+    )
+    assert result.code == 0, result.all
+    config = jsonc.loads((tmp_path / "opencode.json").read_text())
+    assert config["provider"]["optscale"]["options"]["apiKey"] == "{env:OPTSCALE_API_KEY}"
+
+
+def test_dry_run_and_non_interactive_write_nothing(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    dry = cli("connect", "opencode", "-m", "openai/gpt-4.1", "--dry-run")
+    assert dry.code == 0
+    assert "+++" in dry.out and "baseURL" in dry.out
+    asked = cli("connect", "opencode", "-m", "openai/gpt-4.1")
+    assert asked.code == 1
+    assert "--yes" in asked.err
+    assert not opencode_file(isolated_home).exists()
+
+
+def test_denied_model_refused_with_near_matches(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    result = cli("connect", "opencode", "-m", "openai/gpt-4.2", "--yes")
+    assert result.code == 2
+    assert "openai/gpt-4.1" in result.err
+    assert not opencode_file(isolated_home).exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "where"),
+    [
+        ('{\n  "theme": "x",\n  "provider": {\n    "a": 1\n    "b": 2\n  }\n}\n', ":5:"),
+        ('{\n  "provider": "not-an-object"\n}\n', ":2"),
+        ("[1, 2]\n", ":1"),
+    ],
+)
+def test_bad_user_file_refused_untouched(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path, content: str, where: str
+) -> None:
+    path = opencode_file(isolated_home)
+    path.parent.mkdir(parents=True)
+    path.write_text(content)
+    result = cli("connect", "opencode", "-m", "openai/gpt-4.1", "--yes")
+    assert result.code == 1, result.all
+    assert f"{path}{where}" in result.err
+    assert path.read_text() == content
+    assert not path.with_name("opencode.json.optscale.bak").exists()
+
+
+def test_read_only_file_refused(cli: Cli, logged_in: GatewayStandIn, isolated_home: Path) -> None:
+    path = opencode_file(isolated_home)
+    path.parent.mkdir(parents=True)
+    path.write_text("{}\n")
+    os.chmod(path, 0o444)
+    result = cli("connect", "opencode", "-m", "openai/gpt-4.1", "--yes")
+    assert result.code == 1 and "read-only" in result.err
+    assert path.read_text() == "{}\n"
+
+
+def test_read_only_directory_refused(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    folder = opencode_file(isolated_home).parent
+    folder.mkdir(parents=True)
+    os.chmod(folder, 0o555)
+    try:
+        result = cli("connect", "opencode", "-m", "openai/gpt-4.1", "--yes")
+        assert result.code == 1 and "read-only" in result.err
+        assert list(folder.iterdir()) == []
+    finally:
+        os.chmod(folder, 0o755)
+
+
+def test_missing_parent_directory_is_created(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    assert not (isolated_home / ".claude").exists()
+    result = cli("connect", "claude-code", "-m", "anthropic/claude-sonnet-4-0", "--yes")
+    assert result.code == 0, result.all
+    assert claude_file(isolated_home).exists()
+
+
+def test_symlinked_config_is_written_through(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path, tmp_path: Path
+) -> None:
+    real = tmp_path / "dotfiles" / "opencode.json"
+    real.parent.mkdir()
+    real.write_text("{\n}\n")
+    link = opencode_file(isolated_home)
+    link.parent.mkdir(parents=True)
+    link.symlink_to(real)
+    assert cli("connect", "opencode", "-m", "openai/gpt-4.1", "--yes").code == 0
+    assert link.is_symlink()
+    assert "optscale" in jsonc.loads(real.read_text())["provider"]
+
+
+def test_claude_code_env_block_and_helper(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    path = claude_file(isolated_home)
+    path.parent.mkdir(parents=True)
+    original = (
+        json.dumps(
+            {
+                "permissions": {"allow": ["Bash(ls:*)"]},
+                "env": {"ANTHROPIC_API_KEY": "sk-ant-old", "MY_VAR": "1"},
+            },
+            indent=4,
+        )
+        + "\n"
+    )
+    path.write_text(original)
+    result = cli("connect", "claude-code", "--model", "anthropic/claude-sonnet-4-0", "--yes")
+    assert result.code == 0, result.all
+    settings = json.loads(path.read_text())
+    env = settings["env"]
+    assert env["ANTHROPIC_BASE_URL"] == logged_in.base_url.removesuffix("/v1") + "/anthropic"
+    assert env["ANTHROPIC_DEFAULT_SONNET_MODEL"] == "anthropic/claude-sonnet-4-0"
+    assert env["ANTHROPIC_DEFAULT_OPUS_MODEL"] == "anthropic/claude-opus-4-1"
+    assert env["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "anthropic/claude-3-5-haiku-latest"
+    assert "ANTHROPIC_API_KEY" not in env and "ANTHROPIC_AUTH_TOKEN" not in env
+    assert env["MY_VAR"] == "1"
+    assert settings["permissions"] == {"allow": ["Bash(ls:*)"]}
+    assert "token" in settings["apiKeyHelper"]
+    assert logged_in.GOOD_KEY not in path.read_text()
+    assert "    " in path.read_text()  # the user's 4-space indentation is kept
+    assert cli("disconnect", "claude-code", "--yes").code == 0
+    # the removed ANTHROPIC_API_KEY comes back (at the end of `env`: order is not kept)
+    assert json.loads(path.read_text()) == json.loads(original)
+
+
+def test_claude_code_plaintext_key_is_0600(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    result = cli(
+        "connect",
+        "claude-code",
+        "--sonnet",
+        "anthropic/claude-sonnet-4-0",
+        "--haiku",
+        "anthropic/claude-3-5-haiku-latest",
+        "--plaintext-key",
+        "--yes",
+    )
+    assert result.code == 0, result.all
+    path = claude_file(isolated_home)
+    env = json.loads(path.read_text())["env"]
+    assert env["ANTHROPIC_AUTH_TOKEN"] == logged_in.GOOD_KEY
+    assert file_mode(path) == 0o600
+    assert logged_in.GOOD_KEY not in result.all
+
+
+def test_claude_code_strict_json_refuses_comments(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    path = claude_file(isolated_home)
+    path.parent.mkdir(parents=True)
+    content = '{\n  // no comments in strict JSON\n  "env": {}\n}\n'
+    path.write_text(content)
+    result = cli("connect", "claude-code", "-m", "anthropic/claude-sonnet-4-0", "--yes")
+    assert result.code == 1
+    assert f"{path}:2" in result.err
+    assert path.read_text() == content
+
+
+def test_drift_is_reported_and_left_alone(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    assert cli("connect", "opencode", "-m", "openai/gpt-4.1", "--yes").code == 0
+    path = opencode_file(isolated_home)
+    edited = path.read_text().replace(logged_in.base_url, "https://mine.example/v1")
+    path.write_text(edited)
+    rows = {r["client"]: r for r in cli("clients", "--json").json()}
+    assert rows["opencode"]["connected"] is True
+    assert rows["opencode"]["intact"] is False
+    assert any("baseURL" in d for d in rows["opencode"]["drifted"])
+    result = cli("disconnect", "opencode", "--yes")
+    assert result.code == 0
+    assert "baseURL" in result.err
+    config = jsonc.loads(path.read_text())
+    assert config["provider"]["optscale"]["options"] == {"baseURL": "https://mine.example/v1"}
+
+
+def test_clients_overview(cli: Cli, logged_in: GatewayStandIn, isolated_home: Path) -> None:
+    assert cli("connect", "claude-code", "-m", "anthropic/claude-sonnet-4-0", "--yes").code == 0
+    rows = {r["client"]: r for r in cli("clients", "--json").json()}
+    assert rows["claude-code"]["connected"] and rows["claude-code"]["intact"]
+    assert rows["claude-code"]["matches_profile"] is True
+    assert rows["opencode"]["connected"] is False
+    table = cli("clients")
+    assert "claude-code" in table.out and "ok" in table.out
+
+
+def test_unknown_client(cli: Cli, logged_in: GatewayStandIn) -> None:
+    result = cli("connect", "notepad", "-m", "openai/gpt-4.1")
+    assert result.code == 2
+    assert "opencode" in result.err
+
+
+def test_files_holding_keys_are_private(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path, tmp_path: Path
+) -> None:
+    cli("connect", "opencode", "-m", "openai/gpt-4.1", "--yes")
+    cli("connect", "claude-code", "-m", "anthropic/claude-sonnet-4-0", "--plaintext-key", "--yes")
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and logged_in.GOOD_KEY in path.read_text(errors="ignore"):
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path

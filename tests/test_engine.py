@@ -1,0 +1,218 @@
+"""The safe-edit engine on real files: races, locks, crashes, and round-trip properties."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optscale_cli.edit import jsonc
+from optscale_cli.edit.documents import ABSENT
+from optscale_cli.edit.engine import (
+    ListItem,
+    SetValue,
+    Target,
+    commit,
+    edit_lock,
+    plan_edit,
+    plan_revert,
+)
+from optscale_cli.edit.stores import FileStore
+from optscale_cli.errors import ConfigFileError, Refused
+
+OPS = [
+    SetValue(("provider", "optscale", "options", "baseURL"), "https://h/llm_proxy/o/v1"),
+    SetValue(("provider", "optscale", "models", "openai/gpt-4.1"), {"name": "x"}),
+    SetValue(("model",), "optscale/openai/gpt-4.1"),
+    SetValue(("ANTHROPIC_API_KEY",), ABSENT),
+]
+
+
+def _apply(path: Path, ops, previous=None, fmt: str = "jsonc"):  # type: ignore[no-untyped-def]
+    change = plan_edit(Target(FileStore(path), fmt), ops, previous)
+    commit([change], path.parent / "locks")
+    return change
+
+
+def test_file_changed_between_read_and_write_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    path.write_text('{"a": 1}\n')
+    change = plan_edit(Target(FileStore(path), "json"), OPS)
+    path.write_text('{"a": 2}\n')  # someone else writes meanwhile
+    with pytest.raises(Refused, match="changed while"):
+        commit([change], tmp_path / "locks")
+    assert path.read_text() == '{"a": 2}\n'
+
+
+def test_lock_makes_a_second_writer_wait(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    path.write_text("{}\n")
+    change = plan_edit(Target(FileStore(path), "json"), OPS)
+    released = threading.Event()
+
+    def hold() -> None:
+        with edit_lock(tmp_path / "locks"):
+            time.sleep(0.5)
+        released.set()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    time.sleep(0.1)
+    commit([change], tmp_path / "locks")  # waits for the holder, then writes
+    assert released.is_set()
+    holder.join()
+    assert json.loads(path.read_text())["model"] == "optscale/openai/gpt-4.1"
+
+
+def test_lock_refuses_after_timeout(tmp_path: Path) -> None:
+    with (
+        edit_lock(tmp_path / "locks"),
+        pytest.raises(Refused, match="another optscale"),
+        edit_lock(tmp_path / "locks", timeout_s=0.2),
+    ):
+        pass
+
+
+def test_two_processes_at_once_neither_corrupts(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    path.write_text('{\n  "keep": true\n}\n')
+    script = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        from optscale_cli.edit.engine import SetValue, Target, commit, plan_edit
+        from optscale_cli.edit.stores import FileStore
+        from optscale_cli.errors import Refused
+        path = Path({str(path)!r})
+        for attempt in range(50):
+            change = plan_edit(Target(FileStore(path), "json"),
+                               [SetValue(("writer", sys.argv[1]), attempt)])
+            try:
+                commit([change], path.parent / "locks")
+                break
+            except Refused:
+                continue
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", script, name]) for name in ("a", "b")]
+    assert all(p.wait(timeout=60) == 0 for p in procs)
+    data = json.loads(path.read_text())
+    assert data["keep"] is True
+    assert set(data["writer"]) == {"a", "b"}
+
+
+def test_crash_at_rename_leaves_the_old_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    original = '{\n  "keep": true\n}\n'
+    path.write_text(original)
+    script = textwrap.dedent(f"""
+        import os
+        from pathlib import Path
+        from optscale_cli.edit.engine import SetValue, Target, commit, plan_edit
+        from optscale_cli.edit.stores import FileStore
+        path = Path({str(path)!r})
+        change = plan_edit(Target(FileStore(path), "json"), [SetValue(("x",), 1)])
+        os.replace = lambda *a, **k: os._exit(9)   # the process dies at the rename
+        commit([change], path.parent / "locks")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], check=False)
+    assert done.returncode == 9
+    assert path.read_text() == original
+
+
+def test_list_item_added_and_removed(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    original = '{"models": ["a"], "other": 1}'
+    path.write_text(original)
+    ops = [ListItem(("models",), "optscale-model"), ListItem(("models",), "a")]
+    change = _apply(path, ops)
+    assert json.loads(path.read_text())["models"] == ["a", "optscale-model"]
+    revert = plan_revert(Target(FileStore(path), "json"), change.ledger_entry())
+    commit([revert], tmp_path / "locks")
+    assert json.loads(path.read_text()) == json.loads(original)
+
+
+def test_toml_and_yaml_documents_keep_comments(tmp_path: Path) -> None:
+    toml = tmp_path / "c.toml"
+    toml.write_text('# mine\nmodel = "o3"  # note\n\n[other]\nx = 1\n')
+    change = _apply(
+        toml,
+        [
+            SetValue(("model_providers", "optscale", "name"), "OptScale"),
+            SetValue(("model",), "openai/gpt-4.1"),
+        ],
+        fmt="toml",
+    )
+    assert "# mine" in toml.read_text() and "[model_providers.optscale]" in toml.read_text()
+    commit(
+        [plan_revert(Target(FileStore(toml), "toml"), change.ledger_entry())], tmp_path / "locks"
+    )
+    assert toml.read_text() == '# mine\nmodel = "o3"  # note\n\n[other]\nx = 1\n'
+    yaml = tmp_path / "c.yaml"
+    yaml.write_text("# top\nname: mine  # keep\nmodels: []\n")
+    _apply(yaml, [SetValue(("openai-api-base",), "https://h/v1")], fmt="yaml")
+    assert "# keep" in yaml.read_text() and "openai-api-base: https://h/v1" in yaml.read_text()
+
+
+def test_bad_toml_names_line(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("a = 1\nb = = 2\n")
+    with pytest.raises(ConfigFileError) as err:
+        plan_edit(Target(FileStore(path), "toml"), [SetValue(("x",), 1)])
+    assert f"{path}:2" in err.value.message
+
+
+# --- properties -------------------------------------------------------------------------
+
+keys = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8)
+scalars = st.none() | st.booleans() | st.integers(-(10**6), 10**6) | keys
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=3),
+    max_leaves=8,
+)
+documents = st.dictionaries(keys, values, min_size=1, max_size=5)
+styles = st.sampled_from(["compact", "indent2", "indent4", "comments"])
+
+
+def render(doc: dict, style: str) -> str:  # type: ignore[type-arg]
+    if style == "compact":
+        return json.dumps(doc, ensure_ascii=False)
+    if style == "comments":
+        body = json.dumps(doc, indent=2, ensure_ascii=False)
+        return "// user file\n" + body[:-1] + "  /* end */\n}\n"
+    return json.dumps(doc, indent=2 if style == "indent2" else 4, ensure_ascii=False) + "\n"
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(doc=documents, style=styles)
+def test_connect_then_disconnect_restores_and_connect_is_idempotent(
+    tmp_path: Path,
+    doc: dict,
+    style: str,  # type: ignore[type-arg]
+) -> None:
+    path = tmp_path / "prop.jsonc"
+    original = render(doc, style)
+    path.write_text(original)
+    target = Target(FileStore(path), "jsonc")
+    try:
+        first = plan_edit(target, OPS)
+    except ConfigFileError:
+        # the user's file has a non-object where we need an object: refused, untouched
+        assert path.read_text() == original
+        return
+    commit([first], tmp_path / "locks")
+    once = path.read_text()
+    second = plan_edit(target, OPS, first.ledger_entry())
+    assert not second.changed and second.new_text == once
+    commit([plan_revert(target, first.ledger_entry())], tmp_path / "locks")
+    assert jsonc.loads(path.read_text()) == jsonc.loads(original)
+    path.with_name(path.name + ".optscale.bak").unlink(missing_ok=True)
