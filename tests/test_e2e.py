@@ -1,0 +1,178 @@
+"""The real clients are the judges: OpenCode and Claude Code, run headless against the HTTPS
+stand-in with the config `optscale connect` wrote, in a temporary HOME.
+
+The binaries come from npm (tests/e2e/package.json, pinned); `.ci/run` installs them into
+.cache/e2e. Without them these tests are skipped, with the reason shown (`-rs`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cli
+from tests.gateway import ANSWER, GatewayStandIn
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def client_binary(name: str) -> str:
+    for folder in (os.environ.get("OPTSCALE_E2E_BIN"), ROOT / ".cache/e2e/node_modules/.bin"):
+        if folder and (Path(folder) / name).exists():
+            return str(Path(folder) / name)
+    found = shutil.which(name)
+    if found:
+        return found
+    pytest.skip(
+        f"{name} is not installed: run .ci/run, or npm install in tests/e2e and set "
+        "OPTSCALE_E2E_BIN"
+    )
+
+
+def run_client(
+    argv: list[str],
+    home: Path,
+    gateway: GatewayStandIn,
+    cwd: Path,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(home),
+        "NODE_EXTRA_CA_CERTS": gateway.ca_pem_path,
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        "DISABLE_AUTOUPDATER": "1",
+        "OPENCODE_DISABLE_AUTOUPDATE": "1",
+        "OPTSCALE_CONFIG_DIR": os.environ["OPTSCALE_CONFIG_DIR"],
+        "OPTSCALE_NO_KEYRING": "1",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "TERM": "dumb",
+        **(extra_env or {}),
+    }
+    return subprocess.run(
+        argv,
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def requests_to(gateway: GatewayStandIn, suffix: str) -> list:  # type: ignore[type-arg]
+    return [r for r in gateway.requests if r.method == "POST" and suffix in r.path]
+
+
+def _opencode_says_hi(
+    home: Path,
+    gateway: GatewayStandIn,
+    cwd: Path,
+    model: str,
+    extra_env: dict[str, str] | None = None,
+) -> None:
+    opencode = client_binary("opencode")
+    before = len(requests_to(gateway, "/v1/chat/completions"))
+    done = run_client(
+        [opencode, "run", "-m", f"optscale/{model}", "say hi"], home, gateway, cwd, extra_env
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ANSWER in done.stdout
+    sent = requests_to(gateway, "/v1/chat/completions")[before:]
+    assert sent, "OpenCode never called the gateway"
+    assert all(r.path.startswith(f"/llm_proxy/{gateway.ORG}/v1/") for r in sent)
+    assert {r.body["model"] for r in sent} == {model}
+    assert {r.headers["authorization"] for r in sent} == {f"Bearer {gateway.GOOD_KEY}"}
+
+
+def test_opencode_with_key_file_reference(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path, tmp_path: Path
+) -> None:
+    assert cli("connect", "opencode", "-m", "openai/gpt-4.1", "--yes").code == 0
+    _opencode_says_hi(isolated_home, logged_in, tmp_path, "openai/gpt-4.1")
+    # after disconnect OpenCode no longer knows our provider
+    assert cli("disconnect", "opencode", "--yes").code == 0
+    before = len(logged_in.requests)
+    done = run_client(
+        [client_binary("opencode"), "run", "-m", "optscale/openai/gpt-4.1", "say hi"],
+        isolated_home,
+        logged_in,
+        tmp_path,
+        timeout=60,
+    )
+    assert done.returncode != 0 or ANSWER not in done.stdout
+    assert len(logged_in.requests) == before
+
+
+def test_opencode_key_from_env_project_scope_and_colon_model(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path, tmp_path: Path
+) -> None:
+    result = cli(
+        "connect",
+        "opencode",
+        "-m",
+        "ollama/qwen3:32b",
+        "--scope",
+        "project",
+        "--key-from-env",
+        "--yes",
+    )
+    assert result.code == 0, result.all
+    assert (tmp_path / "opencode.json").exists()
+    _opencode_says_hi(
+        isolated_home,
+        logged_in,
+        tmp_path,
+        "ollama/qwen3:32b",
+        {"OPTSCALE_API_KEY": logged_in.GOOD_KEY},
+    )
+
+
+def _claude_says_hi(home: Path, gateway: GatewayStandIn, cwd: Path) -> None:
+    claude = client_binary("claude")
+    before = len(requests_to(gateway, "/anthropic/v1/messages"))
+    done = run_client([claude, "-p", "say hi"], home, gateway, cwd)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ANSWER in done.stdout
+    sent = requests_to(gateway, "/anthropic/v1/messages")[before:]
+    assert sent, "Claude Code never called the gateway"
+    assert all(r.path.startswith(f"/llm_proxy/{gateway.ORG}/anthropic/v1/messages") for r in sent)
+    assert {r.headers.get("authorization") for r in sent} == {f"Bearer {gateway.GOOD_KEY}"}
+    assert {r.body["model"] for r in sent} <= {
+        "anthropic/claude-sonnet-4-0",
+        "anthropic/claude-3-5-haiku-latest",
+        "anthropic/claude-opus-4-1",
+    }
+
+
+def test_claude_code_with_api_key_helper(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path, tmp_path: Path
+) -> None:
+    result = cli("connect", "claude-code", "-m", "anthropic/claude-sonnet-4-0", "--yes")
+    assert result.code == 0, result.all
+    _claude_says_hi(isolated_home, logged_in, tmp_path)
+    assert cli("disconnect", "claude-code", "--yes").code == 0
+    before = len(logged_in.requests)
+    done = run_client(
+        [client_binary("claude"), "-p", "say hi"], isolated_home, logged_in, tmp_path, timeout=60
+    )
+    assert ANSWER not in done.stdout
+    assert len(logged_in.requests) == before
+
+
+def test_claude_code_with_auth_token(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path, tmp_path: Path
+) -> None:
+    result = cli(
+        "connect", "claude-code", "-m", "anthropic/claude-sonnet-4-0", "--plaintext-key", "--yes"
+    )
+    assert result.code == 0, result.all
+    _claude_says_hi(isolated_home, logged_in, tmp_path)
