@@ -9,7 +9,15 @@ from typing import Annotated
 import typer
 
 from optscale_cli import __version__
-from optscale_cli.commands import auth, completion, connect, connection, models, profiles
+from optscale_cli.commands import (
+    auth,
+    completion,
+    connect,
+    connection,
+    env,
+    models,
+    profiles,
+)
 from optscale_cli.context import AppState, set_state, state
 from optscale_cli.output import Output
 
@@ -97,6 +105,8 @@ app.command("token")(auth.token)
 app.command("connect")(connect.connect)
 app.command("disconnect")(connect.disconnect)
 app.command("clients")(connect.clients)
+app.command("env")(env.env)
+app.command("exec", context_settings={"ignore_unknown_options": True})(env.exec_command)
 app.command("completion")(completion.completion)
 
 _GLOBAL_FLAGS = {"--json", "--no-color", "-v", "--verbose", "--allow-insecure-http"}

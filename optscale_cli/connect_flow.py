@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from optscale_cli.clients import client_names, get_client
-from optscale_cli.clients.base import ConnectRequest
+from optscale_cli.clients.base import Client, ClientPlan, ConnectRequest
 from optscale_cli.connections import (
     ConnectionState,
     delete_ledger,
@@ -20,6 +21,7 @@ from optscale_cli.context import AppState
 from optscale_cli.edit.documents import ABSENT
 from optscale_cli.edit.engine import FileChange, Target, commit, plan_edit, plan_revert
 from optscale_cli.errors import OptscaleError, Refused, UsageError
+from optscale_cli.profiles import Profile
 
 
 @dataclass
@@ -69,7 +71,7 @@ def build_request(st: AppState, opts: ConnectOptions) -> ConnectRequest:
     )
 
 
-def _confirm(st: AppState, question: str, yes: bool) -> None:
+def confirm(st: AppState, question: str, yes: bool) -> None:
     if yes:
         return
     if not sys.stdin.isatty():
@@ -108,6 +110,112 @@ def _file_docs(
     ]
 
 
+@dataclass
+class PlannedConnection:
+    """One client's connection, planned: what it writes, nothing written yet."""
+
+    client: Client
+    request: ConnectRequest
+    plan: ClientPlan
+    changes: list[FileChange]
+    previous_profile: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return any(c.changed for c in self.changes)
+
+    @property
+    def planned_keys(self) -> set[str]:
+        return {e.target.key for e in self.plan.edits}
+
+
+def plan_connection(client: Client, request: ConnectRequest) -> PlannedConnection:
+    """Plan a connect: the client's edits on top of what an earlier connect recorded, plus
+    undoing what that earlier connect wrote to files this one no longer touches."""
+    plan = client.plan(request)
+    ledger = load_ledger(client.name) or {}
+    previous_files: dict[str, Any] = ledger.get("files", {})
+    changes = [plan_edit(e.target, e.ops, previous_files.get(e.target.key)) for e in plan.edits]
+    planned = {e.target.key for e in plan.edits}
+    changes += [
+        plan_revert(Target.from_entry(entry), entry)
+        for key, entry in previous_files.items()
+        if key not in planned
+    ]
+    return PlannedConnection(client, request, plan, changes, ledger.get("profile"))
+
+
+def apply_connections(planned: list[PlannedConnection]) -> list[Path]:
+    """Write every planned connection in one locked commit, then record each in the ledger."""
+    from optscale_cli.secrets import write_key_file
+
+    for item in planned:
+        if item.plan.uses_key_file:
+            write_key_file(item.request.profile.name, item.request.api_key)
+    backups = commit([c for item in planned for c in item.changes], lock_dir())
+    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    for item in planned:
+        request = item.request
+        save_ledger(
+            item.client.name,
+            {
+                "client": item.client.name,
+                "profile": request.profile.name,
+                "base_url": item.client.base_url(request),
+                "model": request.model,
+                "tiers": request.tiers,
+                "details": item.plan.details,
+                "request": request_record(request),
+                "connected_at": now,
+                "files": {
+                    c.target.key: c.ledger_entry()
+                    for c in item.changes
+                    if c.target.key in item.planned_keys
+                },
+            },
+        )
+    return backups
+
+
+def request_record(request: ConnectRequest) -> dict[str, Any]:
+    """What is needed to plan the same connection again (key rotation, setup)."""
+    return {
+        "model": request.model,
+        "models": request.models,
+        "available": request.available,
+        "scope": request.scope,
+        "key_from_env": request.key_from_env,
+        "plaintext_key": request.plaintext_key,
+        "tiers": request.tiers,
+    }
+
+
+def replay_request(ledger: dict[str, Any], profile: Profile) -> ConnectRequest:
+    saved = ledger.get("request") or {}
+    return ConnectRequest(
+        profile=profile,
+        model=saved.get("model", ledger.get("model")),
+        models=list(saved.get("models") or ([ledger["model"]] if ledger.get("model") else [])),
+        available=list(saved.get("available") or []),
+        scope=saved.get("scope", "user"),
+        key_from_env=bool(saved.get("key_from_env")),
+        plaintext_key=bool(saved.get("plaintext_key")),
+        tiers=dict(saved.get("tiers") or ledger.get("tiers") or {}),
+    )
+
+
+def show_plans(st: AppState, planned: list[PlannedConnection]) -> None:
+    for item in planned:
+        for warning in item.plan.warnings:
+            st.output.warn(warning)
+        if item.previous_profile and item.previous_profile != item.request.profile.name:
+            st.output.warn(
+                f"{item.client.title} was connected with profile '{item.previous_profile}'; "
+                f"switching it to '{item.request.profile.name}'"
+            )
+        _show_changes(st, item.changes, [item.request.api_key])
+
+
 def run_connect(st: AppState, client_name: str, opts: ConnectOptions) -> None:
     out = st.output
     client = get_client(client_name)
@@ -120,77 +228,43 @@ def run_connect(st: AppState, client_name: str, opts: ConnectOptions) -> None:
             client.manual_steps(request) or _generic_steps(client.base_url(request), request),
         )
         return
-    plan = client.plan(request)
-    for warning in plan.warnings:
-        out.warn(warning)
-    ledger = load_ledger(client.name) or {}
-    previous_files: dict[str, Any] = ledger.get("files", {})
-    if ledger and ledger.get("profile") != request.profile.name:
-        out.warn(
-            f"{client.title} was connected with profile '{ledger.get('profile')}'; "
-            f"switching it to '{request.profile.name}'"
-        )
-    changes = [plan_edit(e.target, e.ops, previous_files.get(e.target.key)) for e in plan.edits]
-    planned = {e.target.key for e in plan.edits}
-    changes += [
-        plan_revert(Target.from_entry(entry), entry)
-        for key, entry in previous_files.items()
-        if key not in planned
-    ]
-    changed = [c for c in changes if c.changed]
-    _show_changes(st, changes, secrets)
+    item = plan_connection(client, request)
+    show_plans(st, [item])
     doc: dict[str, Any] = {
         "client": client.name,
         "profile": request.profile.name,
         "base_url": client.base_url(request),
         "model": request.model,
-        "changed": bool(changed),
+        "changed": item.changed,
         "dry_run": opts.dry_run,
-        "notes": plan.notes,
-        "warnings": plan.warnings,
+        "notes": item.plan.notes,
+        "warnings": item.plan.warnings,
+        "files": _file_docs(item.changes, secrets),
     }
-    if not changed:
-        if plan.uses_key_file:
+    if not item.changed:
+        if item.plan.uses_key_file:  # the key file may be gone (logout, another machine)
             from optscale_cli.secrets import write_key_file
 
             write_key_file(request.profile.name, request.api_key)
-        doc["files"] = _file_docs(changes, secrets)
         out.data(
             doc, lambda: out.success(f"{client.title} is already connected; nothing to change")
         )
         return
     if opts.dry_run:
-        doc["files"] = _file_docs(changes, secrets)
         out.data(doc, lambda: out.info("--dry-run: nothing was written"))
         return
-    _confirm(st, f"Write these changes to {client.title}?", opts.yes)
-    if plan.uses_key_file:
-        from optscale_cli.secrets import write_key_file
-
-        write_key_file(request.profile.name, request.api_key)
-    backups = commit(changes, lock_dir())
+    confirm(st, f"Write these changes to {client.title}?", opts.yes)
+    backups = apply_connections([item])
     backup_of = {str(b.with_name(b.name.removesuffix(".optscale.bak"))): str(b) for b in backups}
-    save_ledger(
-        client.name,
-        {
-            "client": client.name,
-            "profile": request.profile.name,
-            "base_url": client.base_url(request),
-            "model": request.model,
-            "tiers": request.tiers,
-            "details": plan.details,
-            "connected_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "files": {c.target.key: c.ledger_entry() for c in changes if c.target.key in planned},
-        },
-    )
-    doc["files"] = _file_docs(changes, secrets, backup_of)
+    doc["files"] = _file_docs(item.changes, secrets, backup_of)
 
     def render() -> None:
-        for c in changed:
-            out.success(f"wrote {c.target.label}")
+        for c in item.changes:
+            if c.changed:
+                out.success(f"wrote {c.target.label}")
         for backup in backups:
             out.info(f"  backup: {backup}")
-        for note in plan.notes:
+        for note in item.plan.notes:
             out.info(f"→ {note}")
         out.info(f"Undo with: optscale disconnect {client.name}")
 
@@ -226,7 +300,7 @@ def run_disconnect(st: AppState, client_name: str, *, dry_run: bool, yes: bool) 
         out.data(doc, lambda: out.info("--dry-run: nothing was written"))
         return
     if changed:
-        _confirm(st, f"Remove optscale's settings from {client.title}?", yes)
+        confirm(st, f"Remove optscale's settings from {client.title}?", yes)
         commit(changes, lock_dir())
     delete_ledger(client.name)
     notes = client.after_disconnect()

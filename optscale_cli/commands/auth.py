@@ -58,6 +58,15 @@ def login(
     api_key_stdin: Annotated[
         bool, typer.Option("--api-key-stdin", help="Read the API key from standard input.")
     ] = False,
+    rotate: Annotated[
+        bool,
+        typer.Option(
+            "--rotate",
+            help="Replace the key of an existing profile, and update every connected client "
+            "that holds it (one diff).",
+        ),
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="With --rotate: do not ask.")] = False,
 ) -> None:
     """Check an API key against the gateway and save it as a profile.
 
@@ -70,6 +79,7 @@ def login(
       optscale login --url https://ai.example.com/llm_proxy/7d1c.../v1
       optscale login --url https://ai.example.com --org 7d1c... --profile work
       pass show optscale | optscale login --url ... --api-key-stdin
+      optscale login --rotate --api-key-stdin < new-key.txt
     """
     from optscale_cli.errors import NotFoundError
     from optscale_cli.gateway import GatewayClient
@@ -79,6 +89,9 @@ def login(
 
     st = state()
     out = st.output
+    if rotate:
+        _rotate(api_key_stdin, yes)
+        return
     location = parse_gateway_url(
         _read_url(url),
         org or os.environ.get("OPTSCALE_ORG") or None,
@@ -214,3 +227,65 @@ def token() -> None:
             "`optscale connection show --reveal` to see it",
         )
     sys.stdout.write(state().profile().require_key() + "\n")
+
+
+def _rotate(api_key_stdin: bool, yes: bool) -> None:
+    """A new key for the same profile: check it, show every client file it changes, then
+    save it and update those files together."""
+    from dataclasses import replace
+
+    from optscale_cli.clients import client_names, get_client
+    from optscale_cli.connect_flow import (
+        apply_connections,
+        confirm,
+        plan_connection,
+        replay_request,
+        show_plans,
+    )
+    from optscale_cli.connections import load_ledger
+    from optscale_cli.errors import UsageError
+    from optscale_cli.gateway import GatewayClient
+    from optscale_cli.profiles import save_profile
+    from optscale_cli.redact import redact_key
+    from optscale_cli.secrets import key_file_path, write_key_file
+
+    st = state()
+    old = st.profile()
+    if old.source != "profile":
+        raise UsageError("--rotate needs a saved profile", "run: optscale login --url ...")
+    key = _read_key(api_key_stdin)
+    if key == old.api_key:
+        raise UsageError("that is the key the profile already has")
+    with GatewayClient(old.location, key, ca_bundle=old.ca_bundle) as client:
+        client.list_models()  # the new key must work before anything changes
+    new = replace(old, api_key=key, notices=[])
+    planned = []
+    for name in client_names():
+        ledger = load_ledger(name)
+        if ledger and ledger.get("profile") == old.name:
+            item = plan_connection(get_client(name), replay_request(ledger, new))
+            if item.changed:
+                planned.append(item)
+    show_plans(st, planned)
+    if planned:
+        confirm(st, f"Update {len(planned)} client config(s) with the new key?", yes)
+    save_profile(
+        old.name,
+        old.location,
+        key,
+        ca_bundle=old.ca_bundle,
+        allow_insecure_http=old.allow_insecure_http,
+        make_active=False,
+    )
+    if key_file_path(old.name).exists():
+        write_key_file(old.name, key)
+    apply_connections(planned)
+    updated = [item.client.name for item in planned]
+    st.output.data(
+        {"profile": old.name, "api_key": redact_key(key), "updated_clients": updated},
+        lambda: st.output.success(
+            f"Key for profile '{old.name}' is now {redact_key(key)}"
+            + (f"; updated {', '.join(updated)}" if updated else "")
+            + " (clients using a key file or key helper follow automatically)"
+        ),
+    )
