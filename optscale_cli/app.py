@@ -14,6 +14,7 @@ from optscale_cli.commands import (
     completion,
     connect,
     connection,
+    doctor,
     env,
     models,
     profiles,
@@ -105,6 +106,7 @@ app.command("token")(auth.token)
 app.command("connect")(connect.connect)
 app.command("disconnect")(connect.disconnect)
 app.command("clients")(connect.clients)
+app.command("doctor")(doctor.doctor)
 app.command("env")(env.env)
 app.command("exec", context_settings={"ignore_unknown_options": True})(env.exec_command)
 app.command("completion")(completion.completion)

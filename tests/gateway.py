@@ -14,6 +14,7 @@ only returned when ``tool_choice`` forces one (as ``optscale doctor`` does).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import socket
@@ -113,12 +114,15 @@ class GatewayStandIn:
             return self
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         server.daemon_threads = True
+        server.handle_error = lambda request, address: None  # type: ignore[method-assign]
         if self.tls:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.minimum_version = ssl.TLSVersion.TLSv1_2
             cert = self.ca.issue_cert(*self.cert_hosts, not_after=self.cert_not_after)
             cert.configure_cert(context)
-            server.socket = context.wrap_socket(server.socket, server_side=True)
+            server.socket = context.wrap_socket(
+                server.socket, server_side=True, do_handshake_on_connect=False
+            )
         self._server = server
         self.port = server.server_address[1]
         self._thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -182,6 +186,18 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, *args: object) -> None:
             pass
+
+        def setup(self) -> None:
+            # the TLS handshake happens here, in this connection's own thread, so one slow
+            # or silent client cannot hold up the others in accept()
+            self.request.settimeout(10)
+            if isinstance(self.request, ssl.SSLSocket):
+                self.request.do_handshake()
+            super().setup()
+
+        def handle(self) -> None:
+            with contextlib.suppress(ssl.SSLError, OSError):
+                super().handle()
 
         # --- plumbing ---------------------------------------------------------------
         def _body(self) -> Any:
