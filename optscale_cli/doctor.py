@@ -449,6 +449,10 @@ def _gateway_checks(state: Any, ctx: Context) -> list[Check]:
         jobs["anthropic"] = lambda: [_anthropic_check(client, ctx)]
     if "cursor" in wanted:
         jobs["cursor"] = lambda: _cursor_checks(client, profile)
+    if "codex" in wanted:
+        codex = ctx.clients.get("codex")
+        model = ctx.options.model or (codex.model if codex is not None else None)
+        jobs["responses"] = lambda: [_responses_check(client, model)]
     results: dict[str, list[Check]] = {}
     with client, concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
         futures = {pool.submit(job): name for name, job in jobs.items()}
@@ -646,6 +650,28 @@ def _anthropic_check(client: Any, ctx: Context) -> Check:
     except OptscaleError as exc:
         return _probe_error("anthropic", exc)
     return Check("anthropic", PASS, f"Anthropic surface answers ({model})")
+
+
+def _responses_check(client: Any, model: str | None) -> Check:
+    """Codex speaks only the Responses API: the gateway must serve /v1/responses."""
+    if not model:
+        return Check("responses", SKIP, "no model to probe /v1/responses with", "pass --model")
+    body = {"model": model, "input": "Say ok.", "max_output_tokens": 16}
+    try:
+        client.request(
+            "POST",
+            client.url("openai", "responses"),
+            json=body,
+            what=f"Responses API probe ({model})",
+        )
+    except OptscaleError as exc:
+        return Check(
+            "responses",
+            FAIL,
+            exc.message,
+            'Codex needs /v1/responses (wire_api = "responses"); ask your admin',
+        )
+    return Check("responses", PASS, f"/v1/responses answers ({model}), as Codex needs")
 
 
 def _cursor_checks(client: Any, profile: Any) -> list[Check]:

@@ -174,3 +174,10 @@ def test_private_hosts(host: str) -> None:
 
     assert is_private_host(host)
     assert not is_private_host("8.8.8.8") and not is_private_host("ai.example.com")
+
+
+def test_codex_responses_surface(cli: Cli, logged_in: GatewayStandIn) -> None:
+    assert cli("connect", "codex", "-m", "openai/gpt-4.1", "--yes").code == 0
+    result = cli("doctor", "--client", "codex", "--json")
+    assert result.code == 0, result.all
+    assert checks(result)["responses"]["status"] == "pass"

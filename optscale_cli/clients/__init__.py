@@ -11,6 +11,11 @@ if TYPE_CHECKING:
 REGISTRY: dict[str, str] = {
     "opencode": "optscale_cli.clients.opencode:OpenCode",
     "claude-code": "optscale_cli.clients.claude_code:ClaudeCode",
+    "codex": "optscale_cli.clients.codex:Codex",
+    "continue": "optscale_cli.clients.continue_dev:Continue",
+    "zed": "optscale_cli.clients.zed:Zed",
+    "aider": "optscale_cli.clients.aider:Aider",
+    "goose": "optscale_cli.clients.goose:Goose",
 }
 
 

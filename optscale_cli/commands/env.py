@@ -72,7 +72,13 @@ def exec_command(
         raise UsageError("no command given", "usage: optscale exec -- COMMAND [ARGS...]")
     if shutil.which(command[0]) is None:
         raise UsageError(f"command not found: {command[0]}")
-    child_env = {**os.environ, **gateway_env(state().profile(), client)}
+    profile = state().profile()
+    # OPTSCALE_API_KEY too: Codex (env_key) and Zed read the key from it
+    child_env = {
+        **os.environ,
+        **gateway_env(profile, client),
+        "OPTSCALE_API_KEY": profile.require_key(),
+    }
     try:
         completed = subprocess.run(command, env=child_env, check=False)
     except KeyboardInterrupt:

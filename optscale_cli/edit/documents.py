@@ -246,7 +246,10 @@ class YamlDocument:
             if part not in node:
                 node[part] = CommentedMap()
             node = node[part]
-        if lookup(self._doc, path) is ABSENT or plain(node[path[-1]]) != value:
+        current = lookup(self._doc, path)
+        if isinstance(current, list) and isinstance(value, list):
+            _update_sequence(current, value)  # keeps the comments of untouched items
+        elif current is ABSENT or plain(current) != value:
             node[path[-1]] = value
 
     def remove(self, path: Sequence[str | int]) -> None:
@@ -263,3 +266,88 @@ class YamlDocument:
         buffer = io.StringIO()
         self._yaml.dump(self._doc, buffer)
         return buffer.getvalue()
+
+
+def _update_sequence(sequence: list[Any], new: list[Any]) -> None:
+    """Turn ``sequence`` into ``new`` in place, touching only the items that differ."""
+    import difflib
+    import json
+
+    def dumps(item: Any) -> str:
+        return json.dumps(plain(item), sort_keys=True, default=str)
+
+    matcher = difflib.SequenceMatcher(
+        a=[dumps(x) for x in sequence], b=[dumps(x) for x in new], autojunk=False
+    )
+    for tag, i1, i2, j1, j2 in reversed(matcher.get_opcodes()):
+        if tag != "equal":
+            sequence[i1:i2] = new[j1:j2]
+
+
+class DotenvDocument:
+    """``KEY=value`` lines (a ``.env`` file): comments, blank lines and order are kept."""
+
+    _SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:@+-")
+
+    def __init__(self, text: str | None, label: str) -> None:
+        self.label = label
+        self.lines = (text or "").splitlines()
+        self.values: dict[str, str] = {}
+        for number, line in enumerate(self.lines, start=1):
+            key, value = self._split(line, number)
+            if key is not None:
+                self.values[key] = value
+
+    def _split(self, line: str, number: int) -> tuple[str | None, str]:
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            return None, ""
+        body = stripped.removeprefix("export ").strip()
+        key, sep, value = body.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise ConfigFileError(self.label, "expected KEY=value", number, 1)
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            import json
+
+            try:
+                value = str(json.loads(value))
+            except ValueError:
+                value = value[1:-1]
+        elif len(value) >= 2 and value[0] == value[-1] == "'":
+            value = value[1:-1]
+        return key.strip(), value
+
+    @property
+    def data(self) -> dict[str, str]:
+        return dict(self.values)
+
+    def _line_of(self, key: str) -> int | None:
+        for index, line in enumerate(self.lines):
+            if self._split(line, index + 1)[0] == key:
+                return index
+        return None
+
+    def get(self, path: Sequence[str | int]) -> Any:
+        return self.values.get(str(path[0]), ABSENT) if len(path) == 1 else ABSENT
+
+    def set(self, path: Sequence[str | int], value: Any) -> None:
+        import json
+
+        key, text = str(path[0]), str(value)
+        rendered = text if text and set(text) <= self._SAFE else json.dumps(text)
+        index = self._line_of(key)
+        if index is None:
+            self.lines.append(f"{key}={rendered}")
+        elif self.values.get(key) != text:
+            self.lines[index] = f"{key}={rendered}"
+        self.values[key] = text
+
+    def remove(self, path: Sequence[str | int]) -> None:
+        index = self._line_of(str(path[0]))
+        if index is not None:
+            del self.lines[index]
+            self.values.pop(str(path[0]), None)
+
+    def render(self) -> str:
+        return "\n".join(self.lines) + "\n" if self.lines else ""

@@ -21,6 +21,7 @@ from typing import Any
 from optscale_cli.edit.documents import (
     ABSENT,
     Document,
+    DotenvDocument,
     JsonDocument,
     TomlDocument,
     YamlDocument,
@@ -28,7 +29,7 @@ from optscale_cli.edit.documents import (
 from optscale_cli.edit.stores import FileStore, Store, fingerprint
 from optscale_cli.errors import ConfigFileError, Refused
 
-FORMATS = ("json", "jsonc", "toml", "yaml")
+FORMATS = ("json", "jsonc", "toml", "yaml", "dotenv")
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ class Target:
             return TomlDocument(text, self.label)
         if self.format == "yaml":
             return YamlDocument(text, self.label)
+        if self.format == "dotenv":
+            return DotenvDocument(text, self.label)
         raise ValueError(f"unknown format {self.format}")
 
     def describe(self) -> dict[str, Any]:

@@ -1,0 +1,50 @@
+"""Goose: the OpenAI provider settings in ``~/.config/goose/config.yaml``.
+
+Sources (docs/clients.md): block.github.io/goose/docs/getting-started/providers
+(``GOOSE_PROVIDER``, ``GOOSE_MODEL``, ``OPENAI_HOST``, ``OPENAI_BASE_PATH``). The key comes
+from the keyring Goose manages, or ``OPENAI_API_KEY`` in its environment.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from optscale_cli.clients.base import Client, ClientPlan, ConnectRequest, Edit, xdg_config_home
+from optscale_cli.edit.engine import Op, SetValue, Target
+from optscale_cli.edit.stores import FileStore
+
+
+def config_file() -> Path:
+    return xdg_config_home() / "goose" / "config.yaml"
+
+
+class Goose(Client):
+    name = "goose"
+    title = "Goose"
+    surface = "openai"
+
+    def installed(self) -> bool:
+        return shutil.which("goose") is not None or config_file().parent.is_dir()
+
+    def plan(self, request: ConnectRequest) -> ClientPlan:
+        from optscale_cli.errors import UsageError
+
+        if not request.model:
+            raise UsageError("connect goose needs --model", "see: optscale models list")
+        url = urlsplit(self.base_url(request))
+        ops: list[Op] = [
+            SetValue(("GOOSE_PROVIDER",), "openai"),
+            SetValue(("GOOSE_MODEL",), request.model),
+            SetValue(("OPENAI_HOST",), f"{url.scheme}://{url.netloc}"),
+            SetValue(("OPENAI_BASE_PATH",), url.path.lstrip("/") + "/chat/completions"),
+        ]
+        return ClientPlan(
+            [Edit(Target(FileStore(config_file()), "yaml"), ops)],
+            details={"key_mode": "env"},
+            notes=[
+                "Goose reads the key from its keyring (`goose configure`) or $OPENAI_API_KEY:"
+                " run `optscale exec -- goose session`"
+            ],
+        )
