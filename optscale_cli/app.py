@@ -18,6 +18,7 @@ from optscale_cli.commands import (
     env,
     models,
     profiles,
+    setup,
 )
 from optscale_cli.context import AppState, set_state, state
 from optscale_cli.output import Output
@@ -95,6 +96,7 @@ def root(
     current.allow_insecure_http = allow_insecure_http
 
 
+app.command("setup")(setup.setup)
 app.command("login")(auth.login)
 app.command("logout")(auth.logout)
 app.command("status")(auth.status)

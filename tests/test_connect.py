@@ -56,6 +56,16 @@ def test_opencode_fresh_connect_writes_reference_not_key(
     assert logged_in.GOOD_KEY not in result.all
 
 
+def test_fresh_connect_twice_changes_nothing(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    clients = ("opencode", "claude-code", "codex", "continue", "zed", "aider", "goose")
+    for client, model in ((name, "openai/gpt-4.1") for name in clients):
+        assert cli("connect", client, "-m", model, "--yes").code == 0
+        again = cli("connect", client, "-m", model, "--yes", "--json")
+        assert again.code == 0 and again.json()["changed"] is False, again.all
+
+
 def test_connect_twice_changes_nothing(
     cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
 ) -> None:

@@ -67,19 +67,24 @@ class ClaudeCode(Client):
     def plan(self, request: ConnectRequest) -> ClientPlan:
         from optscale_cli.errors import UsageError
 
-        if not request.model and not request.tiers:
+        tiers = fill_tiers(request.model, request.tiers, request.available)
+        if not tiers:
             raise UsageError(
                 "connect claude-code needs --model (or --sonnet/--opus/--haiku)",
                 "e.g. --model anthropic/claude-sonnet-4-0",
             )
-        tiers = fill_tiers(request.model, request.tiers, request.available)
         target = Target(
             FileStore(settings_file(request.scope)), "json", secret=request.plaintext_key
         )
         env = ("env",)
         ops: list[Op] = [SetValue((*env, "ANTHROPIC_BASE_URL"), self.base_url(request))]
         ops += [SetValue((*env, TIER_VAR[t]), tiers[t]) for t in TIERS if t in tiers]
-        ops.append(SetValue((*env, "ANTHROPIC_MODEL"), request.model or tiers["sonnet"]))
+        ops.append(
+            SetValue(
+                (*env, "ANTHROPIC_MODEL"),
+                request.model or tiers.get("sonnet") or next(iter(tiers.values())),
+            )
+        )
         if request.plaintext_key:
             key_mode = "plaintext"
             ops.append(SetValue((*env, "ANTHROPIC_AUTH_TOKEN"), request.api_key))

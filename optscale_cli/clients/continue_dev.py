@@ -44,7 +44,7 @@ class Continue(Client):
         ops: list[Op] = [
             SetValue((k,), v)
             for k, v in (("name", "Local Config"), ("version", "1.0.0"), ("schema", "v1"))
-            if current.get((k,)) is ABSENT
+            if current.get((k,)) in (ABSENT, v)
         ]
         ops += [
             ListItem(

@@ -63,7 +63,7 @@ class OpenCode(Client):
             api_key, key_mode = f"{{file:{request.key_file()}}}", "file"
         ops: list[Op] = []
         current = target.parse(target.store.read())
-        if current.get(("$schema",)) is ABSENT:
+        if current.get(("$schema",)) in (ABSENT, SCHEMA_URL):  # keep it in our record
             ops.append(SetValue(("$schema",), SCHEMA_URL))
         ops += [
             SetValue((*base, "npm"), "@ai-sdk/openai-compatible"),

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from optscale_cli.context import state
+from optscale_cli.context import AppState, state
 
 
 def _read_key(api_key_stdin: bool) -> str:
@@ -81,23 +81,37 @@ def login(
       pass show optscale | optscale login --url ... --api-key-stdin
       optscale login --rotate --api-key-stdin < new-key.txt
     """
+    st = state()
+    out = st.output
+    if rotate:
+        _rotate(api_key_stdin, yes)
+        return
+    result = perform_login(st, _read_url(url), org, _read_key(api_key_stdin))
+    where = "the OS keyring" if result["key_storage"] == "keyring" else "a 0600 file"
+    count = result["models"]
+    out.data(
+        result,
+        lambda: out.success(
+            f"Logged in to {result['base_url']} as profile '{result['profile']}' "
+            f"(key {result['api_key']} saved in {where}"
+            + (f"; {count} models available)" if count is not None else ")")
+        ),
+    )
+
+
+def perform_login(st: AppState, url: str, org: str | None, key: str) -> dict[str, object]:
+    """Check ``key`` against the gateway at ``url``; save the profile only if it works."""
     from optscale_cli.errors import NotFoundError
     from optscale_cli.gateway import GatewayClient
     from optscale_cli.profiles import DEFAULT_PROFILE, save_profile
     from optscale_cli.redact import redact_key
     from optscale_cli.urls import parse_gateway_url
 
-    st = state()
-    out = st.output
-    if rotate:
-        _rotate(api_key_stdin, yes)
-        return
     location = parse_gateway_url(
-        _read_url(url),
+        url,
         org or os.environ.get("OPTSCALE_ORG") or None,
         allow_insecure_http=st.allow_insecure_http,
     )
-    key = _read_key(api_key_stdin)
     ca_bundle = st.ca_bundle or os.environ.get("OPTSCALE_CA_BUNDLE") or None
     name = st.profile_name or os.environ.get("OPTSCALE_PROFILE") or DEFAULT_PROFILE
     count: int | None
@@ -108,7 +122,7 @@ def login(
             count = len(client.list_models())
         except NotFoundError:
             count = None
-            out.warn(
+            st.output.warn(
                 "this gateway does not publish a model list (GET /models: 404); "
                 "the key could not be checked yet: run `optscale doctor`"
             )
@@ -120,7 +134,8 @@ def login(
         allow_insecure_http=st.allow_insecure_http,
         make_active=True,
     )
-    result = {
+    st._profile = None  # the next st.profile() reads what was just saved
+    return {
         "profile": name,
         "base_url": location.base_url,
         "org": location.org,
@@ -128,15 +143,6 @@ def login(
         "key_storage": storage,
         "models": count,
     }
-    where = "the OS keyring" if storage == "keyring" else "a 0600 file"
-    out.data(
-        result,
-        lambda: out.success(
-            f"Logged in to {location.base_url} as profile '{name}' "
-            f"(key {redact_key(key)} saved in {where}"
-            + (f"; {count} models available)" if count is not None else ")")
-        ),
-    )
 
 
 def logout() -> None:
