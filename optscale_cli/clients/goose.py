@@ -7,7 +7,9 @@ from the keyring Goose manages, or ``OPENAI_API_KEY`` in its environment.
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,6 +19,8 @@ from optscale_cli.edit.stores import FileStore
 
 
 def config_file() -> Path:
+    if sys.platform == "win32" and os.environ.get("APPDATA"):
+        return Path(os.environ["APPDATA"]) / "Block" / "goose" / "config" / "config.yaml"
     return xdg_config_home() / "goose" / "config.yaml"
 
 
