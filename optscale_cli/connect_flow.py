@@ -228,6 +228,20 @@ def run_connect(st: AppState, client_name: str, opts: ConnectOptions) -> None:
             client.manual_steps(request) or _generic_steps(client.base_url(request), request),
         )
         return
+    if opts.export:
+        if not opts.output_path:
+            raise UsageError("--export needs --output FILE")
+        written = client.export(request, opts.export, Path(opts.output_path).expanduser())
+        note = (
+            " (it holds the key: 0600)"
+            if request.plaintext_key
+            else "; the key is not in it: supply it with the app's credential helper or in-app"
+        )
+        out.data(
+            {"client": client.name, "export": opts.export, "path": str(written)},
+            lambda: out.success(f"wrote {written}{note}"),
+        )
+        return
     item = plan_connection(client, request)
     show_plans(st, [item])
     doc: dict[str, Any] = {

@@ -11,6 +11,8 @@ if TYPE_CHECKING:
 REGISTRY: dict[str, str] = {
     "opencode": "optscale_cli.clients.opencode:OpenCode",
     "claude-code": "optscale_cli.clients.claude_code:ClaudeCode",
+    "claude-desktop": "optscale_cli.clients.claude_desktop:ClaudeDesktop",
+    "cursor": "optscale_cli.clients.cursor:Cursor",
     "codex": "optscale_cli.clients.codex:Codex",
     "continue": "optscale_cli.clients.continue_dev:Continue",
     "zed": "optscale_cli.clients.zed:Zed",

@@ -96,6 +96,15 @@ class Client(ABC):
     def base_url(self, request: ConnectRequest) -> str:
         return request.profile.location.surface_url(self.surface)
 
+    def export(self, request: ConnectRequest, kind: str, output: Path) -> Path:
+        """Write a file for an admin to deploy instead of editing this machine's config."""
+        from optscale_cli.errors import UsageError
+
+        raise UsageError(
+            f"--export is not available for {self.title}",
+            "only claude-desktop has managed-preferences exports",
+        )
+
     def manual_steps(self, request: ConnectRequest) -> list[tuple[str, str]] | None:
         """For clients we cannot (fully) configure by file: the values and steps to do by hand."""
         return None
