@@ -38,7 +38,8 @@ def make_cursor_db(home: Path) -> Path:
     db.parent.mkdir(parents=True)
     with sqlite3.connect(db) as conn:
         conn.execute("CREATE TABLE ItemTable (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB)")
-        conn.execute("INSERT INTO ItemTable VALUES (?, ?)", (ROW_KEY, json.dumps(USER_ROW)))
+        row = json.dumps(USER_ROW).encode()  # Cursor stores some rows as BLOBs
+        conn.execute("INSERT INTO ItemTable VALUES (?, ?)", (ROW_KEY, row))
         conn.execute("INSERT INTO ItemTable VALUES ('other.key', '{\"x\": 1}')")
     return db
 

@@ -121,6 +121,7 @@ class SqliteRowStore:
         self.key = key
         self.table = table
         self.label = f"{db_path} [{table}:{key}]"
+        self._as_bytes = False
 
     def describe(self) -> dict[str, str]:
         return {"store": "sqlite", "path": str(self.db_path), "table": self.table, "row": self.key}
@@ -147,6 +148,7 @@ class SqliteRowStore:
         if row is None or row[0] is None:
             return None
         value = row[0]
+        self._as_bytes = isinstance(value, bytes)  # write back the type we read
         return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
     def write(self, text: str, *, secret: bool) -> None:
@@ -157,9 +159,10 @@ class SqliteRowStore:
         try:
             with contextlib.closing(self._connect()) as db:
                 db.execute("BEGIN IMMEDIATE")
+                value: str | bytes = text.encode("utf-8") if self._as_bytes else text
                 db.execute(
                     f"INSERT OR REPLACE INTO {self.table} (key, value) VALUES (?, ?)",
-                    (self.key, text),
+                    (self.key, value),
                 )
                 db.execute("COMMIT")
         except sqlite3.OperationalError as exc:
