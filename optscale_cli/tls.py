@@ -6,6 +6,7 @@ Trusted: the operating system's store (so corporate CAs work), certifi's bundle,
 
 from __future__ import annotations
 
+import functools
 import os
 import ssl
 import sys
@@ -24,10 +25,17 @@ def extra_bundles(ca_bundle: str | None) -> list[str]:
 
 
 def ssl_context(ca_bundle: str | None = None) -> ssl.SSLContext:
-    """A verifying client context: system store + certifi + any extra bundles."""
+    """A verifying client context: system store + certifi + any extra bundles.
+
+    Built once per set of bundles (loading certifi costs a few milliseconds, and doctor
+    needs the same context for several probes)."""
+    return _cached_context(tuple(extra_bundles(ca_bundle)))
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_context(extras: tuple[str, ...]) -> ssl.SSLContext:
     import certifi
 
-    extras = extra_bundles(ca_bundle)
     ctx: ssl.SSLContext
     if sys.platform.startswith("linux") or not extras:
         import truststore

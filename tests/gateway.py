@@ -191,6 +191,8 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
             # the TLS handshake happens here, in this connection's own thread, so one slow
             # or silent client cannot hold up the others in accept()
             self.request.settimeout(10)
+            # answer headers and body without Nagle's 40 ms wait for a delayed ACK
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if isinstance(self.request, ssl.SSLSocket):
                 self.request.do_handshake()
             super().setup()
