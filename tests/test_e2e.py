@@ -176,3 +176,13 @@ def test_claude_code_with_auth_token(
     )
     assert result.code == 0, result.all
     _claude_says_hi(isolated_home, logged_in, tmp_path)
+
+
+def test_doctor_reports_client_versions(cli: Cli, logged_in: GatewayStandIn) -> None:
+    folder = str(Path(client_binary("opencode")).parent)
+    path = f"{folder}{os.pathsep}{os.environ['PATH']}"
+    for client, expected in (("opencode", "1.18.33"), ("claude-code", "2.1.330")):
+        result = cli("doctor", "--client", client, "--offline", "--json", env={"PATH": path})
+        found = {c["id"]: c for c in result.json()["checks"]}
+        assert found[f"client:{client}:version"]["status"] == "info"
+        assert expected in found[f"client:{client}:version"]["message"]
