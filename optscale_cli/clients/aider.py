@@ -25,10 +25,7 @@ class Aider(Client):
         return shutil.which("aider") is not None or (home() / ".aider.conf.yml").exists()
 
     def plan(self, request: ConnectRequest) -> ClientPlan:
-        from optscale_cli.errors import UsageError
-
-        if not request.model:
-            raise UsageError("connect aider needs --model", "see: optscale models list")
+        self.require_model(request)
         folder = Path.cwd() if request.scope == "project" else home()
         target = Target(FileStore(folder / ".aider.conf.yml"), "yaml", secret=request.plaintext_key)
         ops: list[Op] = [

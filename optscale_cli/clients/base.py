@@ -93,6 +93,23 @@ class Client(ABC):
         """Anything to tell the user once our changes are removed."""
         return []
 
+    def require_model(self, request: ConnectRequest) -> str:
+        from optscale_cli.errors import UsageError
+
+        if not request.model:
+            raise UsageError(f"connect {self.name} needs --model", "see: optscale models list")
+        return request.model
+
+    def make_default(self, request: ConnectRequest) -> bool:
+        """Whether to make the model the client's default: --set-default/--no-set-default,
+        else on for a first connect, and afterwards whatever the first connect did."""
+        if request.set_default is not None:
+            return request.set_default
+        from optscale_cli.connections import load_ledger
+
+        ledger = load_ledger(self.name)
+        return ledger is None or bool((ledger.get("details") or {}).get("default"))
+
     def base_url(self, request: ConnectRequest) -> str:
         return request.profile.location.surface_url(self.surface)
 

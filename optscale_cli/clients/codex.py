@@ -13,7 +13,6 @@ import shutil
 from pathlib import Path
 
 from optscale_cli.clients.base import Client, ClientPlan, ConnectRequest, Edit, home
-from optscale_cli.connections import load_ledger
 from optscale_cli.edit.engine import Op, SetValue, Target
 from optscale_cli.edit.stores import FileStore
 
@@ -34,10 +33,7 @@ class Codex(Client):
         return shutil.which("codex") is not None or codex_home().is_dir()
 
     def plan(self, request: ConnectRequest) -> ClientPlan:
-        from optscale_cli.errors import UsageError
-
-        if not request.model:
-            raise UsageError("connect codex needs --model", "see: optscale models list")
+        self.require_model(request)
         folder = Path.cwd() / ".codex" if request.scope == "project" else codex_home()
         target = Target(FileStore(folder / "config.toml"), "toml")
         table = ("model_providers", PROVIDER_ID)
@@ -47,10 +43,7 @@ class Codex(Client):
             SetValue((*table, "env_key"), KEY_VARIABLE),
             SetValue((*table, "wire_api"), "responses"),
         ]
-        set_default = request.set_default
-        if set_default is None:
-            ledger = load_ledger(self.name)
-            set_default = ledger is None or bool((ledger.get("details") or {}).get("default"))
+        set_default = self.make_default(request)
         if set_default:
             ops += [SetValue(("model_provider",), PROVIDER_ID), SetValue(("model",), request.model)]
         notes = [

@@ -32,10 +32,7 @@ class Continue(Client):
         return continue_dir().is_dir()
 
     def plan(self, request: ConnectRequest) -> ClientPlan:
-        from optscale_cli.errors import UsageError
-
-        if not request.model:
-            raise UsageError("connect continue needs --model", "see: optscale models list")
+        self.require_model(request)
         config = Target(
             FileStore(continue_dir() / "config.yaml"), "yaml", secret=request.plaintext_key
         )

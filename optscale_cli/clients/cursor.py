@@ -75,8 +75,7 @@ class Cursor(Client):
         from optscale_cli.doctor import is_private_host
         from optscale_cli.errors import ConfigFileError, Refused, UsageError
 
-        if not request.model:
-            raise UsageError("connect cursor needs --model", "see: optscale models list")
+        self.require_model(request)
         if request.scope == "project":
             raise UsageError("Cursor keeps these settings per user; --scope project does not apply")
         db = state_db()

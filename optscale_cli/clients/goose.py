@@ -33,10 +33,7 @@ class Goose(Client):
         return shutil.which("goose") is not None or config_file().parent.is_dir()
 
     def plan(self, request: ConnectRequest) -> ClientPlan:
-        from optscale_cli.errors import UsageError
-
-        if not request.model:
-            raise UsageError("connect goose needs --model", "see: optscale models list")
+        self.require_model(request)
         url = urlsplit(self.base_url(request))
         ops: list[Op] = [
             SetValue(("GOOSE_PROVIDER",), "openai"),

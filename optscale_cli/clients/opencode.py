@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 
 from optscale_cli.clients.base import Client, ClientPlan, ConnectRequest, Edit, xdg_config_home
-from optscale_cli.connections import load_ledger
 from optscale_cli.edit.documents import ABSENT
 from optscale_cli.edit.engine import Op, SetValue, Target
 from optscale_cli.edit.stores import FileStore
@@ -48,10 +47,7 @@ class OpenCode(Client):
         return shutil.which("opencode") is not None or config_dir().is_dir()
 
     def plan(self, request: ConnectRequest) -> ClientPlan:
-        from optscale_cli.errors import UsageError
-
-        if not request.model:
-            raise UsageError("connect opencode needs --model", "see: optscale models list")
+        self.require_model(request)
         path = config_file(request.scope)
         target = Target(FileStore(path), "jsonc", secret=request.plaintext_key)
         base = ("provider", PROVIDER_ID)
@@ -72,10 +68,7 @@ class OpenCode(Client):
             SetValue((*base, "options", "apiKey"), api_key),
         ]
         ops += [SetValue((*base, "models", m), {"name": f"{m} (OptScale)"}) for m in request.models]
-        set_default = request.set_default
-        if set_default is None:  # on for a first connect; afterwards, keep what we did before
-            ledger = load_ledger(self.name)
-            set_default = ledger is None or bool((ledger.get("details") or {}).get("default"))
+        set_default = self.make_default(request)
         if set_default:
             ops.append(SetValue(("model",), f"{PROVIDER_ID}/{request.model}"))
         notes = [

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 from optscale_cli.clients.base import Client, ClientPlan, ConnectRequest, Edit, xdg_config_home
-from optscale_cli.connections import load_ledger
 from optscale_cli.edit.engine import Op, SetValue, Target
 from optscale_cli.edit.stores import FileStore
 
@@ -50,10 +49,7 @@ class Zed(Client):
         return shutil.which("zed") is not None or settings_file().parent.is_dir()
 
     def plan(self, request: ConnectRequest) -> ClientPlan:
-        from optscale_cli.errors import UsageError
-
-        if not request.model:
-            raise UsageError("connect zed needs --model", "see: optscale models list")
+        self.require_model(request)
         path = (
             Path.cwd() / ".zed" / "settings.json" if request.scope == "project" else settings_file()
         )
@@ -63,10 +59,7 @@ class Zed(Client):
             SetValue((*provider, "api_url"), self.base_url(request)),
             SetValue((*provider, "available_models"), [model_entry(m) for m in request.models]),
         ]
-        set_default = request.set_default
-        if set_default is None:
-            ledger = load_ledger(self.name)
-            set_default = ledger is None or bool((ledger.get("details") or {}).get("default"))
+        set_default = self.make_default(request)
         if set_default:
             ops.append(
                 SetValue(
