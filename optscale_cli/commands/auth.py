@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from optscale_cli.commands.options import ApiKeyStdin
 from optscale_cli.context import AppState, state
 
 
@@ -55,9 +56,7 @@ def login(
         str | None,
         typer.Option(help="Organization id, when --url is only the origin. Env: OPTSCALE_ORG."),
     ] = None,
-    api_key_stdin: Annotated[
-        bool, typer.Option("--api-key-stdin", help="Read the API key from standard input.")
-    ] = False,
+    api_key_stdin: ApiKeyStdin = False,
     rotate: Annotated[
         bool,
         typer.Option(

@@ -6,17 +6,17 @@ from typing import Annotated, Any
 
 import typer
 
+from optscale_cli.commands.options import DryRun, Yes
 from optscale_cli.context import state
 
 ClientArg = Annotated[
     str,
     typer.Argument(
-        help="opencode, claude-code, claude-desktop, cursor (see: optscale clients)",
+        help="opencode, claude-code, claude-desktop, cursor, codex, continue, zed, aider, goose "
+        "(see: optscale clients)",
         show_default=False,
     ),
 ]
-DryRun = Annotated[bool, typer.Option("--dry-run", help="Show the diff; write nothing.")]
-Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before writing.")]
 
 
 def connect(

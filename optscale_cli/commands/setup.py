@@ -7,15 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
+from optscale_cli.commands.options import ApiKeyStdin, DryRun, Yes
 from optscale_cli.context import AppState, state
 
 
 def setup(
     url: Annotated[str | None, typer.Option(help="Base URL, if not logged in yet.")] = None,
     org: Annotated[str | None, typer.Option(help="Organization, with an origin --url.")] = None,
-    api_key_stdin: Annotated[
-        bool, typer.Option("--api-key-stdin", help="Read the API key from standard input.")
-    ] = False,
+    api_key_stdin: ApiKeyStdin = False,
     model: Annotated[
         str | None,
         typer.Option(
@@ -25,10 +24,8 @@ def setup(
     clients: Annotated[
         str | None, typer.Option(help="Comma-separated clients (default: the installed ones).")
     ] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show the diff; write nothing.")
-    ] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    dry_run: DryRun = False,
+    yes: Yes = False,
 ) -> None:
     """Log in if needed, connect your installed clients, then check them with doctor.
 
