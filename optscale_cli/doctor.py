@@ -22,6 +22,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
+from optscale_cli.deadline import call_with_deadline
 from optscale_cli.errors import AuthError, OptscaleError
 
 PASS, WARN, FAIL, INFO, SKIP = "pass", "warn", "fail", "info", "skip"
@@ -263,7 +264,7 @@ def _transport_checks(ctx: Context) -> list[Check]:
     timeout = ctx.options.timeout
     checks: list[Check] = []
     try:
-        infos = _with_deadline(
+        infos = call_with_deadline(
             lambda: socket.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout
         )
         addresses = sorted({info[4][0] for info in infos})
@@ -301,14 +302,6 @@ def _transport_checks(ctx: Context) -> list[Check]:
     if parts.scheme == "https":
         checks.append(tls_check(host, port, ctx.profile.ca_bundle, timeout))
     return checks
-
-
-def _with_deadline(fn: Callable[[], Any], timeout: float) -> Any:
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-    try:
-        return pool.submit(fn).result(timeout=timeout)
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _handshake(host: str, port: int, context: ssl.SSLContext, timeout: float) -> ssl.SSLSocket:

@@ -7,11 +7,11 @@ absent desktop keyring must not hang or crash the CLI.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import os
 from pathlib import Path
 
+from optscale_cli.deadline import call_with_deadline
 from optscale_cli.edit.atomic import atomic_write
 from optscale_cli.paths import config_dir, ensure_private_dir
 
@@ -46,11 +46,7 @@ def _keyring_call(fn_name: str, *args: str) -> object:
             raise RuntimeError("no usable keyring backend")
         return getattr(keyring, fn_name)(*args)
 
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-    try:
-        return pool.submit(call).result(timeout=_KEYRING_DEADLINE_S)
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+    return call_with_deadline(call, _KEYRING_DEADLINE_S)
 
 
 def _account(profile: str, base_url: str) -> str:

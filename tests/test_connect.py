@@ -349,3 +349,16 @@ def test_files_holding_keys_are_private(
     for path in tmp_path.rglob("*"):
         if path.is_file() and logged_in.GOOD_KEY in path.read_text(errors="ignore"):
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+def test_all_models_and_logout_warns_about_connected_clients(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    result = cli("connect", "opencode", "-m", "openai/gpt-4.1", "--all-models", "--yes")
+    assert result.code == 0, result.all
+    models = jsonc.loads(opencode_file(isolated_home).read_text())["provider"]["optscale"]["models"]
+    assert {"openai/gpt-4.1", "ollama/qwen3:32b", "mistral/mistral-large-2.1"} <= set(models)
+    assert logged_in.DENIED_MODEL not in models
+    out = cli("logout")
+    assert out.code == 0
+    assert "opencode is still connected" in out.err

@@ -153,6 +153,16 @@ def logout() -> None:
     name = st.profile_name or os.environ.get("OPTSCALE_PROFILE") or active_profile_name()
     if not name or not remove_profile(name):
         raise UsageError(f"no saved profile '{name or 'default'}'", "see: optscale profiles list")
+    from optscale_cli.clients import client_names
+    from optscale_cli.connections import load_ledger
+
+    for client in client_names():
+        ledger = load_ledger(client)
+        if ledger and ledger.get("profile") == name:
+            st.output.warn(
+                f"{client} is still connected with profile '{name}', whose key is "
+                f"gone now: run `optscale disconnect {client}`"
+            )
     st.output.data(
         {"profile": name, "removed": True},
         lambda: st.output.success(f"Logged out: profile '{name}' and its key removed"),

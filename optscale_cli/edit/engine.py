@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import fcntl
 import json
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -328,21 +328,43 @@ def edit_lock(lock_dir: Path, timeout_s: float = 10.0) -> Iterator[None]:
     lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     with open(lock_dir / "edit.lock", "a+") as handle:
         deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise Refused(
-                        "another optscale is editing client configs right now",
-                        "wait for it to finish, then run this again",
-                    ) from None
-                time.sleep(0.05)
+        while not _try_lock(handle.fileno()):
+            if time.monotonic() > deadline:
+                raise Refused(
+                    "another optscale is editing client configs right now",
+                    "wait for it to finish, then run this again",
+                )
+            time.sleep(0.05)
         try:
             yield
         finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            _unlock(handle.fileno())
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # BlockingIOError on POSIX, PermissionError on Windows
+        return False
+    return True
+
+
+def _unlock(fd: int) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def commit(changes: Sequence[FileChange], lock_dir: Path) -> list[Path]:
