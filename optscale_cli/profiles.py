@@ -203,7 +203,8 @@ def resolve_profile(
         notices.append(f"OPTSCALE_API_KEY overrides the key saved for profile '{chosen}'")
     if env.get("OPTSCALE_URL"):
         notices.append(f"OPTSCALE_URL is ignored: profile '{chosen}' was named explicitly")
-    if env_ca and not ca_bundle:
+    saved_ca = str(entry["ca_bundle"]) if entry.get("ca_bundle") else None
+    if env_ca and not ca_bundle and saved_ca and Path(env_ca).resolve() != Path(saved_ca):
         notices.append("OPTSCALE_CA_BUNDLE overrides the profile's CA bundle")
     return Profile(
         name=chosen,

@@ -55,6 +55,9 @@ class ConnectRequest:
 def _optscale_executable() -> list[str]:
     import shutil
 
+    running = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if running is not None and running.name == "optscale" and running.exists():
+        return [str(running.resolve())]  # the very optscale that is running now
     found = shutil.which("optscale")
     if found:
         return [str(Path(found).resolve())]
