@@ -212,9 +212,7 @@ def resolve_profile(
         api_key=key,
         source="profile",
         key_storage=storage,
-        ca_bundle=ca_bundle
-        or env_ca
-        or (str(entry["ca_bundle"]) if entry.get("ca_bundle") else None),
+        ca_bundle=ca_bundle or env_ca or saved_ca,
         allow_insecure_http=allow_insecure_http or stored_insecure,
         notices=notices,
     )
