@@ -135,9 +135,9 @@ class _Parser:
                 self.pos = i + 1
                 return self.pos
             if char in "\n\r" or ord(char) < 0x20:
-                raise self.fail("unterminated string or control character in string", i)
+                raise self.fail("unterminated string (or a control character in it)", self.pos)
             i += 1
-        raise self.fail("unterminated string")
+        raise self.fail("unterminated string", self.pos)
 
     def string_value(self, start: int) -> str:
         try:
