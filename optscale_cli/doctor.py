@@ -390,7 +390,7 @@ def _untrusted(
         + ", ".join(verdicts),
         f"get the issuer's CA certificate as PEM, then: optscale --ca-bundle {bundle} …; "
         f"Node clients (OpenCode, Claude Code): NODE_EXTRA_CA_CERTS={bundle}; "
-        f"Python tools: SSL_CERT_FILE={bundle}",
+        f"Python tools: SSL_CERT_FILE={bundle}; Codex: CODEX_CA_CERTIFICATE={bundle}",
     )
 
 

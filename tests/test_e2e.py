@@ -186,3 +186,26 @@ def test_doctor_reports_client_versions(cli: Cli, logged_in: GatewayStandIn) -> 
         found = {c["id"]: c for c in result.json()["checks"]}
         assert found[f"client:{client}:version"]["status"] == "info"
         assert expected in found[f"client:{client}:version"]["message"]
+
+
+def test_codex_through_optscale_exec(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path, tmp_path: Path
+) -> None:
+    codex = client_binary("codex")
+    assert cli("connect", "codex", "-m", "openai/gpt-4.1", "--yes").code == 0
+    before = len(requests_to(logged_in, "/v1/responses"))
+    # `optscale exec` hands Codex the key in OPTSCALE_API_KEY (its env_key) and nowhere else
+    result = cli(
+        "exec",
+        "--",
+        codex,
+        "exec",
+        "--skip-git-repo-check",
+        "say hi",
+        env={"CODEX_CA_CERTIFICATE": logged_in.ca_pem_path, "TERM": "dumb"},
+    )
+    assert result.code == 0, result.all
+    sent = requests_to(logged_in, "/v1/responses")[before:]
+    assert sent, "Codex never called the gateway"
+    assert {r.body["model"] for r in sent} == {"openai/gpt-4.1"}
+    assert {r.headers["authorization"] for r in sent} == {f"Bearer {logged_in.GOOD_KEY}"}
