@@ -39,6 +39,10 @@ class AppState:
                 )
         return self._profile
 
+    def forget_profile(self) -> None:
+        """Resolve the profile again on next use (after a login changed it)."""
+        self._profile = None
+
     def client(self, profile: Profile | None = None) -> GatewayClient:
         from optscale_cli.gateway import DEFAULT_READ_TIMEOUT, GatewayClient
 

@@ -133,7 +133,7 @@ def perform_login(st: AppState, url: str, org: str | None, key: str) -> dict[str
         allow_insecure_http=st.allow_insecure_http,
         make_active=True,
     )
-    st._profile = None  # the next st.profile() reads what was just saved
+    st.forget_profile()  # the next st.profile() reads what was just saved
     return {
         "profile": name,
         "base_url": location.base_url,
