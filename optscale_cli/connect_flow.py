@@ -18,8 +18,7 @@ from optscale_cli.connections import (
     save_ledger,
 )
 from optscale_cli.context import AppState
-from optscale_cli.edit.documents import ABSENT
-from optscale_cli.edit.engine import FileChange, Target, commit, plan_edit, plan_revert
+from optscale_cli.edit.engine import FileChange, Target, commit, plan_edit, plan_revert, unbox
 from optscale_cli.errors import OptscaleError, Refused, UsageError
 from optscale_cli.profiles import Profile
 
@@ -135,7 +134,10 @@ def plan_connection(client: Client, request: ConnectRequest) -> PlannedConnectio
     plan = client.plan(request)
     ledger = load_ledger(client.name) or {}
     previous_files: dict[str, Any] = ledger.get("files", {})
-    changes = [plan_edit(e.target, e.ops, previous_files.get(e.target.key)) for e in plan.edits]
+    changes = [
+        plan_edit(e.target, e.ops, previous_files.get(e.target.key), secrets=[request.api_key])
+        for e in plan.edits
+    ]
     planned = {e.target.key for e in plan.edits}
     changes += [
         plan_revert(Target.from_entry(entry), entry)
@@ -356,7 +358,7 @@ def connection_state(client_name: str) -> ConnectionState:
             continue
         for record in entry.get("records", []):
             path = tuple(record["path"])
-            after = ABSENT if record["after"] is None else record["after"]["v"]
+            after = unbox(record["after"])
             current = doc.get(path)
             ok = (
                 (after in current)

@@ -362,3 +362,29 @@ def test_all_models_and_logout_warns_about_connected_clients(
     out = cli("logout")
     assert out.code == 0
     assert "opencode is still connected" in out.err
+
+
+def test_records_keep_only_a_digest_of_the_key(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path, tmp_path: Path
+) -> None:
+    path = claude_file(isolated_home)
+    path.parent.mkdir(parents=True)
+    path.write_text('{\n  "env": {\n    "ANTHROPIC_AUTH_TOKEN": "sk-mine-old-token-0000"\n  }\n}\n')
+    assert (
+        cli(
+            "connect",
+            "claude-code",
+            "-m",
+            "anthropic/claude-sonnet-4-0",
+            "--plaintext-key",
+            "--yes",
+        ).code
+        == 0
+    )
+    ledger = tmp_path / "optscale-config" / "connections" / "claude-code.json"
+    assert logged_in.GOOD_KEY not in ledger.read_text()
+    assert "sha256" in ledger.read_text()
+    rows = {r["client"]: r for r in cli("clients", "--json").json()}
+    assert rows["claude-code"]["intact"] is True  # the digest still matches the file
+    assert cli("disconnect", "claude-code", "--yes").code == 0
+    assert json.loads(path.read_text())["env"] == {"ANTHROPIC_AUTH_TOKEN": "sk-mine-old-token-0000"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import hashlib
 import json
 import sys
 import time
@@ -101,12 +102,42 @@ class Target:
         return cls(store_from_entry(entry), entry["format"], bool(entry.get("secret")))
 
 
-def _box(value: Any) -> dict[str, Any] | None:
-    return None if value is ABSENT else {"v": value}
+def _digest(value: Any) -> str:
+    canonical = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _unbox(boxed: dict[str, Any] | None) -> Any:
-    return ABSENT if boxed is None else boxed["v"]
+class SecretDigest:
+    """A value holding the API key, as the ledger keeps it: only its digest. It compares
+    equal to the value it was made from, so drift checks and undo still work."""
+
+    def __init__(self, digest: str) -> None:
+        self.digest = digest
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, SecretDigest):
+            return other.digest == self.digest
+        return other is not ABSENT and _digest(other) == self.digest
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def box(value: Any, secrets: Sequence[str] = ()) -> dict[str, Any] | None:
+    """How a value goes into the ledger: never a copy of a secret, only its digest."""
+    if value is ABSENT:
+        return None
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    if any(secret and secret in text for secret in secrets):
+        return {"sha256": _digest(value)}
+    return {"v": value}
+
+
+def unbox(boxed: dict[str, Any] | None) -> Any:
+    if boxed is None:
+        return ABSENT
+    if "sha256" in boxed:
+        return SecretDigest(boxed["sha256"])
+    return boxed["v"]
 
 
 def _record_key(record: dict[str, Any]) -> str:
@@ -168,7 +199,10 @@ class FileChange:
 
 
 def plan_edit(
-    target: Target, ops: Sequence[Op], previous: dict[str, Any] | None = None
+    target: Target,
+    ops: Sequence[Op],
+    previous: dict[str, Any] | None = None,
+    secrets: Sequence[str] = (),
 ) -> FileChange:
     """Plan applying ``ops``; ``previous`` is this file's ledger entry from an earlier connect:
     its original values are kept, and what it set that ``ops`` no longer set is reverted."""
@@ -190,7 +224,7 @@ def plan_edit(
                 doc.remove(op.path)
             else:
                 doc.set(op.path, op.value)
-            record["after"] = _box(op.value)
+            record["after"] = box(op.value, secrets)
         else:
             current = doc.get(op.path)
             if current is not ABSENT and not isinstance(current, list):
@@ -216,11 +250,11 @@ def plan_edit(
                 items[index] = op.value
             if items != current:
                 doc.set(op.path, items)
-            record["after"] = _box(op.value)
+            record["after"] = box(op.value, secrets)
         if key in old_records:  # keep what was there before our first connect
             record["before"] = old_records[key]["before"]
         else:
-            record["before"] = _box(before)
+            record["before"] = box(before, secrets)
         seen.add(key)
         records.append(record)
     for key, old in old_records.items():  # set before, not now: put the original back
@@ -233,7 +267,11 @@ def plan_edit(
 
 def _revert_record(doc: Document, record: dict[str, Any], drifted: list[str]) -> None:
     path = tuple(record["path"])
-    after, before = _unbox(record["after"]), _unbox(record["before"])
+    after, before = unbox(record["after"]), unbox(record["before"])
+    if isinstance(before, SecretDigest) and before != after:
+        # what was there held a key and we kept only its digest: it cannot be put back
+        drifted.append(f"{'.'.join(map(str, path))} (its earlier secret value is not kept)")
+        return
     if record["op"] == "set":
         current = doc.get(path)
         if current != after:
@@ -242,7 +280,7 @@ def _revert_record(doc: Document, record: dict[str, Any], drifted: list[str]) ->
             return
         if before is ABSENT:
             doc.remove(path)
-        else:
+        elif not isinstance(before, SecretDigest):  # a digest equal to ours: keep the value
             doc.set(path, before)
         return
     items = doc.get(path)
@@ -265,7 +303,7 @@ def _revert_record(doc: Document, record: dict[str, Any], drifted: list[str]) ->
         return
     if before is ABSENT:
         del items[index]
-    else:
+    elif not isinstance(before, SecretDigest):  # a digest equal to ours: nothing to change
         items[index] = before
     doc.set(path, items)
 
@@ -311,7 +349,7 @@ def verify(change: FileChange) -> list[str]:
     wrong = []
     for record in change.records:
         path = tuple(record["path"])
-        after = _unbox(record["after"])
+        after = unbox(record["after"])
         if record["op"] == "set":
             if doc.get(path) != after:
                 wrong.append(".".join(map(str, path)))
