@@ -69,6 +69,7 @@ class GatewayStandIn:
         models_route: bool = True,
         hang: bool = False,
         tls: bool = True,
+        litellm_auth_errors: bool = False,
     ) -> None:
         self.ca = ca
         self.cert_hosts = cert_hosts
@@ -76,6 +77,8 @@ class GatewayStandIn:
         self.models_route = models_route
         self.hang = hang
         self.tls = tls
+        # LiteLLM's proxy answers a wrong key with 400 "No connected db." (design.md 2b)
+        self.litellm_auth_errors = litellm_auth_errors
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -260,6 +263,19 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
             anthropic = route.startswith("anthropic/")
             allowed = gw.allowed(self._key())
             if allowed is None:
+                if gw.litellm_auth_errors:
+                    self._send(
+                        400,
+                        {
+                            "error": {
+                                "message": "No connected db.",
+                                "type": "None",
+                                "param": "None",
+                                "code": "400",
+                            }
+                        },
+                    )
+                    return
                 self._error(
                     401, "Invalid API key", "authentication_error", "invalid_api_key", anthropic
                 )

@@ -242,3 +242,43 @@ def test_key_is_bound_to_its_base_url(cli: Cli, logged_in: GatewayStandIn, tmp_p
     result = cli("models", "list")
     assert result.code == 3
     assert "no API key" in result.err
+
+
+def test_auth_error_recognised_by_body_not_only_status(
+    cli: Cli, ca: trustme.CA, gateway: GatewayStandIn
+) -> None:
+    with GatewayStandIn(ca, litellm_auth_errors=True) as litellm:
+        result = cli(
+            "login",
+            "--url",
+            litellm.base_url,
+            "--api-key-stdin",
+            input="sk-wrong-000000000000",
+            env={"OPTSCALE_CA_BUNDLE": gateway.ca_pem_path},
+        )
+    assert result.code == 3, result.all
+    assert "No connected db" in result.err
+
+
+def test_https_proxy_is_honoured(cli: Cli, trusted: GatewayStandIn) -> None:
+    env = {"HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""}  # nothing listens on port 9
+    result = cli(
+        "login",
+        "--url",
+        trusted.base_url,
+        "--api-key-stdin",
+        "--timeout",
+        "2",
+        input=trusted.GOOD_KEY,
+        env=env,
+    )
+    assert result.code == 4, result.all
+    bypass = cli(
+        "login",
+        "--url",
+        trusted.base_url,
+        "--api-key-stdin",
+        input=trusted.GOOD_KEY,
+        env={**env, "NO_PROXY": "127.0.0.1"},
+    )
+    assert bypass.code == 0, bypass.all

@@ -160,3 +160,23 @@ def test_aider_plaintext_key_is_private(
     path = isolated_home / ".aider.conf.yml"
     assert read_yaml(path)["openai-api-key"] == logged_in.GOOD_KEY
     assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    ("client", "content", "line"),
+    [
+        ("codex", '# mine\nmodel = "o3"\nmodel_providers = "oops"\n', 3),
+        ("zed", '{\n  "theme": "x",\n  "language_models": []\n}\n', 3),
+        ("continue", "name: x\nversion: 1.0.0\nschema: v1\nmodels: {a: 1}\n", 4),
+    ],
+)
+def test_wrong_types_name_file_and_line(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path, client: str, content: str, line: int
+) -> None:
+    path = isolated_home / CASES[client][0]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content)
+    result = cli("connect", client, "--model", "openai/gpt-4.1", "--yes")
+    assert result.code == 1, result.all
+    assert f"{path}:{line}" in result.err
+    assert path.read_text() == content

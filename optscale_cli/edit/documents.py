@@ -163,6 +163,7 @@ class TomlDocument:
         from tomlkit.exceptions import ParseError
 
         self.label = label
+        self._text = text or ""
         self._trailing = len(text or "") - len((text or "").rstrip("\n"))
         try:
             self._doc = tomlkit.parse(text or "")
@@ -172,6 +173,17 @@ class TomlDocument:
     @property
     def data(self) -> Any:
         return plain(self._doc)
+
+    def locate(self, path: Sequence[str | int]) -> tuple[int | None, int | None]:
+        """The line where the last key of ``path`` is assigned (tomlkit keeps no positions)."""
+        import re
+
+        key = re.escape(str(path[-1]))
+        pattern = re.compile(rf'^\s*(?:[\w.-]+\.)?["\']?{key}["\']?\s*=', re.MULTILINE)
+        found = pattern.search(self._text)
+        if not found:
+            return (None, None)
+        return (self._text.count("\n", 0, found.start()) + 1, 1)
 
     def get(self, path: Sequence[str | int]) -> Any:
         return plain(lookup(self._doc, path)) if lookup(self._doc, path) is not ABSENT else ABSENT
@@ -232,6 +244,14 @@ class YamlDocument:
     @property
     def data(self) -> Any:
         return plain(self._doc)
+
+    def locate(self, path: Sequence[str | int]) -> tuple[int | None, int | None]:
+        parent = lookup(self._doc, path[:-1])
+        try:
+            line, column = parent.lc.key(path[-1])
+        except (AttributeError, KeyError, TypeError):
+            return (None, None)
+        return (line + 1, column + 1)
 
     def get(self, path: Sequence[str | int]) -> Any:
         found = lookup(self._doc, path)
