@@ -78,17 +78,25 @@ def main() -> None:
                 timed(lambda: run_doctor(AppState(), DoctorOptions(model=MODEL)))
                 for _ in range(runs)
             ]
-            with GatewayClient(parse_gateway_url(base_url), key, ca_bundle=pem) as client:
-                probes: dict[str, Callable[[], object]] = {
-                    "tls handshake": lambda: tls_check("127.0.0.1", port, pem, 10),
-                    "GET /models": lambda: _auth_checks(client, [MODEL]),
-                    "tool-call probe": lambda: _tools_check(client, MODEL),
-                    "stream probe": lambda: _stream_check(client, MODEL),
-                }
-                single = {
-                    name: statistics.median(timed(fn) for _ in range(runs))
-                    for name, fn in probes.items()
-                }
+            location = parse_gateway_url(base_url)
+
+            def fresh(probe: Callable[[GatewayClient], object]) -> Callable[[], object]:
+                def run() -> None:  # a new connection each time, as doctor's probes have
+                    with GatewayClient(location, key, ca_bundle=pem) as client:
+                        probe(client)
+
+                return run
+
+            probes: dict[str, Callable[[], object]] = {
+                "tls handshake": lambda: tls_check("127.0.0.1", port, pem, 10),
+                "GET /models": fresh(lambda c: _auth_checks(c, [MODEL])),
+                "tool-call probe": fresh(lambda c: _tools_check(c, MODEL)),
+                "stream probe": fresh(lambda c: _stream_check(c, MODEL)),
+            }
+            single = {
+                name: statistics.median(timed(fn) for _ in range(runs))
+                for name, fn in probes.items()
+            }
     finally:
         server.kill()
     for name, seconds in single.items():

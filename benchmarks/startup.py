@@ -13,14 +13,18 @@ import sys
 import time
 
 
-def measure(cmd: list[str], runs: int) -> float:
-    subprocess.run(cmd, capture_output=True, check=False)  # warm the page cache
-    samples = []
+def measure_interleaved(cases: dict[str, list[str]], runs: int) -> dict[str, float]:
+    """Median wall time per command; the commands take turns, so load on the machine
+    falls on all of them alike instead of skewing one."""
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    for cmd in cases.values():
+        subprocess.run(cmd, capture_output=True, check=False)  # warm the page cache
     for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, check=False)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+        for name, cmd in cases.items():
+            start = time.perf_counter()
+            subprocess.run(cmd, capture_output=True, check=False)
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def main() -> None:
@@ -34,7 +38,7 @@ def main() -> None:
         "optscale --version": [py, "-m", "optscale_cli", "--version"],
         "optscale --help": [py, "-m", "optscale_cli", "--help"],
     }
-    times = {name: measure(cmd, runs) for name, cmd in cases.items()}
+    times = measure_interleaved(cases, runs)
     for name, seconds in times.items():
         print(f"{name:28s} {seconds * 1000:7.1f} ms")
     version_ratio = times["optscale --version"] / times["python -c pass"]

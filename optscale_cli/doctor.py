@@ -72,13 +72,19 @@ def run_doctor(state: Any, options: DoctorOptions) -> list[Check]:
     checks += _environment_checks(ctx)
     if options.offline or ctx.profile is None or not ctx.profile.api_key:
         return checks
-    transport = _transport_checks(ctx)
+    # The transport chain (DNS -> TCP -> TLS) and the gateway probes run side by side, so a
+    # healthy run takes about as long as the slowest of them; if the transport fails, the
+    # probes' results (failures for the same reason, each bounded by its timeout) are dropped.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        transport_future = pool.submit(_transport_checks, ctx)
+        gateway_future = pool.submit(_gateway_checks, state, ctx)
+        transport = transport_future.result()
+        gateway = gateway_future.result()
     checks += transport
     if any(c.status == FAIL for c in transport):
         checks.append(Check("gateway", SKIP, "gateway checks skipped: the connection failed"))
         return checks
-    checks += _gateway_checks(state, ctx)
-    return checks
+    return checks + gateway
 
 
 # --- local ----------------------------------------------------------------------------------
