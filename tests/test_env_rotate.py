@@ -82,3 +82,14 @@ def test_rotate_updates_key_file(cli: Cli, logged_in: GatewayStandIn) -> None:
         cli("login", "--rotate", "--api-key-stdin", "--yes", input=logged_in.LIMITED_KEY).code == 0
     )
     assert key_file_path("default").read_text() == logged_in.LIMITED_KEY
+
+
+def test_plain_relogin_updates_the_key_file(cli: Cli, logged_in: GatewayStandIn) -> None:
+    assert cli("connect", "opencode", "-m", "openai/gpt-4.1", "--yes").code == 0
+    assert (
+        cli(
+            "login", "--url", logged_in.base_url, "--api-key-stdin", input=logged_in.LIMITED_KEY
+        ).code
+        == 0
+    )
+    assert key_file_path("default").read_text() == logged_in.LIMITED_KEY

@@ -134,6 +134,10 @@ def perform_login(st: AppState, url: str, org: str | None, key: str) -> dict[str
         make_active=True,
     )
     st.forget_profile()  # the next st.profile() reads what was just saved
+    from optscale_cli.secrets import key_file_path, write_key_file
+
+    if key_file_path(name).exists():  # clients referencing the key file follow the new key
+        write_key_file(name, key)
     return {
         "profile": name,
         "base_url": location.base_url,
