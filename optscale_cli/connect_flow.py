@@ -131,6 +131,10 @@ class PlannedConnection:
 def plan_connection(client: Client, request: ConnectRequest) -> PlannedConnection:
     """Plan a connect: the client's edits on top of what an earlier connect recorded, plus
     undoing what that earlier connect wrote to files this one no longer touches."""
+    if request.scope == "project" and not client.project_scope:
+        raise UsageError(
+            f"{client.title} has no project-level configuration", "drop --scope project"
+        )
     plan = client.plan(request)
     ledger = load_ledger(client.name) or {}
     previous_files: dict[str, Any] = ledger.get("files", {})

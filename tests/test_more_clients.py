@@ -180,3 +180,12 @@ def test_wrong_types_name_file_and_line(
     assert result.code == 1, result.all
     assert f"{path}:{line}" in result.err
     assert path.read_text() == content
+
+
+@pytest.mark.parametrize("client", ["goose", "continue", "cursor", "claude-desktop"])
+def test_project_scope_refused_where_it_means_nothing(
+    cli: Cli, logged_in: GatewayStandIn, client: str
+) -> None:
+    result = cli("connect", client, "-m", "openai/gpt-4.1", "--scope", "project", "--yes")
+    assert result.code == 2
+    assert "no project-level configuration" in result.err

@@ -83,6 +83,7 @@ class Client(ABC):
     name: str  # the CLI name: "opencode"
     title: str  # for people: "OpenCode"
     surface: Surface  # which gateway base URL it talks to
+    project_scope: bool = True  # whether --scope project means anything for this client
 
     @abstractmethod
     def installed(self) -> bool:

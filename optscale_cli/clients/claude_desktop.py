@@ -106,6 +106,7 @@ class ClaudeDesktop(Client):
     name = "claude-desktop"
     title = "Claude Desktop"
     surface = "anthropic"
+    project_scope = False
 
     def __init__(self, platform: str = sys.platform) -> None:
         self.platform = platform

@@ -27,6 +27,7 @@ class Continue(Client):
     name = "continue"
     title = "Continue"
     surface = "openai"
+    project_scope = False
 
     def installed(self) -> bool:
         return continue_dir().is_dir()

@@ -67,17 +67,16 @@ class Cursor(Client):
     name = "cursor"
     title = "Cursor"
     surface = "cursor"
+    project_scope = False
 
     def installed(self) -> bool:
         return state_db().exists() or shutil.which("cursor") is not None
 
     def plan(self, request: ConnectRequest) -> ClientPlan:
         from optscale_cli.doctor import is_private_host
-        from optscale_cli.errors import ConfigFileError, Refused, UsageError
+        from optscale_cli.errors import ConfigFileError, Refused
 
         self.require_model(request)
-        if request.scope == "project":
-            raise UsageError("Cursor keeps these settings per user; --scope project does not apply")
         db = state_db()
         if not db.exists():
             raise ConfigFileError(

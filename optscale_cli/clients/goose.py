@@ -28,6 +28,7 @@ class Goose(Client):
     name = "goose"
     title = "Goose"
     surface = "openai"
+    project_scope = False
 
     def installed(self) -> bool:
         return shutil.which("goose") is not None or config_file().parent.is_dir()
