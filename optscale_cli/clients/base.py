@@ -137,7 +137,3 @@ def home() -> Path:
 
 def xdg_config_home() -> Path:
     return Path(os.environ.get("XDG_CONFIG_HOME") or home() / ".config")
-
-
-def xdg_data_home() -> Path:
-    return Path(os.environ.get("XDG_DATA_HOME") or home() / ".local" / "share")
