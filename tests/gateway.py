@@ -5,11 +5,25 @@ Serves the routes design.md §1 names under ``/llm_proxy/<ORG>/``: ``v1/models``
 Messages API under ``anthropic/v1/…`` (streaming too), with keys, policies and models that
 exercise every path: ids with ``/``, ``:`` and ``.``, a model the key is denied (403), a bad
 key (401), and a model that never calls tools. Every request is recorded.
-
-The real clients run against it (tests/test_e2e.py): ``HOME=<tmp>``,
-``NODE_EXTRA_CA_CERTS=<ca_pem_path>``, ``CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1``.
 Agents keep calling tools while a server keeps answering with tool calls, so tool calls are
 only returned when ``tool_choice`` forces one (as ``optscale doctor`` does).
+
+Checked with the real clients (opencode-ai 1.18.33, @anthropic-ai/claude-code 2.1.330), each
+in a fresh ``HOME`` with ``env -i PATH=… HOME=<tmp> NODE_EXTRA_CA_CERTS=<ca_pem_path>
+CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 TERM=dumb``, stdin from /dev/null:
+- ``opencode run "say hi"`` with ``~/.config/opencode/opencode.json`` holding the design.md
+  provider block (``options.apiKey`` = GOOD_KEY, ``"model": "optscale/openai/gpt-4.1"``),
+  ~3 s, no network needed (``OPENCODE_DISABLE_MODELS_FETCH=1`` and
+  ``OPENCODE_DISABLE_AUTOUPDATE=1`` exist but were not needed). It sent two
+  ``POST …/v1/chat/completions`` (``stream: true``, ``stream_options.include_usage``,
+  ``max_tokens``; the second with 10 ``tools`` and ``tool_choice: "auto"``), Bearer auth, and
+  no ``GET /models``.
+- ``claude -p "say hi"`` with ``~/.claude/settings.json`` ``env``: ``ANTHROPIC_BASE_URL`` =
+  ``<origin>/llm_proxy/<ORG>/anthropic``, ``ANTHROPIC_AUTH_TOKEN`` (Bearer; ``ANTHROPIC_API_KEY``
+  sends ``x-api-key`` instead), the three ``ANTHROPIC_DEFAULT_*_MODEL`` and ``ANTHROPIC_MODEL``;
+  ~1 s. One ``POST …/anthropic/v1/messages?beta=true``, ``stream: true``, with ``tools``,
+  ``thinking``, ``context_management``, ``metadata`` and ``anthropic-version``/``anthropic-beta``
+  headers; it warns on stderr that "Claude Sonnet 4 was retired" (the name has claude-sonnet-4).
 """
 
 from __future__ import annotations
@@ -24,7 +38,6 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,6 +57,13 @@ MODELS: dict[str, dict[str, Any]] = {
     "mistral/mistral-large-2.1": {"owned_by": "mistral"},
 }
 NO_TOOLS = {"ollama/deepseek-r1:70b"}
+POST_ROUTES = {
+    "v1/chat/completions",
+    "cursor/chat/completions",
+    "v1/responses",
+    "anthropic/v1/messages",
+    "anthropic/v1/messages/count_tokens",
+}
 
 
 @dataclass
@@ -128,7 +148,10 @@ class GatewayStandIn:
             )
         self._server = server
         self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        # a short poll interval: stop() waits for serve_forever to notice the shutdown
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -218,7 +241,6 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
-            self.send_header("Date", formatdate(usegmt=True))
             self.end_headers()
             self.wfile.write(data)
 
@@ -227,7 +249,6 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-cache")
             self.send_header("Connection", "close")
-            self.send_header("Date", formatdate(usegmt=True))
             self.end_headers()
             for event, data in events:
                 text = data if isinstance(data, str) else json.dumps(data)
@@ -242,14 +263,15 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
             else:
                 self._send(status, {"error": {"message": message, "type": kind, "code": code}})
 
-        def _key(self) -> str | None:
+        def _key(self, anthropic: bool) -> str | None:
             auth = self.headers.get("authorization", "")
             if auth.lower().startswith("bearer "):
                 return auth[7:].strip()
-            return self.headers.get("x-api-key")
+            # x-api-key is the Anthropic API's own header: accepted on those routes only
+            return self.headers.get("x-api-key") if anthropic else None
 
         def _route(self, method: str) -> None:
-            body = self._body() if method == "POST" else None
+            body = self._body()  # always drain it, or keep-alive reads it as the next request
             gw.record(
                 RecordedRequest(
                     method, self.path, {k.lower(): v for k, v in self.headers.items()}, body
@@ -261,7 +283,7 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
                 return
             route = path[len(prefix) :].rstrip("/")
             anthropic = route.startswith("anthropic/")
-            allowed = gw.allowed(self._key())
+            allowed = gw.allowed(self._key(anthropic))
             if allowed is None:
                 if gw.litellm_auth_errors:
                     self._send(
@@ -308,8 +330,12 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
                     },
                 )
                 return
-            if method != "POST" or not isinstance(body, dict):
+            if method != "POST" or route not in POST_ROUTES:
                 self._error(404, f"No route {method} {route}", "not_found", "not_found", anthropic)
+                return
+            if not isinstance(body, dict):
+                kind = "invalid_request_error"
+                self._error(400, "Body must be a JSON object", kind, kind, anthropic)
                 return
             if route == "anthropic/v1/messages/count_tokens":
                 self._send(200, {"input_tokens": 10})
@@ -329,20 +355,24 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
                     404, f"Model {model} not found", "not_found_error", "model_not_found", anthropic
                 )
                 return
-            if route in ("v1/chat/completions", "cursor/chat/completions"):
-                self._chat(model, body)
-            elif route == "v1/responses":
+            if route == "v1/responses":
                 self._responses(model, body)
             elif route == "anthropic/v1/messages":
                 self._messages(model, body)
             else:
-                self._error(404, f"No route {route}", "not_found", "not_found", anthropic)
+                self._chat(model, body)
 
         def do_GET(self) -> None:
             self._route("GET")
 
         def do_POST(self) -> None:
             self._route("POST")
+
+        def do_PUT(self) -> None:
+            self._route("PUT")
+
+        def do_DELETE(self) -> None:
+            self._route("DELETE")
 
         # --- APIs -------------------------------------------------------------------
         def _chat(self, model: str, body: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import plistlib
 import shutil
+import socket
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -12,8 +13,13 @@ from pathlib import Path
 import pytest
 
 from optscale_cli.clients.base import ConnectRequest
-from optscale_cli.clients.claude_desktop import ClaudeDesktop, library_dir
-from optscale_cli.clients.cursor import ROW_KEY
+from optscale_cli.clients.claude_desktop import (
+    ClaudeDesktop,
+    library_dir,
+    managed_sources,
+    windows_helper_text,
+)
+from optscale_cli.clients.cursor import ROW_KEY, unreachable_from_internet
 from optscale_cli.connect_flow import apply_connections, plan_connection
 from optscale_cli.profiles import resolve_profile
 from tests.conftest import Cli, file_mode
@@ -131,19 +137,15 @@ def test_claude_desktop_mobileconfig_export(
     assert json.loads(payload["inferenceModels"])[0] == "anthropic/claude-sonnet-4-0"
     assert all(isinstance(v, str) for k, v in payload.items() if k.startswith("inference"))
     assert "inferenceGatewayApiKey" not in payload
-    assert (
-        cli(
-            "connect",
-            "claude-desktop",
-            "-m",
-            "anthropic/claude-opus-4-1",
-            "--export",
-            "mobileconfig",
-            "--output",
-            str(out),
-        ).code
-        == 1
-    )  # never overwrites another file
+    again = ["connect", "claude-desktop", "-m", "anthropic/claude-opus-4-1", "--export"]
+    assert cli(*again, "mobileconfig", "--output", str(out)).code == 0  # ours: replaced
+    payload = plistlib.loads(out.read_bytes())["PayloadContent"][0]
+    assert json.loads(payload["inferenceModels"])[0] == "anthropic/claude-opus-4-1"
+    foreign = tmp_path / "someone-elses.mobileconfig"
+    foreign.write_bytes(plistlib.dumps({"PayloadIdentifier": "com.example.other"}))
+    refused = cli(*again, "mobileconfig", "--output", str(foreign))
+    assert refused.code == 1 and "not written by optscale" in refused.err
+    assert plistlib.loads(foreign.read_bytes()) == {"PayloadIdentifier": "com.example.other"}
 
 
 def test_claude_desktop_reg_export_with_key(
@@ -170,6 +172,14 @@ def test_claude_desktop_reg_export_with_key(
     assert f'"inferenceGatewayApiKey"="{logged_in.GOOD_KEY}"' in text
     assert '"inferenceModels"="[\\"anthropic/claude-sonnet-4-0\\"' in text
     assert file_mode(out) == 0o600
+    plain = ["connect", "claude-desktop", "-m", "anthropic/claude-opus-4-1", "--export", "reg"]
+    assert cli(*plain, "--output", str(out)).code == 0  # our own earlier export: replaced
+    text = out.read_bytes().decode("utf-16")
+    assert "inferenceGatewayApiKey" not in text and "claude-opus-4-1" in text
+    assert file_mode(out) == 0o644
+    foreign = tmp_path / "policy.reg"
+    foreign.write_bytes("\ufeffWindows Registry Editor Version 5.00\r\n".encode("utf-16-le"))
+    assert cli(*plain, "--output", str(foreign)).code == 1
 
 
 @pytest.mark.parametrize("platform", ["darwin", "win32", "linux"])
@@ -209,3 +219,65 @@ def test_claude_desktop_local_library_on_macos(
     assert meta["appliedId"] == "optscale"
     assert [e["id"] for e in meta["entries"]] == ["mine", "optscale"]
     assert not plan_connection(client, request).changed  # idempotent
+
+
+def test_library_dir_overrides_and_msix(tmp_path: Path) -> None:
+    env = {"CLAUDE_USER_DATA_DIR": str(tmp_path / "data"), "HOME": str(tmp_path)}
+    assert library_dir("darwin", env) == tmp_path / "data/configLibrary"
+    assert library_dir("linux", env) is None
+    local = tmp_path / "Local"
+    packaged = local / "Packages/Claude_pzs8sxrjxfjjc/LocalCache/Local/Claude-3p"
+    packaged.mkdir(parents=True)  # the MSIX build's private copy shadows the real folder
+    assert library_dir("win32", {"LOCALAPPDATA": str(local)}) == packaged / "configLibrary"
+
+
+def test_managed_sources_on_macos(tmp_path: Path) -> None:
+    assert managed_sources("darwin", {"USER": "ann"}, root=tmp_path) == []
+    plist = tmp_path / "Library/Managed Preferences/ann/com.anthropic.claudefordesktop.plist"
+    plist.parent.mkdir(parents=True)
+    plist.write_bytes(plistlib.dumps({"inferenceProvider": "gateway"}))
+    assert managed_sources("darwin", {"USER": "ann"}, root=tmp_path) == [str(plist)]
+    assert managed_sources("linux", {"USER": "ann"}, root=tmp_path) == []
+
+
+def test_windows_helper_uses_cmd_quoting() -> None:
+    text = windows_helper_text(
+        [r"C:\Users\Ann Lee\optscale.exe", "--profile", "work", "token"], r"C:\cfg\50%"
+    )
+    assert text.split("\r\n") == [
+        "@echo off",
+        r'set "OPTSCALE_CONFIG_DIR=C:\cfg\50%%"',
+        r'"C:\Users\Ann Lee\optscale.exe" "--profile" "work" "token"',
+        "",
+    ]
+    assert "'" not in text  # no POSIX quoting
+
+
+def fake_resolver(*addresses: str):  # type: ignore[no-untyped-def]
+    def resolve(host: str, port: object, **kwargs: object) -> list[tuple]:  # type: ignore[type-arg]
+        if not addresses:
+            raise socket.gaierror("no such host")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, 0)) for a in addresses]
+
+    return resolve
+
+
+@pytest.mark.parametrize(
+    ("host", "addresses", "expected"),
+    [
+        ("127.0.0.1", (), True),
+        ("[::1]", (), True),
+        ("localhost", (), True),
+        ("100.64.1.2", (), True),  # carrier-grade NAT (e.g. a tailnet): not global
+        ("169.254.1.1", (), True),
+        ("203.0.113.10", (), True),  # documentation range: not global either
+        ("8.8.8.8", (), False),
+        ("gw.corp.example", ("10.1.2.3",), True),
+        ("gw.corp.example", ("fe80::1%eth0",), True),
+        ("gw.example.com", ("10.1.2.3", "8.8.4.4"), False),
+        ("gw.example.com", ("8.8.4.4",), False),
+        ("unknown.example.com", (), False),
+    ],
+)
+def test_cursor_reachability(host: str, addresses: tuple[str, ...], expected: bool) -> None:
+    assert unreachable_from_internet(host, fake_resolver(*addresses)) is expected

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
+import select
+import socket
+import ssl
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -80,7 +87,8 @@ def test_untrusted_ca(cli: Cli, gateway: GatewayStandIn) -> None:
     assert "trustme" in tls["message"]  # the issuer is named
     assert "system store: not trusted" in tls["message"]
     assert "NODE_EXTRA_CA_CERTS" in tls["hint"] and "SSL_CERT_FILE" in tls["hint"]
-    assert checks(result)["gateway"]["status"] == "skip"
+    auth = checks(result)["auth"]  # dependent checks are skipped, not failed again
+    assert auth["status"] == "skip" and "TLS" in auth["message"]
 
 
 def test_expired_certificate(cli: Cli, ca: trustme.CA) -> None:
@@ -116,8 +124,10 @@ def test_hanging_gateway_ends_within_timeout(cli: Cli, ca: trustme.CA) -> None:
         elapsed = time.monotonic() - started
     assert result.code == 1
     assert elapsed < 8
-    assert checks(result)["tls"]["status"] == "fail"
-    assert "timed out" in checks(result)["tls"]["message"]
+    found = checks(result)
+    assert found["tcp"]["status"] == "pass"
+    assert found["tls"]["status"] == "fail" and "timed out" in found["tls"]["message"]
+    assert found["auth"]["status"] == "skip"
 
 
 def test_drift_in_connected_client(
@@ -181,3 +191,170 @@ def test_codex_responses_surface(cli: Cli, logged_in: GatewayStandIn) -> None:
     result = cli("doctor", "--client", "codex", "--json")
     assert result.code == 0, result.all
     assert checks(result)["responses"]["status"] == "pass"
+
+
+# --- through an HTTPS proxy, plain HTTP on the TLS port, a gateway that trickles -----------
+
+
+@contextlib.contextmanager
+def connect_proxy(
+    answer: bytes = b"HTTP/1.1 200 Connection established\r\n\r\n",
+) -> Iterator[list[str]]:
+    """A minimal CONNECT proxy on 127.0.0.1; yields the request lines it saw (port in [0])."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    seen: list[str] = [str(listener.getsockname()[1])]
+
+    def pipe(client: socket.socket) -> None:
+        with client, contextlib.suppress(OSError):
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = client.recv(4096)
+                if not chunk:
+                    return
+                head += chunk
+            line = head.split(b"\r\n", 1)[0].decode()
+            seen.append(line)
+            client.sendall(answer)
+            if b" 200 " not in answer:
+                return
+            host, port = line.split()[1].rsplit(":", 1)
+            with socket.create_connection((host, int(port))) as upstream:
+                while True:
+                    ready, _, _ = select.select([client, upstream], [], [], 5)
+                    if not ready:
+                        return
+                    for sock in ready:
+                        data = sock.recv(65536)
+                        if not data:
+                            return
+                        (upstream if sock is client else client).sendall(data)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = listener.accept()
+                threading.Thread(target=pipe, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield seen
+    finally:
+        listener.close()
+
+
+def test_through_a_connect_proxy(cli: Cli, logged_in: GatewayStandIn) -> None:
+    with connect_proxy() as seen:
+        env = {"HTTPS_PROXY": f"http://user:s3cret@127.0.0.1:{seen[0]}", "NO_PROXY": ""}
+        result = cli("doctor", "--model", "openai/gpt-4.1", "--json", env=env)
+    assert result.code == 0, result.all
+    found = checks(result)
+    assert "through the proxy http://127.0.0.1:" in found["tcp"]["message"]
+    assert found["tls"]["status"] == "pass"
+    assert "s3cret" not in result.out  # the proxy's password is never shown
+    assert f"CONNECT 127.0.0.1:{logged_in.port} HTTP/1.1" in seen
+
+
+def test_proxy_refusing_the_gateway(cli: Cli, logged_in: GatewayStandIn) -> None:
+    with connect_proxy(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n") as seen:
+        env = {"HTTPS_PROXY": f"127.0.0.1:{seen[0]}", "NO_PROXY": ""}
+        result = cli("doctor", "--model", "openai/gpt-4.1", "--json", env=env)
+    assert result.code == 1
+    tcp = checks(result)["tcp"]
+    assert tcp["status"] == "fail" and "407" in tcp["message"]
+    assert "USER:PASSWORD" in tcp["hint"]
+    assert checks(result)["tools:openai/gpt-4.1"]["status"] == "skip"
+
+
+def test_plain_http_on_the_tls_port(cli: Cli, ca: trustme.CA) -> None:
+    with GatewayStandIn(ca, tls=False) as plain:
+        env = env_profile(plain)
+        env["OPTSCALE_URL"] = plain.base_url.replace("http://", "https://")
+        result = cli("doctor", "--json", env=env)
+    assert result.code == 1
+    tls = checks(result)["tls"]
+    assert tls["status"] == "fail" and "does not speak TLS" in tls["message"]
+
+
+@contextlib.contextmanager
+def trickling_gateway(ca: trustme.CA) -> Iterator[int]:
+    """TLS, then a 200 whose body never ends: one byte every 0.2 s (no read timeout fires)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip(conn: socket.socket) -> None:
+        with contextlib.suppress(OSError), context.wrap_socket(conn, server_side=True) as tls:
+            tls.recv(65536)
+            tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n")
+            while not stop.wait(0.2):
+                tls.sendall(b":\n")
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = listener.accept()
+                threading.Thread(target=drip, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        listener.close()
+
+
+def test_trickling_gateway_ends_by_the_deadline(cli: Cli, ca: trustme.CA) -> None:
+    with trickling_gateway(ca) as port, GatewayStandIn(ca) as real:
+        env = env_profile(real)
+        env["OPTSCALE_URL"] = f"https://127.0.0.1:{port}/llm_proxy/{real.ORG}/v1"
+        started = time.monotonic()
+        result = cli("doctor", "--json", "--timeout", "0.5", "-m", "openai/gpt-4.1", env=env)
+        elapsed = time.monotonic() - started
+    assert result.code == 1
+    assert elapsed < 5  # the network phase is capped at 2 x timeout + 1 s
+    found = checks(result)
+    assert found["tls"]["status"] == "pass"
+    assert found["auth"]["status"] == "fail" and "no answer within 2 s" in found["auth"]["message"]
+
+
+# --- local checks ---------------------------------------------------------------------------
+
+
+def test_shell_credentials_shadow_claude_code_helper(cli: Cli, logged_in: GatewayStandIn) -> None:
+    assert cli("connect", "claude-code", "-m", "anthropic/claude-sonnet-4-0", "--yes").code == 0
+    result = cli("doctor", "--offline", "--json", env={"ANTHROPIC_API_KEY": "sk-ant-old"})
+    assert result.code == 1
+    check = checks(result)["client:claude-code"]
+    assert check["status"] == "fail" and "ANTHROPIC_API_KEY is set" in check["message"]
+    assert "sk-ant-old" not in result.out
+
+
+def test_credentials_file_readable_by_others(cli: Cli, logged_in: GatewayStandIn) -> None:
+    from optscale_cli.secrets import credentials_path
+
+    path = credentials_path()
+    assert path.exists()  # no keyring in tests: the key lives in a 0600 file
+    path.chmod(0o644)
+    result = cli("doctor", "--offline", "--json")
+    assert result.code == 1
+    profile = checks(result)["profile"]
+    assert profile["status"] == "fail" and "chmod 600" in profile["hint"]
+
+
+def test_client_version_line(cli: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    fake = folder / "opencode"
+    fake.write_text("#!/bin/sh\necho 9.8.7\n")
+    fake.chmod(0o755)
+    path = f"{folder}{os.pathsep}{os.environ['PATH']}"
+    result = cli("doctor", "--client", "opencode", "--offline", "--json", env={"PATH": path})
+    found = checks(result)
+    assert found["client:opencode:version"] == {
+        "id": "client:opencode:version",
+        "status": "info",
+        "message": "opencode 9.8.7",
+        "hint": None,
+    }
+    assert found["client:opencode"]["status"] == "warn"  # asked for, not connected

@@ -30,21 +30,60 @@ ENTRY_ID = "optscale"
 ENTRY_NAME = "OptScale AI Gateway"
 DOMAIN = "com.anthropic.claudefordesktop"
 REGISTRY_KEY = r"HKEY_CURRENT_USER\SOFTWARE\Policies\Claude"
+PROFILE_ID = "ai.optscale.claude-desktop"
+REG_MARKER = "; written by: optscale connect claude-desktop --export reg"
 
 
 def library_dir(platform: str = sys.platform, env: dict[str, str] | None = None) -> Path | None:
-    """Where the local configuration library lives; None where there is no official app."""
+    """Where the local configuration library lives; None where there is no official app.
+
+    Desktop's own rule (as ported by independent tools from its bundle): CLAUDE_USER_DATA_DIR
+    first; on Windows %LOCALAPPDATA%\\Claude-3p; else the app's user-data dir plus "-3p". The
+    MSIX build on Windows may keep its copy in the package's private LocalCache: when that
+    copy exists it shadows the real one, so it is the one to edit.
+    """
     env = dict(os.environ) if env is None else env
+    if platform not in ("darwin", "win32"):
+        return None
+    if env.get("CLAUDE_USER_DATA_DIR"):
+        return Path(env["CLAUDE_USER_DATA_DIR"]).expanduser() / "configLibrary"
     if platform == "darwin":
         return (
             Path(env.get("HOME") or home()) / "Library/Application Support/Claude-3p/configLibrary"
         )
-    if platform == "win32":
-        local = env.get("LOCALAPPDATA") or str(
-            Path(env.get("USERPROFILE") or home()) / "AppData" / "Local"
-        )
-        return Path(local) / "Claude-3p" / "configLibrary"
-    return None
+    local = Path(
+        env.get("LOCALAPPDATA") or Path(env.get("USERPROFILE") or home()) / "AppData" / "Local"
+    )
+    packaged = sorted((local / "Packages").glob("Claude_*/LocalCache/Local/Claude-3p"))
+    return (packaged[0] if packaged else local / "Claude-3p") / "configLibrary"
+
+
+def managed_sources(
+    platform: str = sys.platform, env: dict[str, str] | None = None, root: Path = Path("/")
+) -> list[str]:
+    """Managed preferences already present: they win over the local library."""
+    env = dict(os.environ) if env is None else env
+    found: list[str] = []
+    if platform == "darwin":
+        folder = root / "Library" / "Managed Preferences"
+        user = env.get("USER") or env.get("LOGNAME") or ""
+        candidates = [folder / user / f"{DOMAIN}.plist"] if user else []
+        candidates.append(folder / f"{DOMAIN}.plist")
+        found += [str(path) for path in candidates if path.exists()]
+    elif platform == "win32" and sys.platform == "win32":  # pragma: no cover - Windows only
+        import winreg
+
+        for hive, label in (
+            (winreg.HKEY_LOCAL_MACHINE, "HKLM"),
+            (winreg.HKEY_CURRENT_USER, "HKCU"),
+        ):
+            try:
+                with winreg.OpenKey(hive, r"SOFTWARE\Policies\Claude") as key:
+                    if winreg.QueryInfoKey(key)[1]:
+                        found.append(rf"{label}\SOFTWARE\Policies\Claude")
+            except OSError:
+                continue
+    return found
 
 
 def gateway_settings(
@@ -67,6 +106,16 @@ def gateway_settings(
     return settings
 
 
+def windows_helper_text(command: list[str], config_dir_override: str | None) -> str:
+    """A .cmd that prints the key: every argument double-quoted (cmd.exe knows no POSIX
+    quoting; quotes also shield & ^ and spaces), percent signs doubled."""
+    lines = ["@echo off"]
+    if config_dir_override:
+        lines.append(f'set "OPTSCALE_CONFIG_DIR={config_dir_override}"')
+    lines.append(" ".join(f'"{part}"' for part in command))
+    return "\r\n".join(line.replace("%", "%%") for line in lines) + "\r\n"
+
+
 def as_preference_strings(settings: dict[str, Any]) -> dict[str, str]:
     """Managed preferences hold strings only: arrays and objects JSON-encoded."""
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in settings.items()}
@@ -84,8 +133,8 @@ def mobileconfig(settings: dict[str, str]) -> bytes:
     profile = {
         "PayloadContent": [payload],
         "PayloadType": "Configuration",
-        "PayloadIdentifier": "ai.optscale.claude-desktop",
-        "PayloadUUID": str(uuid.uuid5(uuid.NAMESPACE_URL, "ai.optscale.claude-desktop")).upper(),
+        "PayloadIdentifier": PROFILE_ID,
+        "PayloadUUID": str(uuid.uuid5(uuid.NAMESPACE_URL, PROFILE_ID)).upper(),
         "PayloadVersion": 1,
         "PayloadDisplayName": "Claude Desktop → OptScale AI Gateway",
         "PayloadScope": "User",
@@ -97,9 +146,20 @@ def reg_file(settings: dict[str, str]) -> bytes:
     def quote(text: str) -> str:
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
-    lines = ["Windows Registry Editor Version 5.00", "", f"[{REGISTRY_KEY}]"]
+    lines = ["Windows Registry Editor Version 5.00", "", REG_MARKER, f"[{REGISTRY_KEY}]"]
     lines += [f"{quote(k)}={quote(v)}" for k, v in settings.items()]
     return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-16-le")
+
+
+def written_by_us(data: bytes) -> bool:
+    """Whether an existing export file is one of ours (so a re-export may replace it)."""
+    try:
+        if data.startswith(b"\xff\xfe"):
+            return REG_MARKER in data.decode("utf-16").splitlines()
+        profile = plistlib.loads(data)
+    except (ValueError, UnicodeError, plistlib.InvalidFileException):
+        return False
+    return isinstance(profile, dict) and profile.get("PayloadIdentifier") == PROFILE_ID
 
 
 class ClaudeDesktop(Client):
@@ -112,8 +172,10 @@ class ClaudeDesktop(Client):
         self.platform = platform
 
     def installed(self) -> bool:
-        folder = library_dir(self.platform)
-        return folder is not None and folder.parent.is_dir()
+        folder = library_dir(self.platform)  # Claude-3p/configLibrary; Claude/ beside it
+        return folder is not None and (
+            folder.parent.is_dir() or folder.parent.with_name("Claude").is_dir()
+        )
 
     def helper_script(self, request: ConnectRequest) -> Path:
         """A 0700 script we own that prints the key (the app runs it with no arguments)."""
@@ -122,8 +184,13 @@ class ClaudeDesktop(Client):
 
         folder = ensure_private_dir(config_dir() / "bin")
         if self.platform == "win32":
+            from optscale_cli.clients.base import _optscale_executable
+
             path = folder / f"claude-desktop-key-{request.profile.name}.cmd"
-            text = f"@{request.key_helper_command()}\r\n"
+            text = windows_helper_text(
+                [*_optscale_executable(), "--profile", request.profile.name, "token"],
+                os.environ.get("OPTSCALE_CONFIG_DIR"),
+            )
         else:
             path = folder / f"claude-desktop-key-{request.profile.name}"
             text = f"#!/bin/sh\n{request.key_helper_command()}\n"
@@ -145,6 +212,23 @@ class ClaudeDesktop(Client):
         helper = None if request.plaintext_key else str(self.helper_script(request))
         settings = gateway_settings(request, self.base_url(request), helper=helper)
         entry = Target(FileStore(folder / f"{ENTRY_ID}.json"), "json", secret=request.plaintext_key)
+        warnings = [
+            f"managed settings for Claude Desktop exist ({where}); they win over this local "
+            "configuration, which the app then ignores"
+            for where in managed_sources(self.platform)
+        ]
+        notes = [
+            "Quit and restart Claude Desktop: it reads this configuration at launch",
+            "This local configuration file is best-effort (its format is not documented); "
+            "if the app ignores it, use Help → Troubleshooting → Enable Developer Mode, "
+            "then Developer → Configure third-party inference, or an admin-deployed "
+            "--export file",
+        ]
+        if self.platform == "win32" and helper:
+            notes.append(
+                f"The key comes from {helper}; if the app cannot run a .cmd helper, reconnect "
+                "with --plaintext-key"
+            )
         meta = Target(FileStore(folder / "_meta.json"), "json")
         return ClientPlan(
             [
@@ -161,13 +245,8 @@ class ClaudeDesktop(Client):
                 "key_mode": "plaintext" if request.plaintext_key else "helper",
                 "tiers": fill_tiers(request.model, request.tiers, request.available),
             },
-            notes=[
-                "Quit and restart Claude Desktop: it reads this configuration at launch",
-                "This local configuration file is best-effort (its format is not documented); "
-                "if the app ignores it, use Help → Troubleshooting → Enable Developer Mode, "
-                "then Developer → Configure third-party inference, or an admin-deployed "
-                "--export file",
-            ],
+            notes=notes,
+            warnings=warnings,
         )
 
     def export(self, request: ConnectRequest, kind: str, output: Path) -> Path:
@@ -181,8 +260,15 @@ class ClaudeDesktop(Client):
             gateway_settings(request, self.base_url(request), helper=None)
         )
         data = mobileconfig(settings) if kind == "mobileconfig" else reg_file(settings)
-        if output.exists() and output.read_bytes() != data:
-            raise Refused(f"{output} exists; not overwriting it", "choose another --output")
+        if output.exists():
+            current = output.read_bytes()
+            if current == data:
+                return output
+            if not written_by_us(current):
+                raise Refused(
+                    f"{output} exists and was not written by optscale; not overwriting it",
+                    "choose another --output",
+                )
         output.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(output, data, mode=0o600 if request.plaintext_key else 0o644)
         return output

@@ -10,11 +10,15 @@ while it runs, so we refuse to write until it is closed.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
+import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from optscale_cli.clients.base import Client, ClientPlan, ConnectRequest, Edit, home
 from optscale_cli.edit.engine import ListItem, Op, SetValue, Target
@@ -36,6 +40,27 @@ def user_dir(platform: str = sys.platform) -> Path:
 
 def state_db(platform: str = sys.platform) -> Path:
     return user_dir(platform) / "globalStorage" / "state.vscdb"
+
+
+def unreachable_from_internet(
+    host: str, resolve: Callable[..., list[Any]] = socket.getaddrinfo
+) -> bool:
+    """Whether ``host`` is loopback, private, link-local or otherwise not global: a literal
+    address is judged as is, a name by every address it resolves to (all non-global: True).
+    A name that does not resolve is not judged (False): the gateway check reports that."""
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith((".localhost", ".local")):
+        return True
+    try:
+        return not ipaddress.ip_address(name).is_global
+    except ValueError:
+        pass
+    try:
+        infos = resolve(name, None, type=socket.SOCK_STREAM)
+        found = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos}
+    except (OSError, UnicodeError, ValueError):
+        return False
+    return bool(found) and not any(address.is_global for address in found)
 
 
 def cursor_running() -> bool:
@@ -73,7 +98,6 @@ class Cursor(Client):
         return state_db().exists() or shutil.which("cursor") is not None
 
     def plan(self, request: ConnectRequest) -> ClientPlan:
-        from optscale_cli.doctor import is_private_host
         from optscale_cli.errors import ConfigFileError, Refused
 
         self.require_model(request)
@@ -106,10 +130,11 @@ class Cursor(Client):
                 )
             )
         warnings = []
-        if is_private_host(request.profile.location.host):
+        if unreachable_from_internet(request.profile.location.host):
             warnings.append(
                 f"{request.profile.location.host} is a loopback or private address:"
-                " Cursor's servers call the base URL and cannot reach it"
+                " Cursor's servers call the base URL, so it must be reachable from the"
+                " internet; they cannot reach it"
             )
         return ClientPlan(
             [Edit(target, ops)],

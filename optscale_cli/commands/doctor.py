@@ -59,13 +59,17 @@ def doctor(
     def render() -> None:
         out = st.output.out
         for c in checks:
-            out.print(f"{SYMBOL[c.status]} [bold]{escape(c.id)}[/bold]  {escape(c.message)}")
+            out.print(f"{SYMBOL[c.status]} [bold]{escape(c.title)}[/bold]  {escape(c.message)}")
             if c.hint and c.status in ("fail", "warn"):
                 out.print(f"    [dim]→ {escape(c.hint)}[/dim]")
         if failed:
-            out.print(f"[red]✗ {len(failed)} problem(s) found[/red] ({elapsed:.1f} s)")
+            many = "s" if len(failed) > 1 else ""
+            out.print(f"[red]✗ {len(failed)} problem{many} found[/red] ({elapsed:.1f} s)")
         elif warned:
-            out.print(f"[yellow]✓ No problems, {len(warned)} warning(s)[/yellow] ({elapsed:.1f} s)")
+            many = "s" if len(warned) > 1 else ""
+            out.print(
+                f"[yellow]✓ No problems, {len(warned)} warning{many}[/yellow] ({elapsed:.1f} s)"
+            )
         else:
             out.print(f"[green]✓ All checks passed[/green] ({elapsed:.1f} s)")
 

@@ -1,14 +1,15 @@
-"""A small comment-preserving JSON / JSONC editor.
+"""A small, dependency-free, comment-preserving JSON / JSONC editor.
 
-Like Microsoft's ``jsonc-parser`` ``modify()``: we parse into a tree that knows each value's
-position, and change a document by surgical text edits, so comments, trailing commas,
-indentation, key order and line endings outside the edited value stay byte for byte.
+In the spirit of Microsoft's ``jsonc-parser`` ``modify()`` / ``applyEdits()``: the text is parsed
+into a tree that knows where every value sits, and each change is a surgical text edit, so
+comments, trailing commas, key order, indentation and line endings elsewhere stay byte for byte.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,11 +17,17 @@ from typing import Any
 PathPart = str | int
 
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_STRING_RUN = re.compile(r'[^"\\\x00-\x1f]*')
+_ESCAPE = re.compile(r'\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})')
+_INDENT = re.compile("\ufeff?([ \t]*)")
 _LITERALS = {"true": True, "false": False, "null": None}
+_BOM = "\ufeff"
+_MAX_DEPTH = 200
+_LAX_STRINGS = json.JSONDecoder(strict=False)
 
 
 class JsoncError(ValueError):
-    """A parse error; ``line`` and ``column`` are 1-based."""
+    """A parse error at a 1-based ``line`` and ``column``."""
 
     def __init__(self, message: str, line: int, column: int) -> None:
         super().__init__(f"line {line}, column {column}: {message}")
@@ -30,228 +37,196 @@ class JsoncError(ValueError):
 
 
 @dataclass
+class Entry:
+    """An object member or array item; ``start`` is where its key (or its value) begins."""
+
+    start: int
+    value: Node
+    key: str | None = None
+    comma: int | None = None  # offset of the comma after it, if any
+
+
+@dataclass
 class Node:
     kind: str  # object, array, string, number, literal
     start: int
     end: int
     value: Any = None
-    members: list[Member] = field(default_factory=list)  # objects
-    items: list[Item] = field(default_factory=list)  # arrays
-
-
-@dataclass
-class Member:
-    key: str
-    key_start: int
-    value: Node
-    comma: int | None = None  # offset of the comma after the value
-
-
-@dataclass
-class Item:
-    value: Node
-    comma: int | None = None
+    entries: list[Entry] = field(default_factory=list)
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:
     line = text.count("\n", 0, offset) + 1
     column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    if line == 1 and offset > 0 and text.startswith(_BOM):
+        column -= 1  # editors do not show the byte-order mark as a column
     return line, column
 
 
 class _Parser:
-    def __init__(self, text: str, allow_comments: bool) -> None:
+    def __init__(self, text: str, comments: bool) -> None:
         self.text = text
-        self.comments = allow_comments
-        self.pos = 1 if text.startswith("\ufeff") else 0
+        self.comments = comments
+        self.pos = 1 if text.startswith(_BOM) else 0
 
-    def fail(self, message: str, offset: int | None = None) -> JsoncError:
+    def error(self, message: str, offset: int | None = None) -> JsoncError:
         return JsoncError(message, *_position(self.text, self.pos if offset is None else offset))
 
     def skip(self) -> None:
-        text = self.text
-        while self.pos < len(text):
+        """Skip whitespace and comments."""
+        text, n = self.text, len(self.text)
+        while self.pos < n:
             char = text[self.pos]
             if char in " \t\r\n":
                 self.pos += 1
-            elif char == "/" and text.startswith("//", self.pos):
+            elif text.startswith(("//", "/*"), self.pos):
                 if not self.comments:
-                    raise self.fail("comments are not allowed in JSON")
-                end = text.find("\n", self.pos)
-                self.pos = len(text) if end < 0 else end
-            elif char == "/" and text.startswith("/*", self.pos):
-                if not self.comments:
-                    raise self.fail("comments are not allowed in JSON")
-                end = text.find("*/", self.pos + 2)
-                if end < 0:
-                    raise self.fail("unterminated comment")
-                self.pos = end + 2
+                    raise self.error("comments are not allowed in strict JSON")
+                if text[self.pos + 1] == "/":
+                    end = text.find("\n", self.pos)
+                    self.pos = n if end < 0 else end
+                else:
+                    end = text.find("*/", self.pos + 2)
+                    if end < 0:
+                        raise self.error("unterminated /* comment")
+                    self.pos = end + 2
             else:
                 return
 
     def document(self) -> Node:
         self.skip()
         if self.pos >= len(self.text):
-            raise self.fail("empty document")
-        node = self.value()
+            raise self.error("empty document")
+        node = self.value(0)
         self.skip()
         if self.pos < len(self.text):
-            raise self.fail("unexpected text after the end of the document")
+            raise self.error("unexpected text after the end of the document")
         return node
 
-    def value(self) -> Node:
+    def value(self, depth: int) -> Node:
         self.skip()
-        if self.pos >= len(self.text):
-            raise self.fail("unexpected end of document: a value was expected")
-        char = self.text[self.pos]
-        if char == "{":
-            return self.object()
-        if char == "[":
-            return self.array()
+        text, start = self.text, self.pos
+        if start >= len(text):
+            raise self.error("unexpected end of text, expected a value")
+        char = text[start]
+        if char in "{[":
+            if depth >= _MAX_DEPTH:
+                raise self.error("the document is nested too deeply")
+            return self.container(depth)
         if char == '"':
-            start = self.pos
-            return Node("string", start, self.string_end(), self.string_value(start))
-        match = _NUMBER.match(self.text, self.pos)
-        if match and match.end() > self.pos:
-            start, self.pos = self.pos, match.end()
+            value = self.string()
+            return Node("string", start, self.pos, value)
+        match = _NUMBER.match(text, start)
+        if match:
+            self.pos = match.end()
+            if self.pos < len(text) and (text[self.pos].isalnum() or text[self.pos] in "._"):
+                raise self.error("invalid number", start)
             raw = match.group()
             number = float(raw) if any(c in raw for c in ".eE") else int(raw)
             return Node("number", start, self.pos, number)
         for word, literal in _LITERALS.items():
-            if self.text.startswith(word, self.pos):
-                start, self.pos = self.pos, self.pos + len(word)
-                return Node("literal", start, self.pos, literal)
-        raise self.fail(f"unexpected character {char!r}")
+            after = start + len(word)
+            if text.startswith(word, start) and not text[after : after + 1].isalnum():
+                self.pos = after
+                return Node("literal", start, after, literal)
+        raise self.error(f"unexpected character {char!r}, expected a value")
 
-    def string_end(self) -> int:
-        text = self.text
-        i = self.pos + 1
-        while i < len(text):
+    def string(self) -> str:
+        text, start = self.text, self.pos
+        i, plain = start + 1, True
+        while True:
+            i = _STRING_RUN.match(text, i).end()  # type: ignore[union-attr]
+            if i >= len(text) or text[i] in "\r\n":
+                raise self.error("unterminated string", start)
             char = text[i]
-            if char == "\\":
-                i += 2
-                continue
             if char == '"':
-                self.pos = i + 1
-                return self.pos
-            if char in "\n\r" or ord(char) < 0x20:
-                raise self.fail("unterminated string (or a control character in it)", self.pos)
-            i += 1
-        raise self.fail("unterminated string", self.pos)
+                break
+            if char == "\\":
+                escape = _ESCAPE.match(text, i)
+                if not escape:
+                    raise self.error("invalid escape in string", i)
+                i, plain = escape.end(), False
+            elif self.comments:
+                i += 1  # JSONC tolerates a raw tab (or other control character) in a string
+            else:
+                raise self.error(f"control character {char!r} in string", i)
+        self.pos = i + 1
+        return text[start + 1 : i] if plain else str(_LAX_STRINGS.decode(text[start : self.pos]))
 
-    def string_value(self, start: int) -> str:
-        try:
-            return str(json.loads(self.text[start : self.pos]))
-        except ValueError:
-            raise self.fail("invalid escape in string", start) from None
-
-    def object(self) -> Node:
-        node = Node("object", self.pos, self.pos)
+    def container(self, depth: int) -> Node:
+        text = self.text
+        is_object = text[self.pos] == "{"
+        close = "}" if is_object else "]"
+        node = Node("object" if is_object else "array", self.pos, self.pos)
         self.pos += 1
         self.skip()
-        if self.text.startswith("}", self.pos):
-            self.pos += 1
-            node.end = self.pos
-            node.value = {}
-            return node
-        while True:
+        while not text.startswith(close, self.pos):
+            if self.pos >= len(text):
+                raise self.error(f"unexpected end of text, expected '{close}'")
+            start, key = self.pos, None
+            if is_object:
+                if text[self.pos] != '"':
+                    raise self.error("expected a property name in double quotes")
+                key = self.string()
+                self.skip()
+                if not text.startswith(":", self.pos):
+                    raise self.error("expected ':' after the property name")
+                self.pos += 1
+            entry = Entry(start, self.value(depth + 1), key)
+            node.entries.append(entry)
             self.skip()
-            if self.pos >= len(self.text) or self.text[self.pos] != '"':
-                raise self.fail("expected a property name in double quotes")
-            key_start = self.pos
-            self.string_end()
-            key = self.string_value(key_start)
-            self.skip()
-            if not self.text.startswith(":", self.pos):
-                raise self.fail("expected ':' after the property name")
-            self.pos += 1
-            member = Member(key, key_start, self.value())
-            node.members.append(member)
-            self.skip()
-            if self.text.startswith(",", self.pos):
-                member.comma = self.pos
+            if text.startswith(",", self.pos):
+                entry.comma = self.pos
                 self.pos += 1
                 self.skip()
-                if self.text.startswith("}", self.pos):
-                    if not self.comments:
-                        raise self.fail("trailing comma is not allowed in JSON", member.comma)
-                    break
-                continue
-            if self.text.startswith("}", self.pos):
-                break
-            raise self.fail("expected ',' or '}' after a property value")
+                if text.startswith(close, self.pos) and not self.comments:
+                    raise self.error("trailing comma is not allowed in strict JSON", entry.comma)
+            elif not text.startswith(close, self.pos):
+                what = "a property value" if is_object else "an array element"
+                raise self.error(f"expected ',' or '{close}' after {what}")
         self.pos += 1
         node.end = self.pos
-        node.value = {m.key: m.value.value for m in node.members}
-        return node
-
-    def array(self) -> Node:
-        node = Node("array", self.pos, self.pos)
-        self.pos += 1
-        self.skip()
-        if self.text.startswith("]", self.pos):
-            self.pos += 1
-            node.end = self.pos
-            node.value = []
-            return node
-        while True:
-            item = Item(self.value())
-            node.items.append(item)
-            self.skip()
-            if self.text.startswith(",", self.pos):
-                item.comma = self.pos
-                self.pos += 1
-                self.skip()
-                if self.text.startswith("]", self.pos):
-                    if not self.comments:
-                        raise self.fail("trailing comma is not allowed in JSON", item.comma)
-                    break
-                continue
-            if self.text.startswith("]", self.pos):
-                break
-            raise self.fail("expected ',' or ']' after an array element")
-        self.pos += 1
-        node.end = self.pos
-        node.value = [i.value.value for i in node.items]
+        if is_object:
+            node.value = {e.key: e.value.value for e in node.entries}
+        else:
+            node.value = [e.value.value for e in node.entries]
         return node
 
 
 def parse_tree(text: str, *, allow_comments: bool = True) -> Node:
+    """Parse ``text`` into a tree of :class:`Node` that records where each value sits."""
     return _Parser(text, allow_comments).document()
 
 
 def loads(text: str, *, allow_comments: bool = True) -> Any:
-    """Parse JSON (``allow_comments=False``) or JSONC into plain Python values."""
+    """Parse JSONC (or strict JSON with ``allow_comments=False``) into plain Python values."""
     return parse_tree(text, allow_comments=allow_comments).value
 
 
-def _child(node: Node, part: PathPart) -> Node | None:
+def _index(node: Node, part: PathPart) -> int | None:
+    """Which entry of ``node`` ``part`` names (the last one, for a repeated key)."""
     if node.kind == "object" and isinstance(part, str):
-        found = [m for m in node.members if m.key == part]
-        return found[-1].value if found else None
-    if (
-        node.kind == "array"
-        and isinstance(part, int)
-        and -len(node.items) <= part < len(node.items)
-    ):
-        return node.items[part].value
+        for i in range(len(node.entries) - 1, -1, -1):
+            if node.entries[i].key == part:
+                return i
+    elif node.kind == "array" and isinstance(part, int) and not isinstance(part, bool):
+        return part % len(node.entries) if -len(node.entries) <= part < len(node.entries) else None
     return None
 
 
 def _find(root: Node, path: Sequence[PathPart]) -> tuple[list[Node], Node | None]:
-    """The chain of existing nodes along ``path``, and the target node (None if missing)."""
+    """The nodes that exist along ``path`` (root first), and the target (None if missing)."""
     chain = [root]
-    node: Node | None = root
     for part in path:
-        assert node is not None
-        node = _child(node, part)
-        if node is None:
+        index = _index(chain[-1], part)
+        if index is None:
             return chain, None
-        chain.append(node)
-    return chain, node
+        chain.append(chain[-1].entries[index].value)
+    return chain, chain[-1]
 
 
 def get_value(text: str, path: Sequence[PathPart]) -> Any:
+    """The value at ``path``; KeyError if there is none."""
     _, node = _find(parse_tree(text), path)
     if node is None:
         raise KeyError(list(path))
@@ -259,191 +234,236 @@ def get_value(text: str, path: Sequence[PathPart]) -> Any:
 
 
 def locate(text: str, path: Sequence[PathPart]) -> tuple[int, int]:
-    """1-based line and column where the value at ``path`` is named (its key, if a member)."""
-    root = parse_tree(text)
-    chain, node = _find(root, path)
+    """1-based line and column where the value at ``path`` is named (its key, for a member)."""
+    chain, node = _find(parse_tree(text), path)
     if node is None:
         raise KeyError(list(path))
-    if path and isinstance(path[-1], str) and len(chain) >= 2:
+    if path:
         parent = chain[-2]
-        member = [m for m in parent.members if m.key == path[-1]][-1]
-        return _position(text, member.key_start)
+        start = parent.entries[_index(parent, path[-1])].start  # type: ignore[index]
+        return _position(text, start)
     return _position(text, node.start)
 
 
-def detect_indent(text: str) -> str:
-    """The file's indentation unit: a tab, or the smallest run of leading spaces (default 2)."""
-    widths = []
-    for line in text.splitlines():
-        stripped = line.lstrip(" \t")
-        if not stripped or len(stripped) == len(line):
-            continue
-        lead = line[: len(line) - len(stripped)]
-        if lead.startswith("\t"):
-            return "\t"
-        widths.append(len(lead))
-    return " " * min(widths) if widths else "  "
-
-
-def _newline(text: str) -> str:
-    return "\r\n" if "\r\n" in text else "\n"
-
-
 def _line_indent(text: str, offset: int) -> str:
-    line_start = text.rfind("\n", 0, offset) + 1
-    lead = re.match(r"[ \t]*", text[line_start:offset])
-    return lead.group() if lead else ""
+    match = _INDENT.match(text, text.rfind("\n", 0, offset) + 1)
+    return match.group(1) if match else ""
 
 
 def _first_on_line(text: str, offset: int) -> bool:
-    line_start = text.rfind("\n", 0, offset) + 1
-    return text[line_start:offset].strip(" \t\ufeff") == ""
+    return not text[text.rfind("\n", 0, offset) + 1 : offset].strip(" \t" + _BOM)
 
 
-def _render(value: Any, indent: str, unit: str, newline: str, compact: bool) -> str:
+def detect_indent(text: str) -> str:
+    """The file's indentation unit: the most common step between nested lines (tabs if the file
+    indents with tabs), two spaces when there is nothing to go by."""
+    steps: Counter[str] = Counter()
+    try:
+        todo = [parse_tree(text)]
+    except JsoncError:
+        todo = []
+    while todo:
+        node = todo.pop()
+        base = _line_indent(text, node.start)
+        for entry in node.entries:
+            todo.append(entry.value)
+            lead = _line_indent(text, entry.start)
+            if _first_on_line(text, entry.start) and lead.startswith(base) and lead != base:
+                steps[lead[len(base) :]] += 1
+    if not steps:  # unparsable or flat: look at the lines themselves
+        lines = [line for line in text.splitlines() if line.strip()]
+        leads = [line[: len(line) - len(line.lstrip(" \t"))] for line in lines]
+        leads = [lead for lead in leads if lead]
+        if any(lead.startswith("\t") for lead in leads):
+            return "\t"
+        return min(leads, key=len, default="  ")
+    if any(step.startswith("\t") for step in steps):
+        return "\t"
+    return max(steps, key=lambda step: (steps[step], -len(step)))
+
+
+def _newline(text: str) -> str:
+    """The file's line ending, judged by its first line."""
+    first = text.find("\n")
+    return "\r\n" if first > 0 and text[first - 1] == "\r" else "\n"
+
+
+def _dump(value: Any, unit: str | None = None) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, indent=unit, allow_nan=False)
+    except ValueError as exc:
+        raise ValueError(f"cannot write {value!r} as JSON: {exc}") from None
+
+
+def _render(value: Any, base: str, unit: str, newline: str, compact: bool) -> str:
     if compact:
-        return json.dumps(value, ensure_ascii=False)
-    rendered = json.dumps(value, ensure_ascii=False, indent=unit)
-    return rendered.replace("\n", newline + indent)
+        return _dump(value)
+    return _dump(value, unit).replace("\n", newline + base)
 
 
-def _nest(path: Sequence[PathPart], value: Any) -> Any:
-    for part in reversed(path):
-        if not isinstance(part, str):
-            raise TypeError("cannot create a list element that does not exist")
-        value = {part: value}
-    return value
+def _same(old: Any, new: Any) -> bool:
+    """Equal as JSON values, telling ``true`` from ``1`` and ``1`` from ``1.0``."""
+    return json.dumps(old, sort_keys=True) == json.dumps(new, sort_keys=True)
 
 
-def _end_of_line_after(text: str, offset: int) -> int:
-    """Skip spaces and comments that start on this line; return where a new line may begin:
-    the offset of the newline (or of the next token if it is on the same line)."""
-    i = offset
+def _describe(path: Sequence[PathPart], node: Node) -> str:
+    where = "/".join(str(p) for p in path) or "the top level"
+    kind = {"object": "an object", "array": "an array", "number": "a number"}
+    return f"{where} is {kind.get(node.kind, 'a ' + node.kind)}"
+
+
+def _line_rest(text: str, offset: int, *, through_blocks: bool) -> tuple[int, int | None]:
+    """Skip spaces and comments from ``offset`` to the end of its line. Returns ``(at, token)``:
+    ``at`` is the line break (or the end of the last comment skipped) and ``token`` the offset of
+    what follows on the same line, if anything (a multi-line ``/* */`` counts as a token unless
+    ``through_blocks``)."""
+    i = at = offset
     while i < len(text):
-        if text[i] in " \t\r":
+        if text[i] in " \t":
             i += 1
+        elif text[i] in "\r\n":
+            return i, None
         elif text.startswith("//", i):
             end = text.find("\n", i)
-            return len(text) if end < 0 else (end - 1 if text[end - 1] == "\r" else end)
+            end = len(text) if end < 0 else end
+            return (end - 1 if text[end - 1] == "\r" else end), None
         elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            i = len(text) if end < 0 else end + 2
+            end = text.find("*/", i + 2) + 2
+            if not through_blocks and "\n" in text[i:end]:
+                return at, i
+            i = at = end
         else:
-            return i - 1 if i > offset and text[i - 1] == "\r" else i
-    return i
+            return at, i
+    return len(text), None
 
 
 def set_value(text: str, path: Sequence[PathPart], value: Any, *, indent: str | None = None) -> str:
-    """Return ``text`` with the value at ``path`` set to ``value`` (intermediate objects are
-    created); everything else is left as it was."""
+    """Return ``text`` with the value at ``path`` set to ``value``; missing objects on the way are
+    created, and everything else is left byte for byte."""
+    path = list(path)
     root = parse_tree(text)
-    unit = indent or detect_indent(text)
+    wanted = json.loads(_dump(value))  # what the file will say: tuples become lists, ...
+    unit = detect_indent(text) if indent is None else indent
     newline = _newline(text)
     chain, node = _find(root, path)
     if node is not None:
-        if node.value == value and type(node.value) is type(value):
+        if _same(node.value, wanted):
             return text
-        base = _line_indent(text, node.start)
-        compact = "\n" not in text[root.start : root.end]
-        rendered = _render(value, base, unit, newline, compact)
+        container = chain[-2] if len(chain) > 1 else root
+        compact = "\n" not in text[container.start : container.end]
+        rendered = _render(wanted, _line_indent(text, node.start), unit, newline, compact)
         return text[: node.start] + rendered + text[node.end :]
-    parent = chain[-1]
     depth = len(chain) - 1
-    if parent.kind != "object":
-        where = "/".join(str(p) for p in path[:depth]) or "the top level"
-        raise TypeError(f"{where} is not an object")
-    key = path[depth]
-    if not isinstance(key, str):
-        raise TypeError("cannot create a list element that does not exist")
-    new_value = _nest(path[depth + 1 :], value)
-    return _insert_member(text, parent, key, new_value, unit, newline)
+    parent, part, rest = chain[-1], path[depth], path[depth + 1 :]
+    for later in reversed(rest):
+        if not isinstance(later, str):
+            raise TypeError(f"cannot create item {later!r} in a list that does not exist")
+        wanted = {later: wanted}
+    index_ok = isinstance(part, int) and not isinstance(part, bool)
+    if parent.kind == "object" and isinstance(part, str):
+        prefix = _dump(part) + ": "
+    elif parent.kind == "array" and index_ok:
+        if part != len(parent.entries):
+            raise IndexError(f"{_describe(path[:depth], parent)} without an item {part!r}")
+        prefix = ""  # appending: the index is the array's length
+    else:
+        raise TypeError(
+            f"{_describe(path[:depth], parent)}, not {'an array' if index_ok else 'an object'}"
+        )
+    enclosing = chain[-2] if len(chain) > 1 else None
+    return _insert(text, parent, enclosing, prefix, wanted, unit, newline)
 
 
-def _insert_member(text: str, parent: Node, key: str, value: Any, unit: str, newline: str) -> str:
-    body = text[parent.start : parent.end]
-    key_json = json.dumps(key, ensure_ascii=False)
-    if not parent.members:
-        base = _line_indent(text, parent.start)
-        child = base + unit
+def _insert(
+    text: str,
+    parent: Node,
+    enclosing: Node | None,
+    prefix: str,
+    value: Any,
+    unit: str,
+    newline: str,
+) -> str:
+    """Add ``prefix + value`` as the last entry of ``parent``."""
+    entries = parent.entries
+    last = entries[-1] if entries else None
+    one_line = "\n" not in text[parent.start : parent.end]
+    if one_line and (last or (enclosing and "\n" not in text[enclosing.start : enclosing.end])):
+        item = prefix + _dump(value)  # a one-line object stays on one line
+        if last and last.comma is not None:
+            return text[: last.comma + 1] + f" {item}," + text[last.comma + 1 :]
+        if last:
+            return text[: last.value.end] + f", {item}" + text[last.value.end :]
         inner = text[parent.start + 1 : parent.end - 1]
-        rendered = _render(value, child, unit, newline, compact=False)
-        insert = f"{newline}{child}{key_json}: {rendered}"
-        if "\n" not in inner:
-            insert += newline + base
-            return text[: parent.start + 1] + insert + text[parent.end - 1 :]
-        return text[: parent.start + 1] + insert + text[parent.start + 1 :]
-    last = parent.members[-1]
-    if "\n" not in body:  # a one-line object stays on one line
-        rendered = json.dumps(value, ensure_ascii=False)
-        if last.comma is not None:
-            at = last.comma + 1
-            return text[:at] + f" {key_json}: {rendered}," + text[at:]
-        at = last.value.end
-        return text[:at] + f", {key_json}: {rendered}" + text[at:]
-    child = (
-        _line_indent(text, last.key_start)
-        if _first_on_line(text, last.key_start)
-        else _line_indent(text, parent.start) + unit
-    )
+        at = parent.start + 1
+        if not inner.strip():
+            return text[:at] + item + text[parent.end - 1 :]
+        return text[:at] + item + " " + text[at:]
+    base = _line_indent(text, parent.start)
+    if last:
+        first = _first_on_line(text, last.start)
+        child = _line_indent(text, last.start) if first else base + unit
+        after = last.value.end if last.comma is None else last.comma + 1
+    else:
+        child, after = base + unit, parent.start + 1
+    trailing = last is not None and last.comma is not None  # keep the file's comma style
     rendered = _render(value, child, unit, newline, compact=False)
-    trailing = last.comma is not None  # keep the file's trailing-comma style
-    after = last.comma + 1 if trailing else last.value.end
-    line_end = _end_of_line_after(text, after)
-    member_text = f"{newline}{child}{key_json}: {rendered}" + ("," if trailing else "")
-    if line_end < len(text) and text[line_end] in "}":
-        # the closing brace sits on the last member's line: put it on a line of its own
-        member_text += newline + _line_indent(text, parent.start)
-    out = text[:line_end] + member_text + text[line_end:]
-    if not trailing:
-        out = out[: last.value.end] + "," + out[last.value.end :]
-    return out
+    new = f"{newline}{child}{prefix}{rendered}" + ("," if trailing else "")
+    at, token = _line_rest(text, after, through_blocks=True)
+    if token is not None:  # the closing bracket was on this line: it gets a line of its own
+        text = text[:at] + new + newline + base + text[token:]
+    else:
+        text = text[:at] + new + text[at:]
+    if last and not trailing:
+        text = text[: last.value.end] + "," + text[last.value.end :]
+    return text
 
 
 def remove_value(text: str, path: Sequence[PathPart]) -> str:
-    """Return ``text`` without the member or element at ``path`` (unchanged if missing)."""
+    """Return ``text`` without the member or item at ``path`` (unchanged if there is none)."""
+    path = list(path)
     if not path:
         raise TypeError("cannot remove the whole document")
-    root = parse_tree(text)
-    chain, node = _find(root, path)
-    if node is None:
-        return text
-    parent = chain[-2]
-    if parent.kind == "object":
-        members = [m for m in parent.members if m.key == path[-1]]
-        target = members[-1]
-        entries = [(m.key_start, m.value, m.comma) for m in parent.members]
-        index = parent.members.index(target)
+    while True:  # a repeated key is removed everywhere
+        chain, node = _find(parse_tree(text), path)
+        if node is None:
+            return text
+        parent = chain[-2]
+        text = _remove(text, parent, _index(parent, path[-1]))  # type: ignore[arg-type]
+        if sum(entry.key == path[-1] for entry in parent.entries) < 2:  # (always, in an array)
+            return text
+
+
+def _remove(text: str, parent: Node, index: int) -> str:
+    entries = parent.entries
+    entry = entries[index]
+    start = entry.start
+    end = entry.value.end if entry.comma is None else entry.comma + 1
+    edits = []
+    if entry.comma is None and index > 0:  # the one before becomes the last: drop its comma
+        comma = entries[index - 1].comma
+        assert comma is not None
+        edits.append((comma, comma + 1))
+    at, token = _line_rest(text, end, through_blocks=False)
+    first = _first_on_line(text, start)
+    before = parent.start + 1 if index == 0 else entries[index - 1].comma + 1  # type: ignore[operator]
+    if first and token is None:
+        # alone on its line(s): drop them (with a comment on its last line), from the line break
+        end, start = at, text.rfind("\n", 0, start)
+        start -= 1 if start > 0 and text[start - 1] == "\r" else 0
+    elif first and text[token] in "}]" and not text[before:start].strip():  # type: ignore[index]
+        start = before  # the closing bracket moves up to the line before
+    elif first or index == 0:
+        while end < len(text) and text[end] in " \t":
+            end += 1
     else:
-        entries = [(i.value.start, i.value, i.comma) for i in parent.items]
-        index = (
-            path[-1]
-            if isinstance(path[-1], int) and path[-1] >= 0
-            else len(entries) + int(path[-1])
-        )
-    start, value_node, comma = entries[index]
-    end = comma + 1 if comma is not None else value_node.end
-    previous_comma = entries[index - 1][2] if index > 0 else None
-    edits: list[tuple[int, int]] = []
-    if _first_on_line(text, start):
-        line_end = _end_of_line_after(text, end)
-        only_space_after = line_end >= len(text) or text[line_end] in "\r\n"
-        rest = text[end:line_end]
-        if only_space_after and "/" not in rest:
-            # the member has its line(s) to itself: drop them, with the newline before
-            line_start = text.rfind("\n", 0, start)
-            cut_from = line_start if line_start >= 0 else 0
-            if cut_from > 0 and text[cut_from - 1] == "\r":
-                cut_from -= 1
-            edits.append((cut_from, line_end))
-        else:
-            edits.append((start, end))
-    else:
-        cut_from = start
-        while cut_from > 0 and text[cut_from - 1] in " \t":
-            cut_from -= 1
-        edits.append((cut_from, end))
-    if comma is None and previous_comma is not None:
-        edits.append((previous_comma, previous_comma + 1))  # the new last member has none
+        while text[start - 1] in " \t":
+            start -= 1
+    edits.append((start, end))
+    removed = 0
     for cut_start, cut_end in sorted(edits, reverse=True):
         text = text[:cut_start] + text[cut_end:]
+        removed += cut_end - cut_start
+    close = parent.end - removed - 1
+    if len(entries) == 1 and not text[parent.start + 1 : close].strip():
+        text = text[: parent.start + 1] + text[close:]  # the emptied container becomes {} or []
     return text
