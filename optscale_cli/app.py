@@ -90,6 +90,10 @@ def root(
 ) -> None:
     current = state()
     current.output = Output(json_mode=json_mode, color=not no_color, verbose=verbose)
+    if profile is not None:
+        from optscale_cli.profiles import check_profile_name
+
+        check_profile_name(profile)
     current.profile_name = profile
     current.ca_bundle = ca_bundle
     current.timeout = timeout
@@ -159,17 +163,30 @@ def run(args: list[str]) -> int:
         return code if isinstance(code, int) else (0 if code is None else 1)
     except OptscaleError as exc:
         state().output.error(exc)
-        if state().output.verbose:
-            import traceback
-
-            traceback.print_exc()
+        _traceback_if_verbose()
         return int(exc.exit_code)
-    except Exception as exc:  # a bug of ours: say so in one line unless -v
-        if state().output.verbose:
-            raise
-        sys.stderr.write(
-            f"error: internal error: {type(exc).__name__}: {exc}\n"
-            "hint: run again with -v for a traceback, and report it\n"
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except Exception as exc:  # a bug of ours: say so in one line (a traceback with -v)
+        from optscale_cli.errors import InternalError
+
+        _traceback_if_verbose()
+        error = InternalError(
+            f"internal error: {type(exc).__name__}: {exc}",
+            "run again with -v for a traceback, and report it",
         )
+        state().output.error(error)
         return int(ExitCode.FAILED)
     return 0
+
+
+def _traceback_if_verbose() -> None:
+    """With -v, the traceback, redacted like everything else we print."""
+    if not state().output.verbose:
+        return
+    import traceback
+
+    from optscale_cli.redact import redact_text
+
+    sys.stderr.write(redact_text(traceback.format_exc()))

@@ -6,12 +6,13 @@ import difflib
 import hashlib
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from optscale_cli.edit.atomic import atomic_write
 from optscale_cli.errors import GatewayError, NetworkError, NotFoundError, UsageError
 from optscale_cli.gateway import GatewayClient, Model, model_from_entry
+from optscale_cli.model_ids import check_model_id, is_valid_model_id
 from optscale_cli.paths import config_dir, ensure_private_dir
 
 CACHE_TTL_S = 300.0
@@ -23,6 +24,15 @@ class Catalog:
     fetched_at: float
     from_cache: bool = False
     stale: bool = False  # served from an old cache because the gateway could not be reached
+    rejected: list[str] = field(default_factory=list)  # ids we will not write anywhere
+
+    def __post_init__(self) -> None:
+        """Only ids that pass the one validator are models; the rest are set aside."""
+        if self.models is None:
+            return
+        self.rejected = [m.id for m in self.models if not is_valid_model_id(m.id)]
+        if self.rejected:
+            self.models = [m for m in self.models if is_valid_model_id(m.id)]
 
     @property
     def available(self) -> bool:
@@ -107,6 +117,7 @@ def resolve_model(catalog: Catalog, name: str) -> str:
     name = name.strip()
     if not name:
         raise UsageError("empty model name")
+    check_model_id(name)
     if not catalog.available:
         return name
     ids = catalog.ids()

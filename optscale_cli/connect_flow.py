@@ -87,22 +87,18 @@ def _show_changes(st: AppState, changes: list[FileChange], secrets: list[str]) -
         return
     for change in changes:
         if change.changed:
-            from rich.syntax import Syntax
-
-            st.output.out.print(
-                Syntax(change.diff(secrets), "diff", theme="ansi_dark", background_color="default")
-            )
+            st.output.diff(change.diff(secrets))
 
 
 def _file_docs(
-    changes: list[FileChange], secrets: list[str], backups: dict[str, str] | None = None
+    changes: list[FileChange], secrets: list[str], written: bool = False
 ) -> list[dict[str, Any]]:
     return [
         {
             "path": c.target.label,
             "changed": c.changed,
             "diff": c.diff(secrets),
-            "backup": (backups or {}).get(c.target.label),
+            "backup": c.backup if written and c.changed else None,
             "drifted": c.drifted,
         }
         for c in changes
@@ -158,6 +154,7 @@ def apply_connections(planned: list[PlannedConnection]) -> list[Path]:
     for item in planned:
         if item.plan.uses_key_file:
             write_key_file(item.request.profile.name, item.request.api_key)
+        write_owned_files(item.plan.owned_files)
     backups = commit([c for item in planned for c in item.changes], lock_dir())
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     for item in planned:
@@ -181,6 +178,17 @@ def apply_connections(planned: list[PlannedConnection]) -> list[Path]:
             },
         )
     return backups
+
+
+def write_owned_files(files: dict[Path, str]) -> None:
+    """Our own helper scripts (0700, in our private folder); rewritten only when changed."""
+    from optscale_cli.edit.atomic import atomic_write
+    from optscale_cli.paths import ensure_private_dir
+
+    for path, text in files.items():
+        ensure_private_dir(path.parent)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            atomic_write(path, text, mode=0o700)
 
 
 def request_record(request: ConnectRequest) -> dict[str, Any]:
@@ -266,6 +274,7 @@ def run_connect(st: AppState, client_name: str, opts: ConnectOptions) -> None:
             from optscale_cli.secrets import write_key_file
 
             write_key_file(request.profile.name, request.api_key)
+        write_owned_files(item.plan.owned_files)
         out.data(
             doc, lambda: out.success(f"{client.title} is already connected; nothing to change")
         )
@@ -275,8 +284,7 @@ def run_connect(st: AppState, client_name: str, opts: ConnectOptions) -> None:
         return
     confirm(st, f"Write these changes to {client.title}?", opts.yes)
     backups = apply_connections([item])
-    backup_of = {str(b.with_name(b.name.removesuffix(".optscale.bak"))): str(b) for b in backups}
-    doc["files"] = _file_docs(item.changes, secrets, backup_of)
+    doc["files"] = _file_docs(item.changes, secrets, written=True)
 
     def render() -> None:
         for c in item.changes:

@@ -52,6 +52,21 @@ def delete_ledger(client: str) -> None:
     ledger_path(client).unlink(missing_ok=True)
 
 
+def clients_using_profile(profile: str) -> dict[str, dict[str, Any]]:
+    """Every connected client whose connection uses ``profile``, with its record."""
+    from optscale_cli.clients import client_names
+
+    found = {}
+    for client in client_names():
+        try:
+            ledger = load_ledger(client)
+        except Exception:  # a damaged record belongs to its own client's commands
+            continue
+        if ledger and ledger.get("profile") == profile:
+            found[client] = ledger
+    return found
+
+
 @dataclass
 class ConnectionState:
     """What a client's files say now, compared with what we wrote."""

@@ -72,6 +72,15 @@ class AppState:
             self.output.debug(f"model list cached {_ago(catalog.age_s)}; --refresh to update")
         if not catalog.available:
             self.output.warn("this gateway does not publish a model list (GET /models: 404)")
+        if catalog.rejected:
+            from optscale_cli.redact import for_terminal
+
+            shown = ", ".join(repr(for_terminal(r)) for r in catalog.rejected[:5])
+            more = f" and {len(catalog.rejected) - 5} more" if len(catalog.rejected) > 5 else ""
+            self.output.warn(
+                f"left out {len(catalog.rejected)} model id(s) with characters optscale does "
+                f"not write into client configs: {shown}{more}"
+            )
         return catalog
 
 

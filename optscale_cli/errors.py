@@ -90,6 +90,12 @@ class ConfigFileError(OptscaleError):
         self.column = column
 
 
+class InternalError(OptscaleError):
+    """A bug of ours, reported like any other error (one line, ``--json`` included)."""
+
+    kind = "internal"
+
+
 class Refused(OptscaleError):
     """We chose not to do something (a running app, a concurrent edit, a user 'no')."""
 

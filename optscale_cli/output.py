@@ -22,12 +22,21 @@ class Output:
         self._out: Console | None = None
         self._err: Console | None = None
 
+    def _colors(self) -> Any:
+        """No colour means no escape codes at all (bold and dim too): NO_COLOR, --no-color."""
+        return "auto" if self.color else None
+
     @property
     def out(self) -> Console:
         if self._out is None:
             from rich.console import Console
 
-            self._out = Console(no_color=not self.color, highlight=False, soft_wrap=True)
+            self._out = Console(
+                color_system=self._colors(),
+                no_color=not self.color,
+                highlight=False,
+                soft_wrap=True,
+            )
         return self._out
 
     @property
@@ -36,13 +45,17 @@ class Output:
             from rich.console import Console
 
             self._err = Console(
-                stderr=True, no_color=not self.color, highlight=False, soft_wrap=True
+                stderr=True,
+                color_system=self._colors(),
+                no_color=not self.color,
+                highlight=False,
+                soft_wrap=True,
             )
         return self._err
 
     # messages (stderr) -------------------------------------------------------------
     def info(self, text: str) -> None:
-        self.err.print(text, markup=False)
+        self.err.print(_safe(text), markup=False)
 
     def success(self, text: str) -> None:
         self.err.print(f"[green]✓[/green] {_esc(text)}")
@@ -59,13 +72,29 @@ class Output:
         if exc.hint:
             self.err.print(f"[dim]hint:[/dim] {_esc(exc.hint)}")
         if self.json_mode:
-            print(json.dumps({"ok": False, "error": exc.to_dict()}, indent=2))
+            self.json({"ok": False, "error": exc.to_dict()})
+
+    def diff(self, text: str) -> None:
+        """A unified diff, both sides redacted, coloured on a terminal."""
+        from rich.syntax import Syntax
+
+        self.out.print(Syntax(_safe(text), "diff", theme="ansi_dark", background_color="default"))
 
     # data (stdout) -----------------------------------------------------------------
-    def data(self, payload: Any, render: Callable[[], None] | None = None) -> None:
+    def json(self, payload: Any, *, reveal: bool = False) -> None:
+        """The one JSON document, secrets redacted (unless the user asked to ``reveal``
+        the key), exact otherwise."""
+        from optscale_cli.redact import redact_data
+
+        doc = payload if reveal else redact_data(payload)
+        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n")
+
+    def data(
+        self, payload: Any, render: Callable[[], None] | None = None, *, reveal: bool = False
+    ) -> None:
         """One JSON document in ``--json`` mode, otherwise whatever ``render`` prints."""
         if self.json_mode or render is None:
-            print(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+            self.json(payload, reveal=reveal)
         else:
             render()
 
@@ -79,14 +108,18 @@ class Output:
         for column in columns:
             table.add_column(column, overflow="fold")
         for row in rows:
-            table.add_row(*("" if v is None else str(v) for v in row))
+            table.add_row(*("" if v is None else _cell(v) for v in row))
         self.out.print(table)
 
-    def fields(self, pairs: Sequence[tuple[str, object]]) -> None:
-        """Aligned ``name  value`` lines, for one object."""
+    def fields(self, pairs: Sequence[tuple[str, object]], *, reveal: bool = False) -> None:
+        """Aligned ``name  value`` lines, for one object (``reveal``: the key the user
+        asked to see is shown; controls are still made visible)."""
+        from optscale_cli.redact import for_terminal
+
         width = max((len(k) for k, _ in pairs), default=0)
         for key, value in pairs:
-            self.out.print(f"[bold]{_esc(key.ljust(width))}[/bold]  {_esc(str(value))}")
+            shown = for_terminal(value) if reveal else _cell(value)
+            self.out.print(f"[bold]{_esc(key.ljust(width))}[/bold]  {escape(shown)}")
 
     def confirm(self, question: str, default: bool = False) -> bool:
         if not sys.stdin.isatty():
@@ -96,7 +129,26 @@ class Output:
         return bool(typer.confirm(question, default=default, err=True))
 
 
-def _esc(text: str) -> str:
-    from rich.markup import escape
+def _cell(value: object) -> str:
+    """One table cell or field value: one line, secrets redacted, controls visible."""
+    from optscale_cli.redact import for_terminal, redact_text
 
-    return escape(text)
+    return for_terminal(redact_text(str(value)))
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def _safe(text: str) -> str:
+    """What may reach a terminal: secrets redacted, controls and bidi overrides visible
+    (a newline inside a message is ours and kept)."""
+    from optscale_cli.redact import for_terminal, redact_text
+
+    return "\n".join(for_terminal(line) for line in redact_text(text).split("\n"))
+
+
+def _esc(text: str) -> str:
+    return escape(_safe(text))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 def config_dir() -> Path:
     override = os.environ.get("OPTSCALE_CONFIG_DIR")
-    if override:
-        return Path(override).expanduser()
+    if override:  # absolute: paths to it are written into client configs and helpers
+        return Path(os.path.abspath(Path(override).expanduser()))
     from platformdirs import user_config_dir
 
     return Path(user_config_dir("optscale", appauthor=False))

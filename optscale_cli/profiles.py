@@ -7,6 +7,7 @@ and ``OPTSCALE_API_KEY`` act as a profile of their own when no profile is named.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,20 @@ from optscale_cli.urls import GatewayLocation, parse_gateway_url
 
 DEFAULT_PROFILE = "default"
 ENV_PROFILE = "env"
+_PROFILE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
+
+
+def check_profile_name(name: str, source: str = "--profile") -> str:
+    """A profile name becomes part of file names (key files, helper scripts): one rule,
+    ``[A-Za-z0-9._-]{1,64}`` not starting with a dot, so no name can leave our folder."""
+    if not _PROFILE_NAME.fullmatch(name):
+        from optscale_cli.redact import for_terminal
+
+        raise UsageError(
+            f"{source}: {for_terminal(name)!r} is not a valid profile name",
+            "use 1-64 letters, digits, '.', '_' or '-', not starting with '.'",
+        )
+    return name
 
 
 @dataclass
@@ -95,6 +110,7 @@ def save_profile(
     """Store the profile and its key; return where the key went (keyring or file)."""
     import tomlkit
 
+    check_profile_name(name)
     doc = load_config()
     old = saved_profiles(doc).get(name)
     if old and old.get("origin") and old.get("org"):
@@ -120,6 +136,7 @@ def save_profile(
 
 
 def remove_profile(name: str) -> bool:
+    check_profile_name(name, "profile")
     doc = load_config()
     profiles = doc.get("profiles")
     if profiles is None or name not in profiles:
@@ -138,6 +155,7 @@ def remove_profile(name: str) -> bool:
 
 
 def set_active(name: str) -> None:
+    check_profile_name(name, "profile")
     doc = load_config()
     if name not in saved_profiles(doc):
         raise _unknown_profile(name, doc)
@@ -162,6 +180,8 @@ def resolve_profile(
     """The profile a command should use, after flags and environment variables."""
     env = os.environ
     explicit = name or env.get("OPTSCALE_PROFILE") or None
+    if explicit:
+        check_profile_name(explicit, "--profile" if name else "OPTSCALE_PROFILE")
     env_ca = env.get("OPTSCALE_CA_BUNDLE") or None
     if explicit is None and env.get("OPTSCALE_URL"):
         location = parse_gateway_url(
@@ -172,7 +192,7 @@ def resolve_profile(
         return Profile(
             name=ENV_PROFILE,
             location=location,
-            api_key=env.get("OPTSCALE_API_KEY") or None,
+            api_key=secrets.normalize_key(env.get("OPTSCALE_API_KEY"), "OPTSCALE_API_KEY"),
             source="env",
             ca_bundle=ca_bundle or env_ca,
             allow_insecure_http=allow_insecure_http,
@@ -198,8 +218,9 @@ def resolve_profile(
     storage = str(entry.get("key_storage", "file"))
     notices: list[str] = []
     key = secrets.load_key(chosen, location.base_url, storage)
-    if env.get("OPTSCALE_API_KEY"):
-        key = env["OPTSCALE_API_KEY"]
+    env_key = secrets.normalize_key(env.get("OPTSCALE_API_KEY"), "OPTSCALE_API_KEY")
+    if env_key:
+        key = env_key
         notices.append(f"OPTSCALE_API_KEY overrides the key saved for profile '{chosen}'")
     if env.get("OPTSCALE_URL"):
         notices.append(f"OPTSCALE_URL is ignored: profile '{chosen}' was named explicitly")

@@ -1,14 +1,59 @@
-"""Keep secrets and hostile server text out of the terminal."""
+"""The one place that decides what a secret looks like, and what may reach a terminal.
+
+Every output path (messages, errors, tables, diffs on both sides, ``--json``, ``-v``
+tracebacks) goes through :func:`redact_text` in :mod:`optscale_cli.output`. It hides:
+
+- every key this process has seen (registered by :func:`register_secret` when a key is read
+  from a prompt, stdin, the environment, the keyring or a file: the current profile's, an
+  old one being rotated away, another profile's);
+- anything shaped like a key (``sk-…``) or a bearer token;
+- the value of any setting whose *name* says it is a secret (``*_API_KEY``, ``*_TOKEN``,
+  ``*_SECRET``, ``apiKey``, ``password``…), in JSON, YAML, TOML and dotenv lines alike, so a
+  user's own secrets in a diff are hidden too;
+- the user-info part of URLs (``http://user:pass@proxy``).
+
+Terminal text from the gateway is made harmless by :func:`for_terminal`: C0/C1 controls and
+bidirectional overrides become visible escapes. ``--json`` keeps exact values, minus secrets.
+"""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
+_SECRETS: set[str] = set()
+_MIN_SECRET = 6  # shorter values would redact ordinary words
+
+# control characters, and the bidi/zero-width marks that reorder or hide text
 _CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+# a setting whose name says it holds a secret: FOO_API_KEY, apiKey, auth_token, password…
+_SECRET_NAME = (
+    r"(?:[A-Za-z0-9]+[_.-])*(?:api[_-]?key|access[_-]?key|auth[_-]?token|token|secret|"
+    r"client[_-]?secret|password|passwd)"
+)
+_ASSIGNMENT = re.compile(
+    r"(?i)(?<![A-Za-z0-9_-])(?P<name>" + _SECRET_NAME + r")(?![A-Za-z0-9])"
+    r"(?P<sep>[\"']?\s*(?:=|:)\s*)(?P<q>[\"']?)(?P<value>[^\s\"',}\]]+)"
+)
+_REFERENCE = re.compile(r"^(?:\{(?:file|env):|\$\{\{|\$\{?[A-Za-z_]|<|\*|…|\(none\))")
+_KEY_SHAPE = re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{8,}")
+_BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s\"',]+")
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)(?!USER:PASSWORD@)[^/\s@\"']+@")
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a key so that no output of this process can show it."""
+    if value and len(value) >= _MIN_SECRET:
+        _SECRETS.add(value)
+        stripped = value.strip()
+        if stripped and stripped != value and len(stripped) >= _MIN_SECRET:
+            _SECRETS.add(stripped)
 
 
 def redact_key(key: str | None) -> str:
-    """``sk-abc…wxyz`` style: enough to recognise a key, never enough to use it."""
+    """``sk-…wxyz`` style: enough to recognise a key, never enough to use it."""
     if not key:
         return "(none)"
     tail = key[-4:] if len(key) >= 12 else ""
@@ -16,7 +61,50 @@ def redact_key(key: str | None) -> str:
     return f"{head}…{tail}" if tail else "…"
 
 
+def _assignment(match: re.Match[str]) -> str:
+    value = match["value"]
+    if _REFERENCE.match(value) or "…" in value:
+        return match[0]
+    return f"{match['name']}{match['sep']}{match['q']}{redact_key(value)}"
+
+
+def redact_text(text: str) -> str:
+    """``text`` with every secret replaced by its redacted form."""
+    if not text:
+        return text
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, redact_key(secret))
+    text = _USERINFO.sub(r"\1***@", text)
+    text = _BEARER.sub(r"\1***", text)
+    text = _KEY_SHAPE.sub(lambda m: redact_key(m[0]), text)
+    return _ASSIGNMENT.sub(_assignment, text)
+
+
+def redact_data(value: Any) -> Any:
+    """A JSON-ready value with every string redacted (keys of a mapping included)."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {redact_text(str(k)): redact_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_data(v) for v in value]
+    return value
+
+
+def for_terminal(text: object) -> str:
+    """Text safe to show on a terminal: controls and bidi overrides made visible
+    (``\\x1b``, ``\\u202e``); a newline becomes ``\\n`` so it cannot break a table row."""
+    return _UNSAFE.sub(_visible, str(text))
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def clean_text(text: object, limit: int = 500) -> str:
     """Strip terminal control sequences from text a server sent us, and cap its length."""
     cleaned = _CONTROL.sub("", str(text)).strip()
+    cleaned = _UNSAFE.sub("", cleaned)
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from pathlib import Path
 
 from optscale_cli.deadline import call_with_deadline
@@ -16,7 +17,33 @@ from optscale_cli.edit.atomic import atomic_write
 from optscale_cli.paths import config_dir, ensure_private_dir
 
 KEYRING_SERVICE = "optscale"
+_KEY_CHARS = re.compile(r"[\x21-\x7e]{1,4096}")
 _KEYRING_DEADLINE_S = 3.0
+
+
+def normalize_key(raw: str | None, source: str) -> str | None:
+    """Every key, from any source, the same way: surrounding whitespace (a Windows file's CR,
+    a pasted newline, a BOM) stripped; what is left must be printable ASCII without spaces,
+    as an HTTP header needs. Anything else is a usage error that shows only the redacted
+    form. The key is registered, so no output of this process can show it."""
+    from optscale_cli.redact import redact_key, register_secret
+
+    if raw is None:
+        return None
+    register_secret(raw)
+    key = raw.strip().strip("\ufeff").strip()
+    if not key:
+        return None
+    register_secret(key)
+    if not _KEY_CHARS.fullmatch(key):
+        from optscale_cli.errors import UsageError
+
+        raise UsageError(
+            f"the API key from {source} ({redact_key(key)}) has characters an API key "
+            "cannot hold (spaces, control characters or non-ASCII)",
+            "copy the key again from the Chat dialog (AI Access)",
+        )
+    return key
 
 
 def credentials_path() -> Path:
@@ -25,7 +52,9 @@ def credentials_path() -> Path:
 
 def key_file_path(profile: str) -> Path:
     """A 0600 file holding only the key, for clients that read a key from a file."""
-    return config_dir() / "keys" / f"{profile}.key"
+    from optscale_cli.profiles import check_profile_name
+
+    return config_dir() / "keys" / f"{check_profile_name(profile, 'profile')}.key"
 
 
 def _keyring_enabled() -> bool:
@@ -68,14 +97,14 @@ def load_key(profile: str, base_url: str, storage: str) -> str | None:
     if storage == "keyring":
         try:
             value = _keyring_call("get_password", KEYRING_SERVICE, _account(profile, base_url))
-            return value if isinstance(value, str) else None
+            return normalize_key(value, "the OS keyring") if isinstance(value, str) else None
         except Exception:
             return None
     entry = _read_file_entries().get(profile)
     if not isinstance(entry, dict) or entry.get("base_url") != base_url:
         return None  # bound to another URL: never send it elsewhere
     key = entry.get("api_key")
-    return str(key) if key else None
+    return normalize_key(str(key), str(credentials_path())) if key else None
 
 
 def delete_key(profile: str, base_url: str) -> None:

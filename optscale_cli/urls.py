@@ -12,7 +12,12 @@ from optscale_cli.errors import UsageError
 Surface = Literal["openai", "cursor", "anthropic"]
 SURFACE_SUFFIX: dict[str, str] = {"openai": "v1", "cursor": "cursor", "anthropic": "anthropic"}
 
-_ORG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]*$")
+_ORG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$")
+# what we accept in a gateway URL: it is written into client configs and helper scripts
+_HOST_RE = re.compile(
+    r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+)
+_PREFIX_RE = re.compile(r"^(?:/[A-Za-z0-9._~-]+)*$")
 _PROXY_RE = re.compile(r"^(?P<prefix>.*?)/llm_proxy/(?P<org>[^/]+)(?:/(?P<rest>.*))?$")
 
 
@@ -44,6 +49,24 @@ class GatewayLocation:
         return f"{self.proxy_root}/{SURFACE_SUFFIX[surface]}"
 
 
+def _checked_host(hostname: str, raw: str) -> str:
+    """A host name (IDNA-encoded, lower case, a trailing dot dropped) or an IP literal."""
+    import ipaddress
+
+    host = hostname.lower().rstrip(".")
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise UsageError(f"invalid host name in {raw}") from None
+    if not _HOST_RE.match(host):
+        raise UsageError(f"invalid host name in {raw}")
+    return host
+
+
 def parse_gateway_url(
     url: str, org: str | None = None, *, allow_insecure_http: bool = False
 ) -> GatewayLocation:
@@ -69,6 +92,11 @@ def parse_gateway_url(
         raise UsageError(f"unsupported URL scheme {parts.scheme!r} in {raw}", "use https://")
     if not parts.hostname:
         raise UsageError(f"no host in {raw}")
+    host = _checked_host(parts.hostname, raw)
+    try:
+        port = parts.port
+    except ValueError:
+        raise UsageError(f"invalid port in {raw}", "ports are numbers from 1 to 65535") from None
     if parts.username or parts.password:
         raise UsageError("the URL must not contain a user name or password", "pass the key apart")
     if parts.query or parts.fragment:
@@ -102,9 +130,12 @@ def parse_gateway_url(
         )
     if not _ORG_RE.match(chosen):
         raise UsageError(f"invalid organization id {chosen!r}")
-    netloc = parts.hostname.lower()
-    if ":" in netloc:  # IPv6 literal
-        netloc = f"[{netloc}]"
-    if parts.port:
-        netloc = f"{netloc}:{parts.port}"
+    if not _PREFIX_RE.match(prefix):
+        raise UsageError(
+            f"unexpected characters in the path of {raw}",
+            "paste the Base URL from the Chat dialog: https://host/llm_proxy/<org>/v1",
+        )
+    netloc = f"[{host}]" if ":" in host else host  # IPv6 literal
+    if port:
+        netloc = f"{netloc}:{port}"
     return GatewayLocation(origin=f"{scheme}://{netloc}{prefix}", org=chosen)

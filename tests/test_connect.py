@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from optscale_cli.edit import jsonc
+from optscale_cli.edit.stores import backups_of
 from optscale_cli.secrets import key_file_path
 from tests.conftest import Cli, file_mode
 from tests.gateway import GatewayStandIn
@@ -98,13 +99,15 @@ def test_opencode_keeps_comments_other_providers_and_restores(
     assert config["theme"] == "tokyonight"
     assert config["model"] == "optscale/ollama/qwen3:32b"
     assert file_mode(path) == 0o640  # mode kept
-    backup = path.with_name("opencode.json.optscale.bak")
-    assert backup.read_text() == USER_OPENCODE
-    # a new model updates in place; the backup stays the original
+    (backup,) = backups_of(path)
+    assert backup.name.startswith("opencode.json.optscale-") and backup.name.endswith(".bak")
+    assert result.json()["files"][0]["backup"] == str(backup)
+    assert backup.read_text() == USER_OPENCODE and file_mode(backup) == 0o600
+    # a new model updates in place; the new backup again holds the user's content only
     assert cli("connect", "opencode", "-m", "openai/gpt-4.1", "--yes").code == 0
     config = jsonc.loads(path.read_text())
     assert list(config["provider"]["optscale"]["models"]) == ["openai/gpt-4.1"]
-    assert backup.read_text() == USER_OPENCODE
+    assert [b.read_text() for b in backups_of(path)] == [USER_OPENCODE] * 2
     undo = cli("disconnect", "opencode", "--yes")
     assert undo.code == 0, undo.all
     assert path.read_text() == USER_OPENCODE
@@ -188,7 +191,7 @@ def test_bad_user_file_refused_untouched(
     assert result.code == 1, result.all
     assert f"{path}{where}" in result.err
     assert path.read_text() == content
-    assert not path.with_name("opencode.json.optscale.bak").exists()
+    assert not backups_of(path)
 
 
 def test_read_only_file_refused(cli: Cli, logged_in: GatewayStandIn, isolated_home: Path) -> None:

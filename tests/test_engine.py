@@ -25,7 +25,7 @@ from optscale_cli.edit.engine import (
     plan_edit,
     plan_revert,
 )
-from optscale_cli.edit.stores import FileStore
+from optscale_cli.edit.stores import FileStore, backups_of
 from optscale_cli.errors import ConfigFileError, Refused
 
 OPS = [
@@ -215,4 +215,5 @@ def test_connect_then_disconnect_restores_and_connect_is_idempotent(
     assert not second.changed and second.new_text == once
     commit([plan_revert(target, first.ledger_entry())], tmp_path / "locks")
     assert jsonc.loads(path.read_text()) == jsonc.loads(original)
-    path.with_name(path.name + ".optscale.bak").unlink(missing_ok=True)
+    for backup in backups_of(path):
+        backup.unlink()

@@ -11,6 +11,7 @@ import tomlkit
 from ruamel.yaml import YAML
 
 from optscale_cli.edit import jsonc
+from optscale_cli.edit.stores import backups_of
 from tests.conftest import Cli, file_mode
 from tests.gateway import GatewayStandIn
 
@@ -104,7 +105,8 @@ def test_connect_keeps_comments_is_idempotent_and_undoes(
     assert again.code == 0 and again.json()["changed"] is False
     assert path.read_bytes() == written
     assert cli("disconnect", client, "--yes").code == 0
-    assert parse(path) == parse(path.with_name(path.name + ".optscale.bak"))
+    (backup,) = backups_of(path)
+    assert parse(path) == parse(backup)
     if client != "continue":  # list items removed from a YAML list may change its layout
         assert path.read_text() == original
 

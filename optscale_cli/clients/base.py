@@ -37,19 +37,53 @@ class ConnectRequest:
     def api_key(self) -> str:
         return self.profile.require_key()
 
+    def _require_saved_profile(self, what: str) -> None:
+        if self.profile.source != "profile":
+            from optscale_cli.errors import UsageError
+
+            raise UsageError(
+                f"{what} needs a saved login: the key now comes only from OPTSCALE_API_KEY, "
+                "which the client will not have when it starts",
+                "run `optscale login` first, or use --key-from-env where the client "
+                "supports it (see: optscale clients)",
+            )
+
     def key_file(self) -> Path:
         from optscale_cli.secrets import key_file_path
 
+        self._require_saved_profile("a key-file reference")
         return key_file_path(self.profile.name)
 
-    def key_helper_command(self) -> str:
-        """A shell command that prints this profile's key (for apiKeyHelper and friends)."""
-        exe = _optscale_executable()
-        parts = [*exe, "--profile", self.profile.name, "token"]
-        prefix = ""
-        if os.environ.get("OPTSCALE_CONFIG_DIR"):
-            prefix = f"OPTSCALE_CONFIG_DIR={shlex.quote(os.environ['OPTSCALE_CONFIG_DIR'])} "
-        return prefix + " ".join(shlex.quote(p) for p in parts)
+    def key_helper_argv(self, for_url: str) -> list[str]:
+        """The command that prints this profile's key, and only to a client aimed at
+        ``for_url`` (the gateway that key belongs to)."""
+        self._require_saved_profile("a key helper")
+        return [
+            *_optscale_executable(),
+            "--profile",
+            self.profile.name,
+            "token",
+            "--for-url",
+            for_url,
+        ]
+
+    def key_helper_command(self, for_url: str) -> str:
+        """``key_helper_argv`` as one POSIX shell command (Claude Code's apiKeyHelper)."""
+        argv = self.key_helper_argv(for_url)
+        prefix = "".join(
+            f"{name}={shlex.quote(value)} " for name, value in key_helper_env().items()
+        )
+        return prefix + " ".join(shlex.quote(p) for p in argv)
+
+
+def key_helper_env() -> dict[str, str]:
+    """What a key helper needs from our environment: where our state is, as an absolute
+    path, when it is not the default."""
+    if not os.environ.get("OPTSCALE_CONFIG_DIR"):
+        return {}
+    from optscale_cli.paths import config_dir
+
+    return {"OPTSCALE_CONFIG_DIR": str(config_dir())}
 
 
 def _optscale_executable() -> list[str]:
@@ -77,6 +111,7 @@ class ClientPlan:
     notes: list[str] = field(default_factory=list)  # what the user still has to do
     warnings: list[str] = field(default_factory=list)
     uses_key_file: bool = False  # the config points at our 0600 key file
+    owned_files: dict[Path, str] = field(default_factory=dict)  # our helper scripts (0700)
 
 
 class Client(ABC):

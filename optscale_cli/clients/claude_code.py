@@ -90,7 +90,9 @@ class ClaudeCode(Client):
             ops.append(SetValue((*env, "ANTHROPIC_AUTH_TOKEN"), request.api_key))
         else:
             key_mode = "helper"
-            ops.append(SetValue(("apiKeyHelper",), request.key_helper_command()))
+            ops.append(
+                SetValue(("apiKeyHelper",), request.key_helper_command(self.base_url(request)))
+            )
             ops.append(SetValue((*env, "ANTHROPIC_AUTH_TOKEN"), ABSENT))
         ops.append(SetValue((*env, "ANTHROPIC_API_KEY"), ABSENT))  # would send x-api-key
         warnings = [

@@ -177,26 +177,19 @@ class ClaudeDesktop(Client):
             folder.parent.is_dir() or folder.parent.with_name("Claude").is_dir()
         )
 
-    def helper_script(self, request: ConnectRequest) -> Path:
-        """A 0700 script we own that prints the key (the app runs it with no arguments)."""
-        from optscale_cli.edit.atomic import atomic_write
-        from optscale_cli.paths import config_dir, ensure_private_dir
+    def helper_script(self, request: ConnectRequest) -> tuple[Path, str]:
+        """A 0700 script of ours that prints the key (the app runs it with no arguments):
+        its path and text. It is written when the connection is applied, never by a plan."""
+        from optscale_cli.clients.base import key_helper_env
+        from optscale_cli.paths import config_dir
 
-        folder = ensure_private_dir(config_dir() / "bin")
+        folder = config_dir() / "bin"
+        argv = request.key_helper_argv(self.base_url(request))
         if self.platform == "win32":
-            from optscale_cli.clients.base import _optscale_executable
-
             path = folder / f"claude-desktop-key-{request.profile.name}.cmd"
-            text = windows_helper_text(
-                [*_optscale_executable(), "--profile", request.profile.name, "token"],
-                os.environ.get("OPTSCALE_CONFIG_DIR"),
-            )
-        else:
-            path = folder / f"claude-desktop-key-{request.profile.name}"
-            text = f"#!/bin/sh\n{request.key_helper_command()}\n"
-        if not path.exists() or path.read_text() != text:
-            atomic_write(path, text, mode=0o700)
-        return path
+            return path, windows_helper_text(argv, key_helper_env().get("OPTSCALE_CONFIG_DIR"))
+        path = folder / f"claude-desktop-key-{request.profile.name}"
+        return path, f"#!/bin/sh\n{request.key_helper_command(self.base_url(request))}\n"
 
     def plan(self, request: ConnectRequest) -> ClientPlan:
         from optscale_cli.errors import OptscaleError
@@ -209,7 +202,8 @@ class ClaudeDesktop(Client):
                 "for a Mac or Windows machine, write a managed-preferences file: optscale "
                 "connect claude-desktop --export mobileconfig|reg --output FILE",
             )
-        helper = None if request.plaintext_key else str(self.helper_script(request))
+        script = None if request.plaintext_key else self.helper_script(request)
+        helper = str(script[0]) if script else None
         settings = gateway_settings(request, self.base_url(request), helper=helper)
         entry = Target(FileStore(folder / f"{ENTRY_ID}.json"), "json", secret=request.plaintext_key)
         warnings = [
@@ -247,6 +241,7 @@ class ClaudeDesktop(Client):
             },
             notes=notes,
             warnings=warnings,
+            owned_files={script[0]: script[1]} if script else {},
         )
 
     def export(self, request: ConnectRequest, kind: str, output: Path) -> Path:

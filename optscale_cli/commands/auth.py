@@ -14,16 +14,20 @@ from optscale_cli.context import AppState, state
 
 def _read_key(api_key_stdin: bool) -> str:
     from optscale_cli.errors import UsageError
+    from optscale_cli.secrets import normalize_key
 
     if api_key_stdin:
-        key = sys.stdin.readline().strip()
+        key = normalize_key(sys.stdin.readline(), "standard input")
         if not key:
             raise UsageError("--api-key-stdin: nothing was read from standard input")
         return key
-    if os.environ.get("OPTSCALE_API_KEY"):
-        return os.environ["OPTSCALE_API_KEY"].strip()
+    from_env = normalize_key(os.environ.get("OPTSCALE_API_KEY"), "OPTSCALE_API_KEY")
+    if from_env:
+        return from_env
     if sys.stdin.isatty():
-        key = typer.prompt("API key (input hidden)", hide_input=True, err=True).strip()
+        key = normalize_key(
+            typer.prompt("API key (input hidden)", hide_input=True, err=True), "the prompt"
+        )
         if key:
             return key
     raise UsageError(
@@ -113,6 +117,7 @@ def perform_login(st: AppState, url: str, org: str | None, key: str) -> dict[str
     )
     ca_bundle = st.ca_bundle or os.environ.get("OPTSCALE_CA_BUNDLE") or None
     name = st.profile_name or os.environ.get("OPTSCALE_PROFILE") or DEFAULT_PROFILE
+    _refuse_moving_connected_clients(name, location)
     count: int | None
     with GatewayClient(
         location, key, ca_bundle=ca_bundle, read_timeout=st.timeout or 30.0
@@ -146,6 +151,30 @@ def perform_login(st: AppState, url: str, org: str | None, key: str) -> dict[str
         "key_storage": storage,
         "models": count,
     }
+
+
+def _refuse_moving_connected_clients(name: str, location: object) -> None:
+    """A profile's key goes to whatever its connected clients are aimed at: logging the
+    profile in to another gateway would hand them that gateway's key. Refuse instead."""
+    from optscale_cli.connections import clients_using_profile
+    from optscale_cli.errors import Refused
+    from optscale_cli.urls import GatewayLocation
+
+    assert isinstance(location, GatewayLocation)
+    own = {location.surface_url(s) for s in ("openai", "cursor", "anthropic")}
+    elsewhere = sorted(
+        client
+        for client, ledger in clients_using_profile(name).items()
+        if ledger.get("base_url") not in own
+    )
+    if elsewhere:
+        raise Refused(
+            f"profile '{name}' has clients connected to another gateway "
+            f"({', '.join(elsewhere)}); logging it in to {location.base_url} would hand "
+            "them this key",
+            f"log in under a new name (--profile NAME), or first run: optscale disconnect "
+            f"{elsewhere[0]}",
+        )
 
 
 def logout() -> None:
@@ -232,20 +261,51 @@ def status(
         raise typer.Exit(int(error.exit_code))
 
 
-def token() -> None:
+def token(
+    for_url: Annotated[
+        str | None,
+        typer.Option(
+            "--for-url",
+            help="The gateway URL the asking client is aimed at; the key is printed only "
+            "if it belongs to that gateway (exit 3 otherwise).",
+        ),
+    ] = None,
+) -> None:
     """Print the profile's API key, for key-helper commands (Claude Code's apiKeyHelper).
 
-    This is the one command that prints the full key; it refuses to write it to a terminal.
-    """
-    from optscale_cli.errors import Refused
+    This is the one command that prints the full key. It refuses to write it to a
+    terminal, has no --json form, and with --for-url hands the key only to a client aimed
+    at the gateway the key belongs to.
 
+    \b
+    Examples:
+      optscale --profile work token --for-url https://ai.example.com/llm_proxy/ORG/anthropic
+    """
+    from optscale_cli.errors import AuthError, Refused, UsageError
+
+    st = state()
+    if st.output.json_mode:
+        raise UsageError(
+            "token prints the bare key for key helpers; it has no --json form",
+            "see the key's redacted form with: optscale status --json",
+        )
     if sys.stdout.isatty():
         raise Refused(
             "refusing to print the API key to a terminal",
             "this is meant for key-helper commands; use "
             "`optscale connection show --reveal` to see it",
         )
-    sys.stdout.write(state().profile().require_key() + "\n")
+    profile = st.profile()
+    if for_url is not None:
+        wanted = for_url.strip().rstrip("/")
+        own = {profile.location.surface_url(s) for s in ("openai", "cursor", "anthropic")}
+        if wanted not in own:
+            raise AuthError(
+                f"profile '{profile.name}' holds the key of {profile.base_url}; the client "
+                f"asking is aimed at {for_url}: not handing the key to another gateway",
+                f"reconnect the client: optscale --profile {profile.name} connect CLIENT",
+            )
+    sys.stdout.write(profile.require_key() + "\n")
 
 
 def _rotate(api_key_stdin: bool, yes: bool) -> None:

@@ -70,6 +70,8 @@ def show(
                 ("Base URL", doc["base_url"]),
                 ("API key", doc["api_key"]),
                 ("Model name", model_id or "(pass --model)"),
-            ]
+            ],
+            reveal=reveal,
         ),
+        reveal=reveal,
     )

@@ -14,7 +14,7 @@ import hashlib
 import json
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,14 +122,43 @@ class SecretDigest:
     __hash__ = None  # type: ignore[assignment]
 
 
-def box(value: Any, secrets: Sequence[str] = ()) -> dict[str, Any] | None:
-    """How a value goes into the ledger: never a copy of a secret, only its digest."""
+def box(
+    value: Any, secrets: Sequence[str] = (), path: Sequence[str | int] = ()
+) -> dict[str, Any] | None:
+    """How a value goes into the ledger: never a copy of a secret (our key, or anything the
+    one secret rule recognises, by value or by its setting's name), only its digest."""
+    from optscale_cli.redact import redact_text
+
     if value is ABSENT:
         return None
     text = json.dumps(value, ensure_ascii=False, default=str)
-    if any(secret and secret in text for secret in secrets):
+    named = f'"{path[-1]}": {text}' if path and isinstance(path[-1], str) else text
+    if any(secret and secret in text for secret in secrets) or redact_text(named) != named:
         return {"sha256": _digest(value)}
     return {"v": value}
+
+
+Recover = Callable[[Sequence[str | int]], Any]
+
+
+def _no_recovery(path: Sequence[str | int]) -> Any:
+    return ABSENT
+
+
+def backup_recovery(target: Target, backup: str | None) -> Recover:
+    """Where undo finds a secret the ledger kept only as a digest: the user's own 0600
+    backup, the one copy of their content we made."""
+    if not backup:
+        return _no_recovery
+
+    def recover(path: Sequence[str | int]) -> Any:
+        try:
+            text = Path(backup).read_text(encoding="utf-8")
+            return target.parse(text).get(tuple(path))
+        except (OSError, ValueError, ConfigFileError):
+            return ABSENT
+
+    return recover
 
 
 def unbox(boxed: dict[str, Any] | None) -> Any:
@@ -163,6 +192,8 @@ class FileChange:
     created_file: bool = False
     delete_file: bool = False
     drifted: list[str] = field(default_factory=list)
+    user_text: str | None = None  # what to back up before writing: the user's content only
+    backup: str | None = None  # the newest backup of the user's content (ledger: undo)
 
     @property
     def changed(self) -> bool:
@@ -195,6 +226,7 @@ class FileChange:
             "created": self.created,
             "created_file": self.created_file,
             "secret": self.target.secret,
+            "backup": self.backup,
         }
 
 
@@ -208,6 +240,7 @@ def plan_edit(
     its original values are kept, and what it set that ``ops`` no longer set is reverted."""
     original = target.store.read()
     doc = target.parse(original)
+    user_text = _user_content(target, original, previous)
     old_records = {_record_key(r): r for r in (previous or {}).get("records", [])}
     created = [list(p) for p in (previous or {}).get("created", [])]
     records: list[dict[str, Any]] = []
@@ -224,7 +257,7 @@ def plan_edit(
                 doc.remove(op.path)
             else:
                 doc.set(op.path, op.value)
-            record["after"] = box(op.value, secrets)
+            record["after"] = box(op.value, secrets, op.path)
         else:
             current = doc.get(op.path)
             if current is not ABSENT and not isinstance(current, list):
@@ -250,28 +283,56 @@ def plan_edit(
                 items[index] = op.value
             if items != current:
                 doc.set(op.path, items)
-            record["after"] = box(op.value, secrets)
+            record["after"] = box(op.value, secrets, op.path)
         if key in old_records:  # keep what was there before our first connect
             record["before"] = old_records[key]["before"]
         else:
-            record["before"] = box(before, secrets)
+            record["before"] = box(before, secrets, op.path)
         seen.add(key)
         records.append(record)
+    recover = backup_recovery(target, (previous or {}).get("backup"))
     for key, old in old_records.items():  # set before, not now: put the original back
         if key not in seen:
-            _revert_record(doc, old, [])
+            _revert_record(doc, old, [], recover)
     _remove_empty_created(doc, created)
     created_file = original is None or bool((previous or {}).get("created_file"))
-    return FileChange(target, original, doc.render(), records, created, created_file)
+    change = FileChange(target, original, doc.render(), records, created, created_file)
+    change.user_text = user_text
+    change.backup = (previous or {}).get("backup")
+    return change
 
 
-def _revert_record(doc: Document, record: dict[str, Any], drifted: list[str]) -> None:
+def _user_content(
+    target: Target, original: str | None, previous: dict[str, Any] | None
+) -> str | None:
+    """The file as the user had it, without anything of ours: what a backup may hold.
+    None when there is nothing of theirs (the file is new, or we created it and it holds
+    only what we wrote)."""
+    if original is None or not previous:
+        return original
+    doc = target.parse(original)
+    recover = backup_recovery(target, previous.get("backup"))
+    for record in reversed(previous.get("records", [])):
+        _revert_record(doc, record, [], recover)
+    _remove_empty_created(doc, previous.get("created", []))
+    if previous.get("created_file") and getattr(doc, "data", None) in ({}, None):
+        return None
+    return doc.render()
+
+
+def _revert_record(
+    doc: Document, record: dict[str, Any], drifted: list[str], recover: Recover = _no_recovery
+) -> None:
     path = tuple(record["path"])
     after, before = unbox(record["after"]), unbox(record["before"])
     if isinstance(before, SecretDigest) and before != after:
-        # what was there held a key and we kept only its digest: it cannot be put back
-        drifted.append(f"{'.'.join(map(str, path))} (its earlier secret value is not kept)")
-        return
+        # a secret of the user's: the ledger kept only its digest; the value is in their
+        # own backup, and is put back only if it is the very value that was there
+        recovered = recover(path) if record["op"] == "set" else ABSENT
+        if recovered is ABSENT or before != recovered:
+            drifted.append(f"{'.'.join(map(str, path))} (its earlier secret value is in no backup)")
+            return
+        before = recovered
     if record["op"] == "set":
         current = doc.get(path)
         if current != after:
@@ -331,8 +392,9 @@ def plan_revert(target: Target, entry: dict[str, Any]) -> FileChange:
         return FileChange(target, None, "", drifted=[])
     doc = target.parse(original)
     drifted: list[str] = []
+    recover = backup_recovery(target, entry.get("backup"))
     for record in reversed(entry.get("records", [])):
-        _revert_record(doc, record, drifted)
+        _revert_record(doc, record, drifted, recover)
     _remove_empty_created(doc, entry.get("created", []))
     change = FileChange(target, original, doc.render(), drifted=drifted)
     data = getattr(doc, "data", None)
@@ -421,9 +483,10 @@ def commit(changes: Sequence[FileChange], lock_dir: Path) -> list[Path]:
         for change in changes:
             if not change.changed:
                 continue
-            backup = change.target.store.backup()
+            backup = change.target.store.backup(change.user_text)
             if backup is not None:
                 backups.append(backup)
+                change.backup = str(backup)
             if change.delete_file and isinstance(change.target.store, FileStore):
                 change.target.store.path.unlink()
                 continue

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import shutil
 import stat
 from pathlib import Path
 from typing import Any, Protocol
@@ -13,7 +12,8 @@ from typing import Any, Protocol
 from optscale_cli.edit.atomic import atomic_write, resolve_target
 from optscale_cli.errors import ConfigFileError, Refused
 
-BACKUP_SUFFIX = ".optscale.bak"
+BACKUP_SUFFIX = ".optscale.bak"  # the one backup older versions made (and Cursor's DB copy)
+BACKUP_KEEP = 3  # timestamped backups kept per file
 
 
 class Store(Protocol):
@@ -21,7 +21,7 @@ class Store(Protocol):
 
     def read(self) -> str | None: ...
     def write(self, text: str, *, secret: bool) -> None: ...
-    def backup(self) -> Path | None: ...
+    def backup(self, text: str | None) -> Path | None: ...
     def mode(self) -> int | None: ...
 
 
@@ -97,17 +97,45 @@ class FileStore:
         except PermissionError as exc:
             raise Refused(f"cannot write {self.label}: {exc.strerror}") from None
 
-    def backup(self) -> Path | None:
-        """Copy the original beside it once (``<file>.optscale.bak``), keeping its mode."""
-        target = resolve_target(self.path)
-        if not target.exists():
+    def backup(self, text: str | None) -> Path | None:
+        """Save ``text`` (the user's own content, never ours) beside the file as
+        ``FILE.optscale-YYYYmmddTHHMMSS.bak``, 0600 (it may hold the user's own secrets);
+        keep the newest three."""
+        if text is None:
             return None
-        backup = target.with_name(target.name + BACKUP_SUFFIX)
-        if not backup.exists():
-            tmp = backup.with_name(backup.name + ".tmp")
-            shutil.copy2(target, tmp)
-            os.replace(tmp, backup)
+        import time
+
+        target = resolve_target(self.path)
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.localtime())
+        backup = target.with_name(f"{target.name}.optscale-{stamp}.bak")
+        n = 1
+        while backup.exists():
+            n += 1
+            backup = target.with_name(f"{target.name}.optscale-{stamp}-{n}.bak")
+        atomic_write(backup, text, mode=0o600)
+        for old in backups_of(target)[:-BACKUP_KEEP]:
+            with contextlib.suppress(OSError):
+                old.unlink()
         return backup
+
+
+def backups_of(path: Path) -> list[Path]:
+    """The timestamped backups of ``path``, oldest first."""
+    found = list(path.parent.glob(f"{glob_escape(path.name)}.optscale-*.bak"))
+
+    def age(p: Path) -> tuple[int, str]:
+        try:
+            return (p.stat().st_mtime_ns, p.name)
+        except OSError:
+            return (0, p.name)
+
+    return sorted(found, key=age)
+
+
+def glob_escape(name: str) -> str:
+    import glob
+
+    return glob.escape(name)
 
 
 class SqliteRowStore:
@@ -171,7 +199,8 @@ class SqliteRowStore:
                 "quit the app that holds the database, then try again",
             ) from None
 
-    def backup(self) -> Path | None:
+    def backup(self, text: str | None) -> Path | None:
+        """A consistent copy of the whole database, made once (it holds no key of ours)."""
         import sqlite3
 
         backup = self.db_path.with_name(self.db_path.name + BACKUP_SUFFIX)
