@@ -19,8 +19,9 @@ SHELLS = ("bash", "zsh", "fish", "powershell", "dotenv")
 FAMILIES = ("openai", "anthropic")
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-# Left bare in POSIX output (the same set shlex.quote leaves alone).
-_POSIX_SAFE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+\Z")
+# Left bare in POSIX output: shlex.quote's set minus "=", which zsh expands in an
+# assignment (export X==ls sets X to /usr/bin/ls; so does X=a:=ls).
+_POSIX_SAFE = re.compile(r"[A-Za-z0-9_@%+:,./-]+\Z")
 # C0 controls (NUL, tab, newline, CR, ESC, ...): refused for every shell.
 _C0 = re.compile(r"[\x00-\x1f]")
 # dotenv single quotes have no escapes: also refuse ' and \, DEL and the C1 controls.
