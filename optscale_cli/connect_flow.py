@@ -37,6 +37,7 @@ class ConnectOptions:
     output_path: str | None = None
     dry_run: bool = False
     yes: bool = False
+    key_in_git: bool = False  # the loud flag: a plaintext key may go into a git work tree
 
 
 def build_request(st: AppState, opts: ConnectOptions) -> ConnectRequest:
@@ -66,7 +67,11 @@ def build_request(st: AppState, opts: ConnectOptions) -> ConnectRequest:
         key_from_env=opts.key_from_env,
         plaintext_key=opts.plaintext_key,
         tiers=tiers,
-        options={"export": opts.export, "output": opts.output_path},
+        options={
+            "export": opts.export,
+            "output": opts.output_path,
+            "key_in_git": opts.key_in_git,
+        },
     )
 
 
@@ -132,6 +137,7 @@ def plan_connection(client: Client, request: ConnectRequest) -> PlannedConnectio
             f"{client.title} has no project-level configuration", "drop --scope project"
         )
     plan = client.plan(request)
+    _refuse_keys_in_git(plan, request)
     ledger = load_ledger(client.name) or {}
     previous_files: dict[str, Any] = ledger.get("files", {})
     changes = [
@@ -145,6 +151,26 @@ def plan_connection(client: Client, request: ConnectRequest) -> PlannedConnectio
         if key not in planned
     ]
     return PlannedConnection(client, request, plan, changes, ledger.get("profile"))
+
+
+def _refuse_keys_in_git(plan: ClientPlan, request: ConnectRequest) -> None:
+    """A file that will hold the key in plain text must not be one git would commit."""
+    from optscale_cli.edit.stores import FileStore
+    from optscale_cli.git_guard import committable
+
+    if request.options.get("key_in_git"):
+        return
+    for edit in plan.edits:
+        store = edit.target.store
+        if edit.target.secret and isinstance(store, FileStore):
+            root = committable(store.path)
+            if root is not None:
+                raise Refused(
+                    f"{store.path} would hold the API key in plain text, inside the git work "
+                    f"tree {root}, and git does not ignore it: a `git add` would commit the key",
+                    f"add it to {root / '.gitignore'}, use a key reference instead of "
+                    "--plaintext-key, or pass --plaintext-key-in-git if you really mean it",
+                )
 
 
 def apply_connections(planned: list[PlannedConnection]) -> list[Path]:

@@ -54,6 +54,13 @@ def connect(
             "instead of a key helper or reference.",
         ),
     ] = False,
+    key_in_git: Annotated[
+        bool,
+        typer.Option(
+            "--plaintext-key-in-git",
+            help="DANGEROUS: allow --plaintext-key to write into a file git would commit.",
+        ),
+    ] = False,
     opus: Annotated[str | None, typer.Option(help="Claude: model for the opus tier.")] = None,
     sonnet: Annotated[str | None, typer.Option(help="Claude: model for the sonnet tier.")] = None,
     haiku: Annotated[str | None, typer.Option(help="Claude: model for the haiku tier.")] = None,
@@ -106,6 +113,7 @@ def connect(
             output_path=output_path,
             dry_run=dry_run,
             yes=yes,
+            key_in_git=key_in_git,
         ),
     )
 
