@@ -130,7 +130,9 @@ def _run_child(command: list[str], env: dict[str, str]) -> int:
     the background, `kill -INT <exec pid>` from a script) it is forwarded. The cost: a
     `kill -INT` aimed at exec alone while it sits in a terminal's foreground is swallowed.
     SIGTERM is always forwarded: it is normally aimed at one process, and when it was sent
-    to the group too, a second SIGTERM is harmless to nearly every program.
+    to the group too, a second SIGTERM is harmless to nearly every program. Likewise a
+    SIGHUP that comes with the terminal going away may find no terminal to check and be
+    forwarded as a second one; programs treat a hangup as "stop", once or twice.
 
     Signals exec ignores (SIGHUP under nohup, SIGINT in a background job of a script) stay
     ignored, so the child inherits that as it would from a shell.
@@ -172,8 +174,8 @@ def _run_child(command: list[str], env: dict[str, str]) -> int:
     try:
         # Python's handlers are reset to the default by exec(); ignored signals stay ignored.
         child_box.append(subprocess.Popen(command, env=env))
-        for signum in pending:
-            forward(signum, None)
+        for signum in pending:  # these came before the child existed: it has not seen them
+            child_box[0].send_signal(signum)
         while True:
             try:
                 return child_box[0].wait()
