@@ -362,9 +362,13 @@ def test_all_models_and_logout_warns_about_connected_clients(
     models = jsonc.loads(opencode_file(isolated_home).read_text())["provider"]["optscale"]["models"]
     assert {"openai/gpt-4.1", "ollama/qwen3:32b", "mistral/mistral-large-2.1"} <= set(models)
     assert logged_in.DENIED_MODEL not in models
-    out = cli("logout")
-    assert out.code == 0
+    refused = cli("logout")  # the profile is in use: list the clients, change nothing
+    assert refused.code == 1 and "opencode" in refused.err and "--disconnect" in refused.err
+    assert key_file_path("default").exists()
+    out = cli("logout", "--force")
+    assert out.code == 0, out.all
     assert "opencode is still connected" in out.err
+    assert not key_file_path("default").exists()
 
 
 def test_records_keep_only_a_digest_of_the_key(

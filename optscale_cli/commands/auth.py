@@ -177,29 +177,65 @@ def _refuse_moving_connected_clients(name: str, location: object) -> None:
         )
 
 
-def logout() -> None:
-    """Forget a profile and its key (the active one, or --profile NAME)."""
+DisconnectOption = Annotated[
+    bool,
+    typer.Option(
+        "--disconnect", help="Also disconnect every client that uses the profile (one run)."
+    ),
+]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Forget the profile even though clients still use it (they stop working)."
+    ),
+]
+
+
+def logout(disconnect: DisconnectOption = False, force: ForceOption = False) -> None:
+    """Forget a profile (the active one, or --profile NAME) and every copy of its key.
+
+    Removes the saved key, the key file and key-helper scripts made for it. Clients still
+    connected with the profile are refused unless --disconnect (undo them too) or --force.
+
+    \b
+    Examples:
+      optscale logout
+      optscale --profile work logout --disconnect
+    """
     from optscale_cli.errors import UsageError
-    from optscale_cli.profiles import active_profile_name, remove_profile
+    from optscale_cli.profiles import active_profile_name
 
     st = state()
     name = st.profile_name or os.environ.get("OPTSCALE_PROFILE") or active_profile_name()
-    if not name or not remove_profile(name):
-        raise UsageError(f"no saved profile '{name or 'default'}'", "see: optscale profiles list")
-    from optscale_cli.clients import client_names
-    from optscale_cli.connections import load_ledger
+    if not name:
+        raise UsageError("not logged in; no profile to forget", "see: optscale profiles list")
+    render_forget(forget_profile_flow(name, disconnect, force))
 
-    for client in client_names():
-        ledger = load_ledger(client)
-        if ledger and ledger.get("profile") == name:
-            st.output.warn(
-                f"{client} is still connected with profile '{name}', whose key is "
-                f"gone now: run `optscale disconnect {client}`"
-            )
-    st.output.data(
-        {"profile": name, "removed": True},
-        lambda: st.output.success(f"Logged out: profile '{name}' and its key removed"),
-    )
+
+def forget_profile_flow(name: str, disconnect: bool, force: bool) -> object:
+    from optscale_cli.flows.forget import forget_profile
+
+    return forget_profile(name, disconnect=disconnect, force=force)
+
+
+def render_forget(result: object) -> None:
+    from optscale_cli.flows.forget import ForgetResult
+
+    assert isinstance(result, ForgetResult)
+    out = state().output
+
+    def render() -> None:
+        for client in result.disconnected:
+            out.success(f"disconnected {client}")
+        for path in result.removed:
+            out.info(f"  removed {path}")
+        for client in result.left_connected:
+            out.warn(f"{client} is still connected with profile '{result.profile}' (--force)")
+        for path in result.still_holding_key:
+            out.warn(f"{path} still holds the key in plain text (--force): edit it by hand")
+        out.success(f"Logged out: profile '{result.profile}' and its key removed")
+
+    out.data(result.to_dict(), render)
 
 
 def status(

@@ -65,12 +65,23 @@ def use(name: Annotated[str, typer.Argument(help="Profile to make active.")]) ->
 
 
 @app.command("remove")
-def remove(name: Annotated[str, typer.Argument(help="Profile to remove.")]) -> None:
-    """Remove a saved profile and its key."""
-    from optscale_cli.errors import UsageError
-    from optscale_cli.profiles import remove_profile
+def remove(
+    name: Annotated[str, typer.Argument(help="Profile to remove.")],
+    disconnect: Annotated[
+        bool,
+        typer.Option("--disconnect", help="Also disconnect every client that uses it."),
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Remove it even though clients still use it.")
+    ] = False,
+) -> None:
+    """Remove a saved profile and every copy of its key (like logout for that profile).
 
-    if not remove_profile(name):
-        raise UsageError(f"no saved profile '{name}'", "see: optscale profiles list")
-    out = state().output
-    out.data({"removed": name}, lambda: out.success(f"Removed profile {name}"))
+    \b
+    Examples:
+      optscale profiles remove old-gateway
+      optscale profiles remove work --disconnect
+    """
+    from optscale_cli.commands.auth import forget_profile_flow, render_forget
+
+    render_forget(forget_profile_flow(name, disconnect, force))

@@ -1,0 +1,1 @@
+"""Use cases as plain functions: they decide and return results; commands render them."""
