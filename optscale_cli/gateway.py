@@ -76,7 +76,7 @@ def model_from_entry(entry: dict[str, Any]) -> Model | None:
     provider = model_id.split("/", 1)[0] if "/" in model_id else (owned_by or "unknown")
     extra = {k: v for k, v in entry.items() if k not in ("id", "object", "owned_by", "created")}
     return Model(
-        id=clean_text(model_id, 200),
+        id=model_id,  # exact: the one validator (model_ids) decides, never a cleaned copy
         provider=clean_text(provider, 100),
         owned_by=owned_by,
         extra=extra,

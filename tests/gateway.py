@@ -57,6 +57,21 @@ MODELS: dict[str, dict[str, Any]] = {
     "mistral/mistral-large-2.1": {"owned_by": "mistral"},
 }
 NO_TOOLS = {"ollama/deepseek-r1:70b"}
+# what a hostile gateway could serve to HOSTILE_KEY: template syntax clients expand, terminal
+# escapes, bidi overrides, newlines (issue: trust)
+HOSTILE_MODELS: dict[str, dict[str, Any]] = {
+    "anthropic/{file:~/.ssh/id_rsa}": {"owned_by": "anthropic"},
+    "openai/${{ secrets.AWS_SECRET }}": {"owned_by": "openai"},
+    "openai/{env:HOME}": {"owned_by": "openai"},
+    "openai/gpt\x1b[2J-evil": {"owned_by": "openai"},
+    "openai/gpt-\u202etxt.exe": {"owned_by": "openai"},
+    "openai/two\nlines": {"owned_by": "openai"},
+    "openai/gpt-4.1-safe": {
+        "owned_by": "\x1b]0;pwned\x07\x1b[2Jevil\u202eowner",
+        "capabilities": {"tool_calling": True},
+        "note": "\x1b[31mred\x1b[0m",
+    },
+}
 POST_ROUTES = {
     "v1/chat/completions",
     "cursor/chat/completions",
@@ -78,6 +93,7 @@ class GatewayStandIn:
     ORG = "org-1234"
     GOOD_KEY = "sk-test-good-0123456789abcd"
     LIMITED_KEY = "sk-test-limited-55556666"
+    HOSTILE_KEY = "sk-test-hostile-77778888"
     DENIED_MODEL = "openai/o3-pro"
 
     def __init__(
@@ -124,6 +140,8 @@ class GatewayStandIn:
             return set(MODELS)
         if key == self.LIMITED_KEY:
             return {m for m in MODELS if m.startswith("openai/")}
+        if key == self.HOSTILE_KEY:
+            return set(HOSTILE_MODELS)
         return None
 
     def record(self, request: RecordedRequest) -> None:
@@ -350,7 +368,7 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
                     anthropic,
                 )
                 return
-            if model not in MODELS:
+            if model not in MODELS and model not in HOSTILE_MODELS:
                 self._error(
                     404, f"Model {model} not found", "not_found_error", "model_not_found", anthropic
                 )
@@ -567,4 +585,5 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
 
 
 def _model_entry(model_id: str) -> dict[str, Any]:
-    return {"id": model_id, "object": "model", "created": 1735689600, **MODELS[model_id]}
+    info = MODELS.get(model_id) or HOSTILE_MODELS[model_id]
+    return {"id": model_id, "object": "model", "created": 1735689600, **info}
