@@ -32,6 +32,7 @@ PASS, WARN, FAIL, INFO, SKIP = "pass", "warn", "fail", "info", "skip"
 EXPIRY_WARN_DAYS = 14
 CLOCK_SKEW_WARN_S = 300
 VERSION_TIMEOUT_S = 2.0
+HELPER_TIMEOUT_S = 10.0
 TOOL_FAIL = (
     "model does not support tool calling; agents in Cursor/OpenCode/Claude Code will not be "
     "able to edit files"
@@ -231,6 +232,46 @@ def _client_checks(ctx: Context, names: list[str]) -> dict[str, list[Check]]:
     return out
 
 
+_HELPER_SETTINGS = {"apiKeyHelper": True, "inferenceCredentialHelper": False}  # name: via shell
+
+
+def _key_helper_problems(files: list[dict[str, Any]], profile: Any, state: Any) -> list[str]:
+    """Run the key helper the client runs, as it runs it, and check (without showing it)
+    that it yields the key of the gateway that client is aimed at."""
+    import os
+    import subprocess
+
+    from optscale_cli.edit.engine import unbox
+
+    # as the client runs it: without our environment overrides (it does not have them)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPTSCALE_")}
+    env.update({k: v for k, v in os.environ.items() if k == "OPTSCALE_CONFIG_DIR"})
+    own = {profile.location.surface_url(s) for s in ("openai", "cursor", "anthropic")}
+    if state.base_url not in own:
+        return [f"aimed at {state.base_url}, not at this profile's gateway"]
+    for entry in files:
+        for record in entry.get("records", []):
+            name = record["path"][-1] if record.get("path") else None
+            if name not in _HELPER_SETTINGS:
+                continue
+            command = unbox(record["after"])
+            try:
+                done = subprocess.run(
+                    command if _HELPER_SETTINGS[name] else [command],
+                    shell=_HELPER_SETTINGS[name],
+                    stdin=subprocess.DEVNULL,
+                    capture_output=True,
+                    timeout=HELPER_TIMEOUT_S,
+                    check=False,
+                    env=env,
+                )
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                return [f"its key helper did not run: {type(exc).__name__}"]
+            if done.stdout.decode(errors="replace").strip() != profile.api_key:
+                return [f"its key helper does not yield the key of {state.base_url}"]
+    return []
+
+
 def _client_state_check(ctx: Context, name: str, state: Any) -> Check:
     from optscale_cli.connections import load_ledger
     from optscale_cli.secrets import key_file_path
@@ -272,6 +313,8 @@ def _client_state_check(ctx: Context, name: str, state: Any) -> Check:
             profile.api_key in _read(e.get("path")) for e in files
         ):
             problems.append("the key written there is not the profile's current key")
+        if key_mode == "helper":
+            problems += _key_helper_problems(files, profile, state)
     warnings: list[str] = []
     if name == "claude-code":
         problems += _claude_env_conflicts(key_mode, warnings)

@@ -376,3 +376,26 @@ def test_windows_helper_is_cmd_quoted() -> None:
         '"https://gw.example/llm_proxy/o%%PATH%%/anthropic"\r\n'
     )
     assert "'" not in text
+
+
+def test_doctor_runs_the_key_helper_and_checks_what_it_yields(
+    cli: Cli, logged_in: GatewayStandIn, tmp_path: Path
+) -> None:
+    assert cli("connect", "claude-code", "-m", "anthropic/claude-sonnet-4-0", "--yes").code == 0
+    healthy = cli("doctor", "--client", "claude-code", "--offline", "--json")
+    found = {c["id"]: c for c in healthy.json()["checks"]}
+    assert found["client:claude-code"]["status"] == "pass", healthy.out
+    # the saved key is gone; only this shell's OPTSCALE_API_KEY has one, which the client
+    # (and so its helper) never sees: doctor must say the helper yields nothing usable
+    (tmp_path / "optscale-config" / "credentials.toml").unlink()
+    broken = cli(
+        "doctor",
+        "--client",
+        "claude-code",
+        "--offline",
+        "--json",
+        env={"OPTSCALE_API_KEY": logged_in.GOOD_KEY},
+    )
+    check = {c["id"]: c for c in broken.json()["checks"]}["client:claude-code"]
+    assert check["status"] == "fail" and "key helper" in check["message"], broken.out
+    assert logged_in.GOOD_KEY not in broken.all
