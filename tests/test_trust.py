@@ -399,3 +399,25 @@ def test_doctor_runs_the_key_helper_and_checks_what_it_yields(
     check = {c["id"]: c for c in broken.json()["checks"]}["client:claude-code"]
     assert check["status"] == "fail" and "key helper" in check["message"], broken.out
     assert logged_in.GOOD_KEY not in broken.all
+
+
+def test_folders_we_create_ignore_a_permissive_umask(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path, tmp_path: Path
+) -> None:
+    old = os.umask(0)
+    try:
+        for client, model in (
+            ("claude-code", "anthropic/claude-sonnet-4-0"),
+            ("opencode", "openai/gpt-4.1"),
+            ("codex", "openai/gpt-4.1"),
+            ("aider", "openai/gpt-4.1"),
+        ):
+            assert cli("connect", client, "-m", model, "--yes").code == 0
+    finally:
+        os.umask(old)
+    for folder in (".claude", ".config", ".config/opencode", ".codex"):
+        mode = (isolated_home / folder).stat().st_mode & 0o777
+        assert mode & 0o022 == 0, f"{folder} is {oct(mode)}"
+    for folder in (tmp_path / "optscale-config").rglob("*"):
+        if folder.is_dir():
+            assert folder.stat().st_mode & 0o077 == 0, folder

@@ -425,7 +425,9 @@ def verify(change: FileChange) -> list[str]:
 @contextlib.contextmanager
 def edit_lock(lock_dir: Path, timeout_s: float = 10.0) -> Iterator[None]:
     """One optscale edits client configs at a time; a second one waits, then refuses."""
-    lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    from optscale_cli.paths import ensure_private_dir
+
+    ensure_private_dir(lock_dir)
     with open(lock_dir / "edit.lock", "a+") as handle:
         deadline = time.monotonic() + timeout_s
         while not _try_lock(handle.fileno()):

@@ -84,7 +84,10 @@ class FileStore:
     def write(self, text: str, *, secret: bool) -> None:
         self.check_writable()
         target = resolve_target(self.path)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        from optscale_cli.paths import make_dirs
+
+        # a folder that will hold a key: 0700; any other: 0755, never group/world-writable
+        make_dirs(target.parent, 0o700 if secret else 0o755)
         current = self.mode()
         if secret:
             mode = 0o600
