@@ -325,9 +325,24 @@ def run_connect(st: AppState, client_name: str, opts: ConnectOptions) -> None:
     out.data(doc, render)
 
 
-def run_disconnect(st: AppState, client_name: str, *, dry_run: bool, yes: bool) -> None:
+def run_disconnect(
+    st: AppState, client_name: str, *, dry_run: bool, yes: bool, force: bool = False
+) -> None:
     out = st.output
     client = get_client(client_name)
+    if force:
+        try:
+            load_ledger(client.name)
+        except OptscaleError:
+            if not dry_run:
+                delete_ledger(client.name)
+            out.data(
+                {"client": client.name, "changed": False, "forgotten": not dry_run},
+                lambda: out.success(
+                    f"forgot the damaged record of {client.title}; its files were not touched"
+                ),
+            )
+            return
     ledger = load_ledger(client.name)
     if not ledger:
         out.data(
@@ -371,8 +386,12 @@ def run_disconnect(st: AppState, client_name: str, *, dry_run: bool, yes: bool) 
 
 
 def connection_state(client_name: str) -> ConnectionState:
-    """Compare what the ledger says we wrote with what the client's files hold now."""
-    ledger = load_ledger(client_name)
+    """Compare what the ledger says we wrote with what the client's files hold now. A
+    damaged record is this client's error alone, never the whole listing's."""
+    try:
+        ledger = load_ledger(client_name)
+    except OptscaleError as exc:
+        return ConnectionState(client_name, connected=True, errors=[exc.message])
     if not ledger:
         return ConnectionState(client_name, connected=False)
     state = ConnectionState(

@@ -30,15 +30,44 @@ def load_ledger(client: str) -> dict[str, Any] | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
-    except ValueError:
+    except (ValueError, RecursionError):
+        data = None
+    except OSError as exc:
+        from optscale_cli.errors import ConfigFileError
+
+        raise ConfigFileError(str(path), f"cannot be read: {exc.strerror}") from None
+    if not _well_formed(data):
         from optscale_cli.errors import ConfigFileError
 
         raise ConfigFileError(
             str(path),
-            "our connection record is damaged",
-            hint="move it away to forget this connection",
-        ) from None
-    return data if isinstance(data, dict) else None
+            f"our record of the {client} connection is damaged",
+            hint=f"forget it with: optscale disconnect {client} --force "
+            "(the client's files are left as they are)",
+        )
+    return data
+
+
+def _well_formed(data: Any) -> bool:
+    """The shape every reader of a record relies on."""
+    if not isinstance(data, dict) or not isinstance(data.get("files", {}), dict):
+        return False
+    for entry in data.get("files", {}).values():
+        if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+            return False
+        if not isinstance(entry.get("records", []), list) or not isinstance(
+            entry.get("created", []), list
+        ):
+            return False
+        for record in entry.get("records", []):
+            if not (
+                isinstance(record, dict)
+                and record.get("op") in ("set", "list")
+                and isinstance(record.get("path"), list)
+                and "after" in record
+            ):
+                return False
+    return isinstance(data.get("details", {}), dict) and isinstance(data.get("tiers", {}), dict)
 
 
 def save_ledger(client: str, data: dict[str, Any]) -> None:

@@ -72,12 +72,33 @@ def load_config() -> Any:
     path = config_path()
     if not path.exists():
         return tomlkit.document()
-    try:
-        return tomlkit.parse(path.read_text(encoding="utf-8"))
-    except Exception as exc:  # tomlkit raises several types
-        from optscale_cli.errors import ConfigFileError
+    return parse_own_toml(path)
 
-        raise ConfigFileError(str(path), f"cannot parse our config: {exc}") from None
+
+def parse_own_toml(path: Path) -> Any:
+    """One of our own TOML files, or a clear error naming it (never a traceback)."""
+    import tomlkit
+
+    from optscale_cli.errors import ConfigFileError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return tomlkit.document()
+    except (OSError, UnicodeError) as exc:
+        raise ConfigFileError(str(path), f"cannot be read: {exc}") from None
+    try:
+        return tomlkit.parse(text)
+    except Exception as exc:  # tomlkit raises several types
+        line = getattr(exc, "line", None)
+        col = getattr(exc, "col", None)
+        raise ConfigFileError(
+            str(path),
+            "our own file is damaged and cannot be parsed",
+            line,
+            col,
+            hint="fix it by hand, or move it away and log in again",
+        ) from None
 
 
 def save_config(doc: Any) -> None:
@@ -98,7 +119,7 @@ def active_profile_name(doc: Any | None = None) -> str | None:
     return str(value) if value else None
 
 
-def save_profile(
+def _save_profile_unlocked(
     name: str,
     location: GatewayLocation,
     api_key: str,
@@ -135,7 +156,7 @@ def save_profile(
     return storage
 
 
-def remove_profile(name: str) -> bool:
+def _remove_profile_unlocked(name: str) -> bool:
     check_profile_name(name, "profile")
     doc = load_config()
     profiles = doc.get("profiles")
@@ -154,7 +175,7 @@ def remove_profile(name: str) -> bool:
     return True
 
 
-def set_active(name: str) -> None:
+def _set_active_unlocked(name: str) -> None:
     check_profile_name(name, "profile")
     doc = load_config()
     if name not in saved_profiles(doc):
@@ -237,3 +258,26 @@ def resolve_profile(
         allow_insecure_http=allow_insecure_http or stored_insecure,
         notices=notices,
     )
+
+
+def save_profile(*args: Any, **kwargs: Any) -> str:
+    """Store the profile and its key under the state lock (a read-merge-write: parallel
+    logins each keep their profile); return where the key went."""
+    from optscale_cli.locks import state_lock
+
+    with state_lock():
+        return _save_profile_unlocked(*args, **kwargs)
+
+
+def remove_profile(name: str) -> bool:
+    from optscale_cli.locks import state_lock
+
+    with state_lock():
+        return _remove_profile_unlocked(name)
+
+
+def set_active(name: str) -> None:
+    from optscale_cli.locks import state_lock
+
+    with state_lock():
+        _set_active_unlocked(name)

@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from optscale_cli.deadline import call_with_deadline
 from optscale_cli.edit.atomic import atomic_write
@@ -131,26 +132,37 @@ def _read_file_entries() -> dict[str, object]:
     path = credentials_path()
     if not path.exists():
         return {}
-    import tomlkit
+    from optscale_cli.profiles import parse_own_toml
 
-    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
-    profiles = doc.get("profiles", {})
-    return {str(k): dict(v) for k, v in profiles.items()}
+    profiles = parse_own_toml(path).get("profiles", {})
+    if not isinstance(profiles, dict):
+        return {}
+    return {str(k): dict(v) for k, v in profiles.items() if isinstance(v, dict)}
 
 
 def _write_file_entry(profile: str, base_url: str, key: str) -> None:
     import tomlkit
 
+    from optscale_cli.locks import state_lock
+    from optscale_cli.profiles import parse_own_toml
+
     path = credentials_path()
     ensure_private_dir(path.parent)
-    doc = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+    with state_lock():
+        doc = parse_own_toml(path)
+        _merge_entry(doc, profile, base_url, key)
+        atomic_write(path, tomlkit.dumps(doc), mode=0o600)
+
+
+def _merge_entry(doc: Any, profile: str, base_url: str, key: str) -> None:
+    import tomlkit
+
     if "profiles" not in doc:
         doc["profiles"] = tomlkit.table(is_super_table=True)
     entry = tomlkit.table()
     entry["base_url"] = base_url
     entry["api_key"] = key
     doc["profiles"][profile] = entry  # type: ignore[index]
-    atomic_write(path, tomlkit.dumps(doc), mode=0o600)
 
 
 def _remove_file_entry(profile: str) -> None:
@@ -159,8 +171,12 @@ def _remove_file_entry(profile: str) -> None:
         return
     import tomlkit
 
-    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
-    profiles = doc.get("profiles")
-    if profiles is not None and profile in profiles:
-        del profiles[profile]
-        atomic_write(path, tomlkit.dumps(doc), mode=0o600)
+    from optscale_cli.locks import state_lock
+    from optscale_cli.profiles import parse_own_toml
+
+    with state_lock():
+        doc = parse_own_toml(path)
+        profiles = doc.get("profiles")
+        if profiles is not None and profile in profiles:
+            del profiles[profile]
+            atomic_write(path, tomlkit.dumps(doc), mode=0o600)

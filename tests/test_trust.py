@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -421,3 +422,69 @@ def test_folders_we_create_ignore_a_permissive_umask(
     for folder in (tmp_path / "optscale-config").rglob("*"):
         if folder.is_dir():
             assert folder.stat().st_mode & 0o077 == 0, folder
+
+
+def test_parallel_logins_lose_no_profile(trusted: GatewayStandIn, tmp_path: Path) -> None:
+    """Our own state is a read-merge-write under a lock: 12 logins at once all survive."""
+    env = {
+        **os.environ,
+        "OPTSCALE_CONFIG_DIR": str(tmp_path / "optscale-config"),
+        "OPTSCALE_CA_BUNDLE": trusted.ca_pem_path,
+        "OPTSCALE_NO_KEYRING": "1",
+    }
+    run = "from optscale_cli.main import main; main()"
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                run,
+                "--profile",
+                f"p{i}",
+                "login",
+                "--url",
+                trusted.base_url,
+                "--api-key-stdin",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        for i in range(12)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(trusted.GOOD_KEY.encode(), timeout=60)
+        assert proc.returncode == 0, err
+    listed = subprocess.run(
+        [sys.executable, "-c", run, "profiles", "list", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert sorted(p["name"] for p in json.loads(listed.stdout)) == sorted(
+        f"p{i}" for i in range(12)
+    )
+    credentials = (tmp_path / "optscale-config" / "credentials.toml").read_text()
+    assert all(f"[profiles.p{i}]" in credentials for i in range(12))
+
+
+def test_damaged_own_files_name_the_file(
+    cli: Cli, logged_in: GatewayStandIn, tmp_path: Path
+) -> None:
+    assert cli("connect", "aider", "-m", "openai/gpt-4.1", "--yes").code == 0
+    ledger = tmp_path / "optscale-config" / "connections" / "aider.json"
+    ledger.write_text('{"files": [1, 2]}')
+    listed = cli("clients", "--json")  # one damaged record never breaks the listing
+    assert listed.code == 0, listed.all
+    row = {r["client"]: r for r in listed.json()}["aider"]
+    assert "aider.json" in row["errors"][0]
+    refused = cli("disconnect", "aider", "--yes")
+    assert refused.code == 1 and "--force" in refused.err and "internal" not in refused.err
+    assert cli("disconnect", "aider", "--force").code == 0
+    assert not ledger.exists()
+    credentials = tmp_path / "optscale-config" / "credentials.toml"
+    credentials.write_text("[profiles\nbroken = ")
+    result = cli("status", "--offline", "--json")
+    assert result.code == 1 and "credentials.toml:1" in result.json()["error"]["message"]

@@ -255,6 +255,9 @@ class ClaudeDesktop(Client):
             gateway_settings(request, self.base_url(request), helper=None)
         )
         data = mobileconfig(settings) if kind == "mobileconfig" else reg_file(settings)
+        from optscale_cli.edit.stores import refuse_special
+
+        refuse_special(output)
         if output.exists():
             current = output.read_bytes()
             if current == data:

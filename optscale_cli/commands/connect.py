@@ -118,14 +118,32 @@ def connect(
     )
 
 
-def disconnect(client: ClientArg, dry_run: DryRun = False, yes: Yes = False) -> None:
+def disconnect(
+    client: ClientArg,
+    dry_run: DryRun = False,
+    yes: Yes = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Drop a damaged connection record without touching the client's files.",
+        ),
+    ] = False,
+) -> None:
     """Remove what `connect` added to a client, restoring the values it replaced.
 
-    Values you have edited since are left alone and named.
+    Values you have edited since are left alone and named. No backup is made: what comes
+    back is your own content.
+
+    \b
+    Examples:
+      optscale disconnect opencode --dry-run
+      optscale disconnect claude-code --yes
+      optscale disconnect codex --force    # its record is damaged: forget it
     """
     from optscale_cli.connect_flow import run_disconnect
 
-    run_disconnect(state(), client, dry_run=dry_run, yes=yes)
+    run_disconnect(state(), client, dry_run=dry_run, yes=yes, force=force)
 
 
 def clients() -> None:

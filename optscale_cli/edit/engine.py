@@ -12,9 +12,7 @@ import contextlib
 import difflib
 import hashlib
 import json
-import sys
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +69,12 @@ class Target:
         return self.store.label
 
     def parse(self, text: str | None) -> Document:
+        try:
+            return self._parse(text)
+        except RecursionError:
+            raise ConfigFileError(self.label, "is nested too deeply to edit safely") from None
+
+    def _parse(self, text: str | None) -> Document:
         if self.format in ("json", "jsonc"):
             return JsonDocument(text, self.label, comments=self.format == "jsonc")
         if self.format == "toml":
@@ -422,51 +426,13 @@ def verify(change: FileChange) -> list[str]:
     return wrong
 
 
-@contextlib.contextmanager
-def edit_lock(lock_dir: Path, timeout_s: float = 10.0) -> Iterator[None]:
+def edit_lock(lock_dir: Path, timeout_s: float = 10.0) -> contextlib.AbstractContextManager[None]:
     """One optscale edits client configs at a time; a second one waits, then refuses."""
-    from optscale_cli.paths import ensure_private_dir
+    from optscale_cli.locks import file_lock
 
-    ensure_private_dir(lock_dir)
-    with open(lock_dir / "edit.lock", "a+") as handle:
-        deadline = time.monotonic() + timeout_s
-        while not _try_lock(handle.fileno()):
-            if time.monotonic() > deadline:
-                raise Refused(
-                    "another optscale is editing client configs right now",
-                    "wait for it to finish, then run this again",
-                )
-            time.sleep(0.05)
-        try:
-            yield
-        finally:
-            _unlock(handle.fileno())
-
-
-def _try_lock(fd: int) -> bool:
-    try:
-        if sys.platform == "win32":
-            import msvcrt
-
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:  # BlockingIOError on POSIX, PermissionError on Windows
-        return False
-    return True
-
-
-def _unlock(fd: int) -> None:
-    if sys.platform == "win32":
-        import msvcrt
-
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-    else:
-        import fcntl
-
-        fcntl.flock(fd, fcntl.LOCK_UN)
+    return file_lock(
+        lock_dir / "edit.lock", "another optscale is editing client configs right now", timeout_s
+    )
 
 
 def commit(changes: Sequence[FileChange], lock_dir: Path) -> list[Path]:

@@ -25,6 +25,47 @@ class Store(Protocol):
     def mode(self) -> int | None: ...
 
 
+MAX_CONFIG_BYTES = 64 * 1024 * 1024  # a client config larger than this is not one
+
+
+def refuse_special(path: Path) -> None:
+    """Refuse, before opening it, anything but a regular file (or nothing): a FIFO would hang
+    the read, a device or socket is no config, a symlink loop never resolves."""
+    import errno
+
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return  # nothing there yet, or a dangling symlink: written through on connect
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ConfigFileError(str(path), "is a symlink loop; refusing") from None
+        raise ConfigFileError(str(path), f"cannot be read: {exc.strerror}") from None
+    kind = stat.S_IFMT(info.st_mode)
+    if kind == stat.S_IFREG:
+        return
+    names = {
+        stat.S_IFDIR: "a directory",
+        stat.S_IFIFO: "a FIFO (named pipe)",
+        stat.S_IFSOCK: "a socket",
+        stat.S_IFCHR: "a character device",
+        stat.S_IFBLK: "a block device",
+    }
+    raise ConfigFileError(
+        str(path),
+        f"is {names.get(kind, 'not a regular file')}, not a config file; refusing",
+        hint="move it away, or point the client at a regular file",
+    )
+
+
+def read_capped(path: Path, cap: int = MAX_CONFIG_BYTES) -> bytes:
+    with open(path, "rb") as handle:
+        data = handle.read(cap + 1)
+    if len(data) > cap:
+        raise ConfigFileError(str(path), f"is larger than {cap // (1024 * 1024)} MiB; refusing")
+    return data
+
+
 def fingerprint(text: str | None) -> str:
     return "absent" if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -43,14 +84,17 @@ class FileStore:
 
     def read(self) -> str | None:
         target = resolve_target(self.path)
+        refuse_special(self.path)
         try:
-            raw = target.read_bytes()
+            raw = read_capped(target)
         except FileNotFoundError:
             return None
         except IsADirectoryError:
             raise ConfigFileError(self.label, "is a directory, expected a file") from None
         except PermissionError:
             raise ConfigFileError(self.label, "cannot be read (permission denied)") from None
+        except OSError as exc:
+            raise ConfigFileError(self.label, f"cannot be read: {exc.strerror}") from None
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError as exc:
