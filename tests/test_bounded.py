@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 import trustme
 
@@ -44,7 +45,7 @@ def env_for(gw: GatewayStandIn) -> dict[str, str]:
 
 def timed(cli: Cli, *args: str, **kwargs: object) -> tuple[Result, float]:
     started = time.monotonic()
-    result = cli(*args, **kwargs)  # type: ignore[arg-type]
+    result = cli(*args, **kwargs)
     return result, time.monotonic() - started
 
 
@@ -239,3 +240,88 @@ def test_timeout_validation_in_json_mode(cli: Cli) -> None:
     assert result.code == 2, result.all
     doc = result.json()
     assert isinstance(doc, dict) and doc["error"]["kind"] == "usage"
+
+
+# --- the reader itself, on an in-memory transport -------------------------------------------
+
+
+class Chunks(httpx.SyncByteStream):
+    """A response body that arrives in these pieces."""
+
+    def __init__(self, parts: list[bytes]) -> None:
+        self.parts = parts
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.parts
+
+    def close(self) -> None:
+        pass
+
+
+def mock_client(handler):  # type: ignore[no-untyped-def]
+    from optscale_cli.gateway import GatewayClient, _refuse_redirects
+    from optscale_cli.urls import parse_gateway_url
+
+    client = GatewayClient(parse_gateway_url("https://gw.example/llm_proxy/org/v1", None), "sk-x")
+    client._http = httpx.Client(
+        transport=httpx.MockTransport(handler), event_hooks={"response": [_refuse_redirects]}
+    )
+    return client
+
+
+def test_error_bodies_are_capped() -> None:
+    from optscale_cli.errors import ExitCode
+    from optscale_cli.gateway import ResponseTooLarge
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, stream=Chunks([b"x" * 65536] * 40))
+
+    with mock_client(handler) as client, pytest.raises(ResponseTooLarge) as caught:
+        client.request("GET", client.url("openai", "models"), what="GET /models")
+    assert caught.value.exit_code == ExitCode.NETWORK
+    assert "larger than 1 MiB" in caught.value.message
+    assert "https://gw.example/llm_proxy/org/v1/models" in caught.value.message
+
+
+@pytest.mark.parametrize("wbits", [31, 15, -15])  # gzip, zlib deflate, raw deflate
+def test_compressed_answers_are_decoded_and_capped_after_decoding(wbits: int) -> None:
+    import zlib
+
+    from optscale_cli.gateway import ResponseTooLarge
+
+    def packed(data: bytes) -> bytes:
+        z = zlib.compressobj(6, zlib.DEFLATED, wbits)
+        return z.compress(data) + z.flush()
+
+    encoding = "gzip" if wbits == 31 else "deflate"
+    small = b'{"data": [{"id": "a/b"}]}'
+    for body, fits in ((small, True), (bytes(2 * 1024 * 1024), False)):
+
+        def handler(request: httpx.Request, body: bytes = body) -> httpx.Response:
+            data = packed(body)
+            pieces = [data[i : i + 1000] for i in range(0, len(data), 1000)]
+            return httpx.Response(
+                200, headers={"Content-Encoding": encoding}, stream=Chunks(pieces)
+            )
+
+        with mock_client(handler) as client:
+            if fits:
+                answer = client.request("GET", client.url("openai", "x"), what="probe")
+                assert answer.json() == {"data": [{"id": "a/b"}]}
+            else:
+                with pytest.raises(ResponseTooLarge):
+                    client.request("GET", client.url("openai", "x"), what="probe")
+
+
+def test_stream_lines_across_chunks() -> None:
+    parts = [b'data: {"a"', b": 1}\r", b"\n\r\n: ping\n", b"\ndata: [DONE]\n\n", "é".encode()[:1]]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=Chunks(parts))
+
+    with (
+        mock_client(handler) as client,
+        client.stream("POST", client.url("openai", "x"), what="stream") as response,
+    ):
+        lines = list(response.iter_lines())
+    assert lines == ['data: {"a": 1}', "", ": ping", "", "data: [DONE]", "", "\ufffd"]
