@@ -73,6 +73,7 @@ POST_ROUTES = {
 MODES = {
     "trickle": "/models: headers, then the body one byte every 0.5 s",
     "stall": "/models: headers (with a Content-Length), then silence",
+    "trickle_headers": "/models: the status line, then a header one byte every 0.3 s",
     "sse_keepalive": "chat completions with stream=true: `: ping` comments forever, no [DONE]",
     "gzip_bomb": "/models: Content-Encoding gzip, ~1 MB that inflates to 1 GiB",
     "not_json": "/models: an HTML page with status 200",
@@ -313,6 +314,11 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
                     if gw.stopping.wait(0.5):
                         return
                     self.wfile.write(data[i : i + 1])
+                    self.wfile.flush()
+            elif gw.mode == "trickle_headers":
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                while not gw.stopping.wait(0.3):
+                    self.wfile.write(b"a")
                     self.wfile.flush()
             elif gw.mode == "stall":
                 self._raw(json.dumps(payload).encode(), "application/json")

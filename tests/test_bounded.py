@@ -77,7 +77,7 @@ def doctor_checks(result: Result) -> dict[str, dict[str, object]]:
 # --- one deadline per operation -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("standin", ["trickle", "stall"], indirect=True)
+@pytest.mark.parametrize("standin", ["trickle", "stall", "trickle_headers"], indirect=True)
 def test_login_ends_by_the_timeout(cli: Cli, standin: GatewayStandIn) -> None:
     result, elapsed = login(cli, standin)
     assert result.code == 4, result.all
