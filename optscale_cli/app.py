@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from typing import Annotated
@@ -74,7 +75,11 @@ def root(
         ),
     ] = None,
     timeout: Annotated[
-        float | None, typer.Option("--timeout", help="Read timeout in seconds (default 30).")
+        float | None,
+        typer.Option(
+            "--timeout",
+            help="Seconds for each whole network operation (default 30; doctor probes 10).",
+        ),
     ] = None,
     allow_insecure_http: Annotated[
         bool,
@@ -94,6 +99,13 @@ def root(
         from optscale_cli.profiles import check_profile_name
 
         check_profile_name(profile)
+    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+        from optscale_cli.errors import UsageError
+
+        raise UsageError(
+            f"--timeout must be a number of seconds greater than 0, not {timeout:g}",
+            "e.g. --timeout 60",
+        )
     current.profile_name = profile
     current.ca_bundle = ca_bundle
     current.timeout = timeout

@@ -44,16 +44,14 @@ class AppState:
         self._profile = None
 
     def client(self, profile: Profile | None = None) -> GatewayClient:
-        from optscale_cli.gateway import DEFAULT_READ_TIMEOUT, GatewayClient
+        from optscale_cli.gateway import DEFAULT_TIMEOUT, GatewayClient
 
         profile = profile or self.profile()
-        read = self.timeout or DEFAULT_READ_TIMEOUT
         return GatewayClient(
             profile.location,
             profile.require_key(),
             ca_bundle=profile.ca_bundle,
-            connect_timeout=min(5.0, read),
-            read_timeout=read,
+            timeout=self.timeout or DEFAULT_TIMEOUT,  # the budget of each whole operation
         )
 
     def catalog(self, *, refresh: bool = False) -> Catalog:

@@ -86,7 +86,7 @@ class DoctorOptions:
     model: str | None = None
     client: str | None = None
     offline: bool = False
-    timeout: float = 10.0  # each connect / read; the whole network phase gets 2x + 1 s
+    timeout: float = 10.0  # each probe, whole; the network phase as a whole gets 2x + 1 s
 
 
 @dataclass
@@ -771,8 +771,7 @@ def _network_checks(ctx: Context, jobs: _Jobs) -> list[Check]:
         profile.location,
         profile.api_key,
         ca_bundle=profile.ca_bundle,
-        connect_timeout=min(5.0, timeout),
-        read_timeout=timeout,
+        timeout=timeout,  # the budget of each probe, connect to last byte
     )
     probes = _gateway_probes(ctx, client)
     progress: list[Check] = []
@@ -889,9 +888,26 @@ def _auth_checks(client: Any, models: list[str]) -> list[Check]:
     except OptscaleError as exc:
         return [Check("auth", FAIL, exc.message, exc.hint)]
     try:
-        data = response.json().get("data") or []
-    except (ValueError, AttributeError):
-        data = []
+        body = response.json()
+    except ValueError:
+        return [
+            Check(
+                "auth",
+                FAIL,
+                "the gateway answered GET /models with something that is not JSON",
+                "check the URL: it should end in /v1 of the gateway, not a web page",
+            )
+        ] + [Check(f"model:{m}", SKIP, "no model list to check against") for m in models]
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list):
+        return [
+            Check(
+                "auth",
+                FAIL,
+                "the gateway's answer to GET /models is not a model list (no 'data' list)",
+                "check the URL: it should end in /v1 of the gateway",
+            )
+        ] + [Check(f"model:{m}", SKIP, "no model list to check against") for m in models]
     ids = [e.get("id") for e in data if isinstance(e, dict) and isinstance(e.get("id"), str)]
     checks = [Check("auth", PASS, f"key accepted; {len(ids)} models allowed")]
     checks.append(_clock_check(response.headers.get("date")))
@@ -1001,7 +1017,7 @@ def _stream_check(client: Any, model: str) -> Check:
                 chunks += 1
     except OptscaleError as exc:
         return _probe_error(cid, exc)
-    except ValueError:
+    except (ValueError, RecursionError):
         return Check(cid, FAIL, "the stream is not valid server-sent events with JSON chunks")
     if chunks and done:
         return Check(cid, PASS, f"streaming works ({chunks} chunks)")

@@ -1,13 +1,25 @@
 """The one HTTP client for the gateway, with the one error handler.
 
-Every request has a timeout, follows no redirects (a redirect could carry the key to another
-origin, or downgrade to http), and maps failures onto our exit codes: 401/403 -> auth (3),
-network and TLS -> 4, everything else the gateway says -> 1 with its own message.
+Every request follows no redirects (a redirect could carry the key to another origin, or
+downgrade to http), and maps failures onto our exit codes: 401/403 -> auth (3), network and
+TLS -> 4, everything else the gateway says -> 1 with its own message.
+
+Every request and stream is bounded: ``timeout`` is the budget of the whole operation
+(connect, TLS, headers and body, from one monotonic deadline), and the *decoded* body is
+capped while it is read (:data:`MODELS_CAP` for the model list, :data:`SMALL_CAP` for
+everything else, error bodies included). JSON is parsed from the bytes collected that way.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
+import json as jsonlib
 import re
+import socket
+import threading
+import time
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,8 +40,11 @@ if TYPE_CHECKING:
     import httpx
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
-DEFAULT_READ_TIMEOUT = 30.0
+DEFAULT_TIMEOUT = 30.0  # the budget of one whole operation (listings, login)
+MODELS_CAP = 32 * 1024 * 1024  # decoded bytes of a model list
+SMALL_CAP = 1024 * 1024  # decoded bytes of any other answer (probes, error bodies, streams)
 USER_AGENT = "optscale-cli"
+_STEP = 256 * 1024  # at most this much decompressed output per step
 
 # Gateways (LiteLLM among them) sometimes answer a bad key with 400/500: recognise the body.
 _AUTH_BODY_RE = re.compile(
@@ -83,7 +98,40 @@ def model_from_entry(entry: dict[str, Any]) -> Model | None:
     )
 
 
-def gateway_message(response: httpx.Response) -> str | None:
+class ResponseTooLarge(NetworkError):
+    """The gateway's answer is larger (decoded) than we are prepared to read."""
+
+    kind = "too_large"
+
+
+@dataclass
+class Answer:
+    """A gateway answer whose body was read under a deadline and a size cap."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+    url: str = ""
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body as JSON; ValueError when it is not JSON (or nests too deeply to parse)."""
+        try:
+            return jsonlib.loads(self.content)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+        except UnicodeDecodeError as exc:
+            raise ValueError(str(exc)) from None
+
+
+def gateway_message(response: Answer) -> str | None:
     """The human message inside an OpenAI- or Anthropic-style error body, cleaned."""
     try:
         body = response.json()
@@ -103,7 +151,7 @@ def gateway_message(response: httpx.Response) -> str | None:
     return None
 
 
-def error_for_response(response: httpx.Response, what: str) -> Exception:
+def error_for_response(response: Answer, what: str) -> Exception:
     """The one error handler: an HTTP answer that is not 2xx becomes one of our errors."""
     status = response.status_code
     message = gateway_message(response)
@@ -173,6 +221,208 @@ def error_for_transport(exc: Exception, url: str, what: str) -> Exception:
     )
 
 
+class _Budget:
+    """One monotonic deadline for one operation, and a watchdog that enforces it: at the
+    deadline it shuts the connection's socket, so even a read that keeps receiving a byte at a
+    time (and so never hits a read timeout) ends."""
+
+    def __init__(self, seconds: float, what: str, url: str) -> None:
+        self.seconds = seconds
+        self.what = what
+        self.url = url
+        self.deadline = time.monotonic() + seconds
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
+        self._timer.daemon = True
+        self._fired = False
+        self._timer.start()
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    @property
+    def expired(self) -> bool:
+        return self._fired or self.remaining() <= 0
+
+    def timeout(self, connect_cap: float) -> httpx.Timeout:
+        import httpx
+
+        left = max(self.remaining(), 0.001)
+        return httpx.Timeout(left, connect=min(connect_cap, left))
+
+    def check(self) -> None:
+        if self.expired:
+            raise self.error()
+
+    def error(self) -> NetworkError:
+        import httpx
+
+        host = httpx.URL(self.url).host
+        return NetworkError(
+            f"{self.what}: {host} did not finish answering within {self.seconds:g} s",
+            "raise --timeout if the gateway is just slow; otherwise check the URL and your "
+            "network or proxy (HTTPS_PROXY)",
+        )
+
+    def watch(self, stream: Any) -> None:
+        """Shut this connection down at the deadline (``stream``: an httpcore network stream)."""
+        try:
+            sock = stream.get_extra_info("socket") if stream is not None else None
+        except Exception:
+            sock = None
+        if not isinstance(sock, socket.socket):
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            fired = self._fired
+        if fired:
+            _shut(sock)
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpx's trace hook: learn the socket as soon as it is connected."""
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            self.watch(info.get("return_value"))
+
+    def _expire(self) -> None:
+        with self._lock:
+            self._fired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+    def close(self) -> None:
+        self._timer.cancel()
+
+
+def _shut(sock: socket.socket) -> None:
+    # the plain socket's shutdown, also for an SSLSocket: it wakes a blocked recv
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+class _Inflater:
+    """Content-Encoding decoding with bounded output per step (a gzip bomb never expands
+    into memory at once)."""
+
+    def __init__(self, encoding: str | None) -> None:
+        names = [e.strip().lower() for e in (encoding or "").split(",") if e.strip()]
+        names = [e for e in names if e != "identity"]
+        self._raw_fallback = False
+        if not names:
+            self._z: Any = None
+        elif names == ["gzip"] or names == ["x-gzip"]:
+            self._z = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        elif names == ["deflate"]:
+            self._z = zlib.decompressobj()
+            self._raw_fallback = True  # some servers send raw deflate, without the zlib header
+        else:
+            raise ValueError(f"unsupported Content-Encoding: {encoding}")
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if self._z is None:
+            if data:
+                yield data
+            return
+        if self._raw_fallback:
+            self._raw_fallback = False
+            try:
+                probe = zlib.decompressobj()
+                probe.decompress(data[:2])
+            except zlib.error:
+                self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+        while True:
+            out = self._z.decompress(data, _STEP)
+            if out:
+                yield out
+            data = self._z.unconsumed_tail
+            if not data and len(out) < _STEP:
+                return
+
+
+class BoundedStream:
+    """A streaming answer whose iteration ends with NetworkError when the operation's budget
+    is spent or the decoded size passes the cap."""
+
+    def __init__(self, response: httpx.Response, budget: _Budget, cap: int) -> None:
+        self.response = response
+        self.status_code = response.status_code
+        self.headers = response.headers
+        self._budget = budget
+        self._cap = cap
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        yield from _bounded_chunks(self.response, self._budget, self._cap)
+
+    def iter_lines(self) -> Iterator[str]:
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        pending = ""
+        for chunk in self.iter_bytes():
+            pending += decoder.decode(chunk)
+            *lines, pending = pending.split("\n")
+            for line in lines:
+                yield line.rstrip("\r")
+        pending += decoder.decode(b"", final=True)
+        if pending:
+            yield pending.rstrip("\r")
+
+
+def _bounded_chunks(response: httpx.Response, budget: _Budget, cap: int) -> Iterator[bytes]:
+    """The decoded body, piece by piece, checking the deadline and the cap between pieces."""
+    try:
+        inflater = _Inflater(response.headers.get("content-encoding"))
+    except ValueError as exc:
+        raise NetworkError(f"{budget.what}: {exc}", None) from None
+    budget.watch(response.extensions.get("network_stream"))
+    size = 0
+    budget.check()
+    try:
+        for raw in response.iter_raw():
+            for piece in inflater.feed(raw):
+                size += len(piece)
+                if size > cap:
+                    raise ResponseTooLarge(
+                        f"{budget.what}: the answer from {clean_text(budget.url, 200)} is "
+                        f"larger than {_size(cap)}; stopped reading",
+                        "the gateway (or a proxy) sends far more than expected; "
+                        "check the URL, or ask its admin",
+                    )
+                yield piece
+                budget.check()
+            budget.check()
+        # a body that ends with the connection ends early when the watchdog shuts it
+        budget.check()
+    except zlib.error:
+        raise NetworkError(
+            f"{budget.what}: the gateway's compressed answer is corrupt", None
+        ) from None
+
+
+def _size(n: int) -> str:
+    return f"{n // (1024 * 1024)} MiB" if n >= 1024 * 1024 else f"{n // 1024} KiB"
+
+
+def _read_body(response: httpx.Response, budget: _Budget, cap: int) -> bytes:
+    buf = bytearray()
+    for piece in _bounded_chunks(response, budget, cap):
+        buf += piece
+    return bytes(buf)
+
+
+class _Redirected(Exception):
+    def __init__(self, status: int, location: str) -> None:
+        super().__init__(location)
+        self.status = status
+        self.location = location
+
+
+def _refuse_redirects(response: httpx.Response) -> None:
+    """Before httpx parses Location (a malformed one would become a transport error), turn
+    any redirect into our own refusal."""
+    if 300 <= response.status_code < 400 and "location" in response.headers:
+        raise _Redirected(response.status_code, response.headers.get("location", "?"))
+
+
 class GatewayClient:
     """Talks to one organization's proxy with one key."""
 
@@ -183,18 +433,25 @@ class GatewayClient:
         *,
         ca_bundle: str | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
-        read_timeout: float = DEFAULT_READ_TIMEOUT,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         import httpx
 
         self.location = location
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
         verify: Any = ssl_context(ca_bundle) if location.scheme == "https" else False
         self._http = httpx.Client(
-            headers={"Authorization": f"Bearer {api_key}", "User-Agent": USER_AGENT},
-            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            headers={
+                "Authorization": f"Bearer {api_key}",
+                "User-Agent": USER_AGENT,
+                "Accept-Encoding": "gzip, deflate",  # what _Inflater decodes, step by step
+            },
+            timeout=httpx.Timeout(timeout, connect=min(connect_timeout, timeout)),
             verify=verify,
             follow_redirects=False,
             trust_env=True,
+            event_hooks={"response": [_refuse_redirects]},
         )
 
     def close(self) -> None:
@@ -209,36 +466,74 @@ class GatewayClient:
     def url(self, surface: Surface, path: str) -> str:
         return f"{self.location.surface_url(surface)}/{path.lstrip('/')}"
 
-    def request(
-        self, method: str, url: str, *, what: str, json: Any = None, headers: Any = None
-    ) -> httpx.Response:
+    @contextmanager
+    def _open(
+        self, method: str, url: str, what: str, json: Any, headers: Any
+    ) -> Iterator[tuple[httpx.Response, _Budget]]:
+        """One bounded operation: the response (2xx only; others raised as our errors)."""
         import httpx
 
+        budget = _Budget(self.timeout, what, url)
         try:
-            response = self._http.request(method, url, json=json, headers=headers)
+            with self._http.stream(
+                method,
+                url,
+                json=json,
+                headers=headers,
+                timeout=budget.timeout(self.connect_timeout),
+                extensions={"trace": budget.trace},
+            ) as response:
+                if not response.is_success:
+                    body = _read_body(response, budget, SMALL_CAP)
+                    answer = Answer(response.status_code, response.headers, body, url)
+                    raise error_for_response(answer, what)
+                yield response, budget
+        except _Redirected as exc:
+            location = clean_text(exc.location, 200) or "?"
+            raise GatewayError(
+                f"{what}: the gateway redirected to {location}; refusing to follow",
+                "use the final https:// URL directly",
+                exc.status,
+            ) from None
         except httpx.HTTPError as exc:
+            if budget.expired:
+                raise budget.error() from None
             raise error_for_transport(exc, url, what) from None
-        if not response.is_success:
-            raise error_for_response(response, what)
-        return response
+        finally:
+            budget.close()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        what: str,
+        json: Any = None,
+        headers: Any = None,
+        max_bytes: int = SMALL_CAP,
+    ) -> Answer:
+        with self._open(method, url, what, json, headers) as (response, budget):
+            body = _read_body(response, budget, max_bytes)
+            return Answer(response.status_code, response.headers, body, url)
 
     @contextmanager
     def stream(
-        self, method: str, url: str, *, what: str, json: Any = None, headers: Any = None
-    ) -> Iterator[httpx.Response]:
-        import httpx
-
-        try:
-            with self._http.stream(method, url, json=json, headers=headers) as response:
-                if not response.is_success:
-                    response.read()
-                    raise error_for_response(response, what)
-                yield response
-        except httpx.HTTPError as exc:
-            raise error_for_transport(exc, url, what) from None
+        self,
+        method: str,
+        url: str,
+        *,
+        what: str,
+        json: Any = None,
+        headers: Any = None,
+        max_bytes: int = SMALL_CAP,
+    ) -> Iterator[BoundedStream]:
+        with self._open(method, url, what, json, headers) as (response, budget):
+            yield BoundedStream(response, budget, max_bytes)
 
     def list_models(self, surface: Surface = "openai") -> list[Model]:
-        response = self.request("GET", self.url(surface, "models"), what="listing models")
+        response = self.request(
+            "GET", self.url(surface, "models"), what="listing models", max_bytes=MODELS_CAP
+        )
         try:
             body = response.json()
         except ValueError:

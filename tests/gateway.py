@@ -30,13 +30,16 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import socket
 import ssl
+import struct
 import tempfile
 import threading
 import time
 import uuid
+import zlib
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -81,6 +84,38 @@ POST_ROUTES = {
 }
 
 
+# Misbehaving gateways, for the bounded-network tests (``GatewayStandIn(ca, mode=…)``):
+MODES = {
+    "trickle": "/models: headers, then the body one byte every 0.5 s",
+    "stall": "/models: headers (with a Content-Length), then silence",
+    "trickle_headers": "/models: the status line, then a header one byte every 0.3 s",
+    "sse_keepalive": "chat completions with stream=true: `: ping` comments forever, no [DONE]",
+    "gzip_bomb": "/models: Content-Encoding gzip, ~1 MB that inflates to 1 GiB",
+    "not_json": "/models: an HTML page with status 200",
+    "json_list": "/models: a JSON list instead of an object",
+    "deep_json": "/models: 50,000 nested '['",
+    "bad_redirect": "every route: 302 to a Location holding a control character",
+}
+BAD_LOCATION = "https://evil\x01.example/"
+
+
+@functools.lru_cache(maxsize=1)
+def gzip_bomb(gib: int = 1) -> bytes:
+    """A valid gzip stream of ``gib`` GiB of zero bytes, ~1 MB long. Built from one
+    full-flushed deflate segment per MiB (the segments are identical, so it takes a second,
+    not the seven that compressing a GiB would)."""
+    mib = bytes(1 << 20)
+    count = gib * 1024
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    segment = deflate.compress(mib) + deflate.flush(zlib.Z_FULL_FLUSH)
+    crc = 0
+    for _ in range(count):
+        crc = zlib.crc32(mib, crc)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    trailer = struct.pack("<II", crc, (count << 20) & 0xFFFFFFFF)
+    return header + segment * count + deflate.flush() + trailer
+
+
 @dataclass
 class RecordedRequest:
     method: str
@@ -106,7 +141,11 @@ class GatewayStandIn:
         hang: bool = False,
         tls: bool = True,
         litellm_auth_errors: bool = False,
+        mode: str | None = None,
     ) -> None:
+        assert mode is None or mode in MODES, mode
+        self.mode = mode
+        self.stopping = threading.Event()  # ends the endless answers of the modes
         self.ca = ca
         self.cert_hosts = cert_hosts
         self.cert_not_after = cert_not_after
@@ -196,6 +235,7 @@ class GatewayStandIn:
         self._thread.start()
 
     def stop(self) -> None:
+        self.stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -275,6 +315,64 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
             self.close_connection = True
 
+        def _raw(self, data: bytes, content_type: str, encoding: str | None = None) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            if encoding:
+                self.send_header("Content-Encoding", encoding)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+
+        def _misbehave(self, payload: Any) -> None:
+            """The /models answer of ``gw.mode``."""
+            if gw.mode == "trickle":
+                data = json.dumps(payload).encode()
+                self._raw(data, "application/json")
+                for i in range(len(data)):
+                    if gw.stopping.wait(0.5):
+                        return
+                    self.wfile.write(data[i : i + 1])
+                    self.wfile.flush()
+            elif gw.mode == "trickle_headers":
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                while not gw.stopping.wait(0.3):
+                    self.wfile.write(b"a")
+                    self.wfile.flush()
+            elif gw.mode == "stall":
+                self._raw(json.dumps(payload).encode(), "application/json")
+                self.wfile.flush()
+                gw.stopping.wait(60)
+            elif gw.mode == "gzip_bomb":
+                bomb = gzip_bomb()
+                self._raw(bomb, "application/json", "gzip")
+                view = memoryview(bomb)
+                for start in range(0, len(bomb), 65536):
+                    self.wfile.write(view[start : start + 65536])
+            elif gw.mode == "not_json":
+                body = b"<html><body>Sign in to continue</body></html>"
+                self._raw(body, "text/html")
+                self.wfile.write(body)
+            elif gw.mode == "json_list":
+                body = json.dumps(payload["data"]).encode()
+                self._raw(body, "application/json")
+                self.wfile.write(body)
+            elif gw.mode == "deep_json":
+                body = b"[" * 50_000 + b"]" * 50_000
+                self._raw(body, "application/json")
+                self.wfile.write(body)
+            self.close_connection = True
+
+        def _keepalive_stream(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-cache")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            while not gw.stopping.wait(0.2):
+                self.wfile.write(b": ping\n\n")
+                self.wfile.flush()
+            self.close_connection = True
+
         def _error(self, status: int, message: str, kind: str, code: str, anthropic: bool) -> None:
             if anthropic:
                 self._send(status, {"type": "error", "error": {"type": kind, "message": message}})
@@ -296,6 +394,12 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
                 )
             )
             path = urlsplit(self.path).path
+            if gw.mode == "bad_redirect":
+                self.send_response(302)
+                self.send_header("Location", BAD_LOCATION)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if not path.startswith(prefix):
                 self._error(404, "Unknown organization or route", "not_found", "not_found", False)
                 return
@@ -323,6 +427,11 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
             if method == "GET" and route in ("v1/models", "cursor/models"):
                 if not gw.models_route:
                     self._error(404, "Not Found", "not_found", "not_found", False)
+                    return
+                if gw.mode in MODES and gw.mode not in ("sse_keepalive", "bad_redirect"):
+                    self._misbehave(
+                        {"object": "list", "data": [_model_entry(m) for m in sorted(allowed)]}
+                    )
                     return
                 self._send(
                     200, {"object": "list", "data": [_model_entry(m) for m in sorted(allowed)]}
@@ -414,6 +523,9 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
                     "function": {"name": name, "arguments": "{}"},
                 }
             usage = {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
+            if body.get("stream") and gw.mode == "sse_keepalive":
+                self._keepalive_stream()
+                return
             if body.get("stream"):
                 events: list[tuple[str | None, Any]] = [
                     (None, _chunk(model, {"role": "assistant", "content": ""}))

@@ -105,7 +105,7 @@ def login(
 def perform_login(st: AppState, url: str, org: str | None, key: str) -> dict[str, object]:
     """Check ``key`` against the gateway at ``url``; save the profile only if it works."""
     from optscale_cli.errors import NotFoundError
-    from optscale_cli.gateway import GatewayClient
+    from optscale_cli.gateway import DEFAULT_TIMEOUT, GatewayClient
     from optscale_cli.profiles import DEFAULT_PROFILE, save_profile
     from optscale_cli.redact import redact_key
     from optscale_cli.urls import parse_gateway_url
@@ -120,7 +120,7 @@ def perform_login(st: AppState, url: str, org: str | None, key: str) -> dict[str
     _refuse_moving_connected_clients(name, location)
     count: int | None
     with GatewayClient(
-        location, key, ca_bundle=ca_bundle, read_timeout=st.timeout or 30.0
+        location, key, ca_bundle=ca_bundle, timeout=st.timeout or DEFAULT_TIMEOUT
     ) as client:
         try:
             count = len(client.list_models())
@@ -359,7 +359,7 @@ def _rotate(api_key_stdin: bool, yes: bool) -> None:
     )
     from optscale_cli.connections import load_ledger
     from optscale_cli.errors import UsageError
-    from optscale_cli.gateway import GatewayClient
+    from optscale_cli.gateway import DEFAULT_TIMEOUT, GatewayClient
     from optscale_cli.profiles import save_profile
     from optscale_cli.redact import redact_key
     from optscale_cli.secrets import key_file_path, write_key_file
@@ -371,7 +371,9 @@ def _rotate(api_key_stdin: bool, yes: bool) -> None:
     key = _read_key(api_key_stdin)
     if key == old.api_key:
         raise UsageError("that is the key the profile already has")
-    with GatewayClient(old.location, key, ca_bundle=old.ca_bundle) as client:
+    with GatewayClient(
+        old.location, key, ca_bundle=old.ca_bundle, timeout=st.timeout or DEFAULT_TIMEOUT
+    ) as client:
         client.list_models()  # the new key must work before anything changes
     new = replace(old, api_key=key, notices=[])
     planned = []
