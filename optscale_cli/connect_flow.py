@@ -40,13 +40,36 @@ class ConnectOptions:
     key_in_git: bool = False  # the loud flag: a plaintext key may go into a git work tree
 
 
-def build_request(st: AppState, opts: ConnectOptions) -> ConnectRequest:
-    from optscale_cli.catalog import resolve_model
-
-    if opts.scope not in ("user", "project"):
-        raise UsageError(f"--scope must be user or project, not {opts.scope!r}")
+def requested_key_mode(opts: ConnectOptions) -> str | None:
     if opts.key_from_env and opts.plaintext_key:
         raise UsageError("--key-from-env and --plaintext-key exclude each other")
+    return "env" if opts.key_from_env else "plaintext" if opts.plaintext_key else None
+
+
+def check_supported(client: Client, opts: ConnectOptions) -> str:
+    """Refuse (exit 2) any flag the client does not honour, naming what it does honour;
+    return the key mode to use."""
+    if opts.scope not in client.scopes:
+        if opts.scope not in ("user", "project"):
+            raise UsageError(f"--scope must be user or project, not {opts.scope!r}")
+        raise UsageError(
+            f"{client.title} has no {opts.scope}-level configuration",
+            f"{client.title} takes --scope {' or '.join(client.scopes)}",
+        )
+    if opts.export and opts.export not in client.exports:
+        raise UsageError(
+            f"{client.title} has no --export {opts.export}",
+            f"{client.title} exports: {', '.join(client.exports)}"
+            if client.exports
+            else f"{client.title} has no admin exports",
+        )
+    return client.key_mode_for(requested_key_mode(opts))
+
+
+def build_request(st: AppState, opts: ConnectOptions, client: Client) -> ConnectRequest:
+    from optscale_cli.catalog import resolve_model
+
+    key_mode = check_supported(client, opts)
     profile = st.profile()
     profile.require_key()
     catalog = st.catalog()
@@ -64,8 +87,8 @@ def build_request(st: AppState, opts: ConnectOptions) -> ConnectRequest:
         available=catalog.ids(),
         scope=opts.scope,
         set_default=opts.set_default,
-        key_from_env=opts.key_from_env,
-        plaintext_key=opts.plaintext_key,
+        key_mode=key_mode,
+        previous=load_ledger(client.name),
         tiers=tiers,
         options={
             "export": opts.export,
@@ -132,13 +155,14 @@ class PlannedConnection:
 def plan_connection(client: Client, request: ConnectRequest) -> PlannedConnection:
     """Plan a connect: the client's edits on top of what an earlier connect recorded, plus
     undoing what that earlier connect wrote to files this one no longer touches."""
-    if request.scope == "project" and not client.project_scope:
-        raise UsageError(
-            f"{client.title} has no project-level configuration", "drop --scope project"
-        )
+    if request.scope not in client.scopes:
+        raise UsageError(f"{client.title} has no {request.scope}-level configuration")
+    request.key_mode = client.key_mode_for(request.key_mode)
+    ledger = load_ledger(client.name) or {}
+    if request.previous is None and ledger:
+        request.previous = ledger
     plan = client.plan(request)
     _refuse_keys_in_git(plan, request)
-    ledger = load_ledger(client.name) or {}
     previous_files: dict[str, Any] = ledger.get("files", {})
     changes = [
         plan_edit(e.target, e.ops, previous_files.get(e.target.key), secrets=[request.api_key])
@@ -224,8 +248,7 @@ def request_record(request: ConnectRequest) -> dict[str, Any]:
         "models": request.models,
         "available": request.available,
         "scope": request.scope,
-        "key_from_env": request.key_from_env,
-        "plaintext_key": request.plaintext_key,
+        "key_mode": request.key_mode,
         "tiers": request.tiers,
     }
 
@@ -238,8 +261,10 @@ def replay_request(ledger: dict[str, Any], profile: Profile) -> ConnectRequest:
         models=list(saved.get("models") or ([ledger["model"]] if ledger.get("model") else [])),
         available=list(saved.get("available") or []),
         scope=saved.get("scope", "user"),
-        key_from_env=bool(saved.get("key_from_env")),
-        plaintext_key=bool(saved.get("plaintext_key")),
+        key_mode=saved.get("key_mode")
+        or ("env" if saved.get("key_from_env") else None)
+        or ("plaintext" if saved.get("plaintext_key") else None),
+        previous=ledger,
         tiers=dict(saved.get("tiers") or ledger.get("tiers") or {}),
     )
 
@@ -259,7 +284,7 @@ def show_plans(st: AppState, planned: list[PlannedConnection]) -> None:
 def run_connect(st: AppState, client_name: str, opts: ConnectOptions) -> None:
     out = st.output
     client = get_client(client_name)
-    request = build_request(st, opts)
+    request = build_request(st, opts, client)
     secrets = [request.api_key]
     if opts.manual:
         _print_manual(

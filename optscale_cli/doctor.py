@@ -11,7 +11,6 @@ spend almost nothing: tiny prompts, ``max_tokens`` 16, no retries.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import shutil
 import socket
@@ -31,13 +30,12 @@ from optscale_cli.errors import AuthError, OptscaleError
 PASS, WARN, FAIL, INFO, SKIP = "pass", "warn", "fail", "info", "skip"
 EXPIRY_WARN_DAYS = 14
 CLOCK_SKEW_WARN_S = 300
-VERSION_TIMEOUT_S = 2.0
+VERSION_TIMEOUT_S = 5.0
 HELPER_TIMEOUT_S = 10.0
 TOOL_FAIL = (
     "model does not support tool calling; agents in Cursor/OpenCode/Claude Code will not be "
     "able to edit files"
 )
-VERSION_COMMANDS = {"opencode": ["opencode", "--version"], "claude-code": ["claude", "--version"]}
 TITLES = {
     "profile": "Profile and key",
     "dns": "DNS",
@@ -131,7 +129,7 @@ def run_doctor(state: Any, options: DoctorOptions) -> list[Check]:
     names = [options.client] if options.client else client_names()
     versions_due = time.monotonic() + VERSION_TIMEOUT_S + 1.0
     for name in names:  # `opencode --version` can take a second: start it first
-        if name in VERSION_COMMANDS:
+        if _version_command(name):
             jobs.start(f"version:{name}", lambda n=name: _version_check(n))  # type: ignore[misc]
     ctx = Context(options)
     checks = [_profile_check(state, ctx)]
@@ -142,7 +140,7 @@ def run_doctor(state: Any, options: DoctorOptions) -> list[Check]:
         network = _network_checks(ctx, jobs)
     for name in names:
         checks += per_client.get(name, [])
-        if name in VERSION_COMMANDS:
+        if _version_command(name):
             checks += jobs.result(f"version:{name}", versions_due, list)
     return checks + environment + network
 
@@ -216,18 +214,12 @@ def _client_checks(ctx: Context, names: list[str]) -> dict[str, list[Check]]:
                     f"run: optscale connect {name} --model …",
                 )
             )
-        if name == "cursor" and (state.connected or ctx.options.client) and ctx.profile:
-            host = ctx.profile.location.host
-            if is_private_host(host):
-                checks.append(
-                    Check(
-                        "cursor:reachable",
-                        WARN,
-                        f"{host} is a loopback or private address: Cursor's servers call the "
-                        "base URL and cannot reach it",
-                        "Cursor needs a gateway reachable from the internet",
-                    )
-                )
+        if (state.connected or ctx.options.client) and ctx.profile:
+            from optscale_cli.clients import get_client
+
+            warning = get_client(name).reachability_warning(ctx.profile.location.host)
+            if warning:
+                checks.append(Check(f"{name}:reachable", WARN, warning[0], warning[1]))
         out[name] = checks
     return out
 
@@ -316,8 +308,9 @@ def _client_state_check(ctx: Context, name: str, state: Any) -> Check:
         if key_mode == "helper":
             problems += _key_helper_problems(files, profile, state)
     warnings: list[str] = []
-    if name == "claude-code":
-        problems += _claude_env_conflicts(key_mode, warnings)
+    from optscale_cli.clients import get_client
+
+    problems += get_client(name).doctor_problems(key_mode, warnings)
     if problems:
         return Check(
             cid,
@@ -350,31 +343,6 @@ def _client_state_check(ctx: Context, name: str, state: Any) -> Check:
     return Check(cid, PASS, f"{name}: files as written ({state.model or 'tiers'})")
 
 
-def _claude_env_conflicts(key_mode: str | None, warnings: list[str]) -> list[str]:
-    """Credentials Claude Code would prefer over the ones we configured."""
-    import json
-
-    from optscale_cli.clients.base import home
-
-    problems = []
-    if key_mode == "helper":  # either variable wins over apiKeyHelper
-        for var in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY"):
-            if os.environ.get(var):
-                problems.append(
-                    f"{var} is set in this shell: Claude Code started from it sends that "
-                    "instead of the gateway key (apiKeyHelper is ignored)"
-                )
-    elif os.environ.get("ANTHROPIC_API_KEY"):
-        warnings.append("ANTHROPIC_API_KEY is set in this shell beside the configured token")
-    try:
-        state = json.loads((home() / ".claude.json").read_text(encoding="utf-8"))
-        if isinstance(state, dict) and "primaryApiKey" in state:
-            warnings.append("~/.claude.json holds a primaryApiKey from an Anthropic login")
-    except (OSError, ValueError):
-        pass
-    return problems
-
-
 def _read(path: str | None) -> str:
     try:
         return Path(path).read_text(encoding="utf-8") if path else ""
@@ -382,8 +350,14 @@ def _read(path: str | None) -> str:
         return ""
 
 
+def _version_command(name: str) -> tuple[str, ...] | None:
+    from optscale_cli.clients import get_client
+
+    return get_client(name).version_command
+
+
 def _version_check(name: str) -> list[Check]:
-    command = VERSION_COMMANDS.get(name)
+    command = _version_command(name)
     if not command or shutil.which(command[0]) is None:
         return []
     try:
@@ -840,15 +814,28 @@ def _gateway_probes(ctx: Context, client: Any) -> dict[str, _Probe]:
             [f"stream:{model}"],
             lambda m=model: [_stream_check(client, m)],  # type: ignore[misc]
         )
-    if wanted & {"claude-code", "claude-desktop"}:
+    needed = _probes_needed(wanted)
+    if "anthropic" in needed:
         probes["anthropic"] = _Probe(["anthropic"], lambda: [_anthropic_check(client, ctx)])
-    if "cursor" in wanted:
+    if "cursor" in needed:
         probes["cursor"] = _Probe(["cursor"], lambda: [_cursor_check(client)])
-    if "codex" in wanted:
-        codex = ctx.clients.get("codex")
-        model = ctx.options.model or (codex.model if codex is not None else None)
+    if "responses" in needed:
+        model = ctx.options.model or next(
+            (ctx.clients[n].model for n in needed["responses"] if n in ctx.clients), None
+        )
         probes["responses"] = _Probe(["responses"], lambda: [_responses_check(client, model)])
     return probes
+
+
+def _probes_needed(wanted: set[str]) -> dict[str, list[str]]:
+    """Each gateway probe the wanted clients declare, with the clients that need it."""
+    from optscale_cli.clients import get_client
+
+    needed: dict[str, list[str]] = {}
+    for name in sorted(wanted):
+        for probe in get_client(name).probes:
+            needed.setdefault(probe, []).append(name)
+    return needed
 
 
 def _models_to_check(ctx: Context) -> list[str]:
@@ -1031,7 +1018,7 @@ def _stream_check(client: Any, model: str) -> Check:
 
 def _anthropic_check(client: Any, ctx: Context) -> Check:
     tiers: dict[str, str] = {}
-    for name in ("claude-code", "claude-desktop"):
+    for name in _probes_needed(set(ctx.clients)).get("anthropic", []):
         state = ctx.clients.get(name)
         if state is not None and state.connected:
             tiers.update(state.details.get("tiers") or {})
@@ -1085,13 +1072,3 @@ def _cursor_check(client: Any) -> Check:
     except OptscaleError as exc:
         return _probe_error("cursor", exc)
     return Check("cursor", PASS, "Cursor surface answers")
-
-
-def is_private_host(host: str) -> bool:
-    if host in ("localhost",) or host.endswith(".localhost") or host.endswith(".local"):
-        return True
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return address.is_private or address.is_loopback or address.is_link_local

@@ -180,7 +180,7 @@ def test_plaintext_key_readable_by_others_fails(
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "10.1.2.3", "localhost", "192.168.0.9"])
 def test_private_hosts(host: str) -> None:
-    from optscale_cli.doctor import is_private_host
+    from optscale_cli.clients.cursor import unreachable_from_internet as is_private_host
 
     assert is_private_host(host)
     assert not is_private_host("8.8.8.8") and not is_private_host("ai.example.com")

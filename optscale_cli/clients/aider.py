@@ -20,6 +20,9 @@ class Aider(Client):
     name = "aider"
     title = "Aider"
     surface = "openai"
+    key_modes = ("env", "plaintext")
+    version_command = ("aider", "--version")
+    headless = ("aider", "--message", "{prompt}", "--yes-always", "--no-git")
 
     def installed(self) -> bool:
         return shutil.which("aider") is not None or (home() / ".aider.conf.yml").exists()

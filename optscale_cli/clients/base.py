@@ -13,11 +13,22 @@ import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from optscale_cli.edit.engine import Op, Target
 from optscale_cli.profiles import Profile
 from optscale_cli.urls import Surface
+
+KeyMode = Literal["file", "env", "helper", "plaintext", "secrets-env", "manual"]
+KEY_MODE_TEXT: dict[str, str] = {
+    "file": "a reference to optscale's 0600 key file",
+    "env": "an environment variable (--key-from-env)",
+    "helper": "a key-helper command that runs optscale token",
+    "plaintext": "the key itself in its config file, 0600 (--plaintext-key)",
+    "secrets-env": "its own 0600 .env secrets file",
+    "manual": "pasted by you into the app",
+}
+KEY_MODE_FLAG: dict[str, str] = {"env": "--key-from-env", "plaintext": "--plaintext-key"}
 
 
 @dataclass
@@ -28,14 +39,22 @@ class ConnectRequest:
     available: list[str] = field(default_factory=list)  # what the key may use (may be empty)
     scope: str = "user"  # "user" or "project"
     set_default: bool | None = None  # None: the client's own default
-    key_from_env: bool = False  # reference OPTSCALE_API_KEY instead of a stored key
-    plaintext_key: bool = False  # write the key itself (0600) where no indirection exists
+    key_mode: str | None = None  # one the client declares; None: its default (the first)
+    previous: dict[str, Any] | None = None  # the client's connection record, if connected
     tiers: dict[str, str] = field(default_factory=dict)  # claude: opus/sonnet/haiku -> model
     options: dict[str, Any] = field(default_factory=dict)  # client-specific flags
 
     @property
     def api_key(self) -> str:
         return self.profile.require_key()
+
+    @property
+    def key_from_env(self) -> bool:
+        return self.key_mode == "env"
+
+    @property
+    def plaintext_key(self) -> bool:
+        return self.key_mode == "plaintext"
 
     def _require_saved_profile(self, what: str) -> None:
         if self.profile.source != "profile":
@@ -115,10 +134,37 @@ class ClientPlan:
 
 
 class Client(ABC):
+    """What a client is and supports, declared once; everything else (choices, help,
+    refusals, doctor's probes and version checks, setup) derives from these."""
+
     name: str  # the CLI name: "opencode"
     title: str  # for people: "OpenCode"
     surface: Surface  # which gateway base URL it talks to
-    project_scope: bool = True  # whether --scope project means anything for this client
+    scopes: tuple[str, ...] = ("user", "project")  # --scope values it has config for
+    key_modes: tuple[KeyMode, ...] = ("env",)  # how it can get the key; the first is default
+    exports: tuple[str, ...] = ()  # --export formats for admins
+    probes: tuple[str, ...] = ()  # gateway surfaces doctor checks for it: anthropic, …
+    version_command: tuple[str, ...] | None = None  # prints its version, if it has a CLI
+    headless: tuple[str, ...] | None = None  # runs one prompt ("{prompt}") without a UI
+
+    @property
+    def project_scope(self) -> bool:
+        return "project" in self.scopes
+
+    def key_mode_for(self, requested: str | None) -> str:
+        """The key mode to use: the one asked for by flag, if this client honours it."""
+        if requested is None:
+            return self.key_modes[0]
+        if requested not in self.key_modes:
+            from optscale_cli.errors import UsageError
+
+            honoured = "; ".join(KEY_MODE_TEXT[m] for m in self.key_modes)
+            raise UsageError(
+                f"{self.title} does not take the key through "
+                f"{KEY_MODE_FLAG.get(requested, requested)}",
+                f"{self.title} gets the key by: {honoured}",
+            )
+        return requested
 
     @abstractmethod
     def installed(self) -> bool:
@@ -144,22 +190,24 @@ class Client(ABC):
         else on for a first connect, and afterwards whatever the first connect did."""
         if request.set_default is not None:
             return request.set_default
-        from optscale_cli.connections import load_ledger
-
-        ledger = load_ledger(self.name)
-        return ledger is None or bool((ledger.get("details") or {}).get("default"))
+        previous = request.previous
+        return previous is None or bool((previous.get("details") or {}).get("default"))
 
     def base_url(self, request: ConnectRequest) -> str:
         return request.profile.location.surface_url(self.surface)
 
     def export(self, request: ConnectRequest, kind: str, output: Path) -> Path:
-        """Write a file for an admin to deploy instead of editing this machine's config."""
-        from optscale_cli.errors import UsageError
+        """Write a file for an admin to deploy instead of editing this machine's config
+        (only called with a kind in ``exports``)."""
+        raise NotImplementedError
 
-        raise UsageError(
-            f"--export is not available for {self.title}",
-            "only claude-desktop has managed-preferences exports",
-        )
+    def doctor_problems(self, key_mode: str | None, warnings: list[str]) -> list[str]:
+        """Client-specific problems doctor should report for a connected client."""
+        return []
+
+    def reachability_warning(self, host: str) -> tuple[str, str] | None:
+        """(message, hint) when this client cannot reach a gateway on ``host``."""
+        return None
 
     def manual_steps(self, request: ConnectRequest) -> list[tuple[str, str]] | None:
         """For clients we cannot (fully) configure by file: the values and steps to do by hand."""

@@ -60,6 +60,10 @@ class ClaudeCode(Client):
     name = "claude-code"
     title = "Claude Code"
     surface = "anthropic"
+    key_modes = ("helper", "plaintext")
+    probes = ("anthropic",)
+    version_command = ("claude", "--version")
+    headless = ("claude", "-p", "{prompt}")
 
     def installed(self) -> bool:
         return shutil.which("claude") is not None or config_dir().is_dir()
@@ -116,3 +120,23 @@ class ClaudeCode(Client):
             notes=["Restart Claude Code; `/status` shows the gateway base URL."],
             warnings=warnings,
         )
+
+    def doctor_problems(self, key_mode: str | None, warnings: list[str]) -> list[str]:
+        """Credentials Claude Code would prefer over the ones we configured."""
+        problems = []
+        if key_mode == "helper":  # either variable wins over apiKeyHelper
+            for var in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY"):
+                if os.environ.get(var):
+                    problems.append(
+                        f"{var} is set in this shell: Claude Code started from it sends that "
+                        "instead of the gateway key (apiKeyHelper is ignored)"
+                    )
+        elif os.environ.get("ANTHROPIC_API_KEY"):
+            warnings.append("ANTHROPIC_API_KEY is set in this shell beside the configured token")
+        try:
+            state = json.loads((home() / ".claude.json").read_text(encoding="utf-8"))
+            if isinstance(state, dict) and "primaryApiKey" in state:
+                warnings.append("~/.claude.json holds a primaryApiKey from an Anthropic login")
+        except (OSError, ValueError):
+            pass
+        return problems

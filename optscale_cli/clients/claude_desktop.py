@@ -166,7 +166,10 @@ class ClaudeDesktop(Client):
     name = "claude-desktop"
     title = "Claude Desktop"
     surface = "anthropic"
-    project_scope = False
+    scopes = ("user",)
+    key_modes = ("helper", "plaintext")
+    exports = ("mobileconfig", "reg")
+    probes = ("anthropic",)
 
     def __init__(self, platform: str = sys.platform) -> None:
         self.platform = platform

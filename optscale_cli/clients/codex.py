@@ -28,6 +28,10 @@ class Codex(Client):
     name = "codex"
     title = "Codex CLI"
     surface = "openai"
+    key_modes = ("env",)
+    probes = ("responses",)
+    version_command = ("codex", "--version")
+    headless = ("codex", "exec", "--skip-git-repo-check", "{prompt}")
 
     def installed(self) -> bool:
         return shutil.which("codex") is not None or codex_home().is_dir()

@@ -27,7 +27,10 @@ class Continue(Client):
     name = "continue"
     title = "Continue"
     surface = "openai"
-    project_scope = False
+    scopes = ("user",)
+    key_modes = ("secrets-env", "plaintext")
+    version_command = ("cn", "--version")
+    headless = ("cn", "-p", "{prompt}")
 
     def installed(self) -> bool:
         return continue_dir().is_dir()

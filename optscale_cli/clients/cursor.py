@@ -92,7 +92,9 @@ class Cursor(Client):
     name = "cursor"
     title = "Cursor"
     surface = "cursor"
-    project_scope = False
+    scopes = ("user",)
+    key_modes = ("manual",)
+    probes = ("cursor",)
 
     def installed(self) -> bool:
         return state_db().exists() or shutil.which("cursor") is not None
@@ -163,3 +165,12 @@ class Cursor(Client):
             ("Add model", request.model or "(pass --model)"),
             ("Then", "turn the override on, Verify, and select the model"),
         ]
+
+    def reachability_warning(self, host: str) -> tuple[str, str] | None:
+        if not unreachable_from_internet(host):
+            return None
+        return (
+            f"{host} is a loopback or private address: Cursor's servers call the base URL "
+            "and cannot reach it",
+            "Cursor needs a gateway reachable from the internet",
+        )

@@ -28,7 +28,10 @@ class Goose(Client):
     name = "goose"
     title = "Goose"
     surface = "openai"
-    project_scope = False
+    scopes = ("user",)
+    key_modes = ("env",)
+    version_command = ("goose", "--version")
+    headless = ("goose", "run", "--text", "{prompt}")
 
     def installed(self) -> bool:
         return shutil.which("goose") is not None or config_file().parent.is_dir()

@@ -42,6 +42,9 @@ class OpenCode(Client):
     name = "opencode"
     title = "OpenCode"
     surface = "openai"
+    key_modes = ("file", "env", "plaintext")
+    version_command = ("opencode", "--version")
+    headless = ("opencode", "run", "{prompt}")
 
     def installed(self) -> bool:
         return shutil.which("opencode") is not None or config_dir().is_dir()

@@ -44,6 +44,7 @@ class Zed(Client):
     name = "zed"
     title = "Zed"
     surface = "openai"
+    key_modes = ("env",)
 
     def installed(self) -> bool:
         return shutil.which("zed") is not None or settings_file().parent.is_dir()

@@ -6,17 +6,8 @@ from typing import Annotated, Any
 
 import typer
 
-from optscale_cli.commands.options import DryRun, Yes
+from optscale_cli.commands.options import ClientArg, DryRun, Yes
 from optscale_cli.context import state
-
-ClientArg = Annotated[
-    str,
-    typer.Argument(
-        help="opencode, claude-code, claude-desktop, cursor, codex, continue, zed, aider, goose "
-        "(see: optscale clients)",
-        show_default=False,
-    ),
-]
 
 
 def connect(
@@ -84,10 +75,11 @@ def connect(
 ) -> None:
     """Point a client at the gateway: write its config, safely.
 
-    Shows a diff and asks first (--yes skips, --dry-run stops there). Every file is
-    backed up once (FILE.optscale.bak), replaced atomically, and recorded, so
+    Shows a diff and asks first (--yes skips, --dry-run stops there). Your content is
+    backed up (FILE.optscale-TIMESTAMP.bak, 0600, newest three kept), every file is
+    replaced atomically and all together or not at all, and the change is recorded, so
     `optscale disconnect CLIENT` removes exactly what was added. Running it twice
-    changes nothing.
+    changes nothing. A flag the client does not honour is refused, naming what it does.
 
     \b
     Examples:
@@ -99,7 +91,7 @@ def connect(
 
     run_connect(
         state(),
-        client,
+        client.value,
         ConnectOptions(
             model=model,
             scope=scope,
@@ -143,7 +135,7 @@ def disconnect(
     """
     from optscale_cli.connect_flow import run_disconnect
 
-    run_disconnect(state(), client, dry_run=dry_run, yes=yes, force=force)
+    run_disconnect(state(), client.value, dry_run=dry_run, yes=yes, force=force)
 
 
 def clients() -> None:

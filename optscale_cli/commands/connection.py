@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from optscale_cli.clients import client_names
 from optscale_cli.context import state
 
 app = typer.Typer(
@@ -16,28 +17,25 @@ app = typer.Typer(
 )
 
 
-class ConnectionClient(str, Enum):
-    opencode = "opencode"
-    cursor = "cursor"
-    claude_code = "claude-code"
-    claude_desktop = "claude-desktop"
-    openai = "openai"
+# every registered client, and "openai" for any other OpenAI-compatible tool
+ConnectionClient = Enum(  # type: ignore[misc]
+    "ConnectionClient", {n: n for n in [*client_names(), "openai"]}, type=str
+)
 
 
-SURFACE_OF = {
-    ConnectionClient.opencode: "openai",
-    ConnectionClient.openai: "openai",
-    ConnectionClient.cursor: "cursor",
-    ConnectionClient.claude_code: "anthropic",
-    ConnectionClient.claude_desktop: "anthropic",
-}
+def surface_of(name: str) -> str:
+    if name == "openai":
+        return "openai"
+    from optscale_cli.clients import get_client
+
+    return get_client(name).surface
 
 
 @app.command("show")
 def show(
-    client: Annotated[ConnectionClient, typer.Option(help="Which client the values are for.")] = (
-        ConnectionClient.openai
-    ),
+    client: Annotated[
+        ConnectionClient, typer.Option(help="Which client the values are for.")
+    ] = ConnectionClient["openai"],
     model: Annotated[
         str | None, typer.Option(help="Model name; checked against the gateway.")
     ] = None,
@@ -59,7 +57,7 @@ def show(
     model_id = resolve_model(st.catalog(), model) if model else None
     doc = {
         "client": client.value,
-        "base_url": profile.location.surface_url(SURFACE_OF[client]),  # type: ignore[arg-type]
+        "base_url": profile.location.surface_url(surface_of(client.value)),  # type: ignore[arg-type]
         "api_key": key if reveal else redact_key(key),
         "model": model_id,
     }
