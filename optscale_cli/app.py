@@ -106,6 +106,7 @@ def root(
             f"--timeout must be a number of seconds greater than 0, not {timeout:g}",
             "e.g. --timeout 60",
         )
+    _recover_interrupted(current.output)
     current.profile_name = profile
     current.ca_bundle = ca_bundle
     current.timeout = timeout
@@ -131,6 +132,24 @@ app.command("completion")(completion.completion)
 
 _GLOBAL_FLAGS = {"--json", "--no-color", "-v", "--verbose", "--allow-insecure-http"}
 _GLOBAL_VALUES = {"--profile", "--ca-bundle", "--timeout"}
+
+
+def _recover_interrupted(output: Output) -> None:
+    """An earlier run died while writing files: put them back before anything else."""
+    from optscale_cli.paths import config_dir
+
+    journal = config_dir() / "journal"
+    if not (journal / "intent.json").exists():
+        return
+    from optscale_cli.edit.transaction import recover
+    from optscale_cli.locks import file_lock
+
+    with file_lock(config_dir() / "locks" / "edit.lock", "another optscale is editing"):
+        said = recover(journal)
+    output.warn(
+        "an earlier optscale run was interrupted while writing files; it was rolled back"
+        + "".join(f"\n  {line}" for line in said)
+    )
 
 
 def hoist_global_options(args: list[str]) -> list[str]:

@@ -15,7 +15,6 @@ from optscale_cli.connections import (
     delete_ledger,
     load_ledger,
     lock_dir,
-    save_ledger,
 )
 from optscale_cli.context import AppState
 from optscale_cli.edit.engine import FileChange, Target, commit, plan_edit, plan_revert, unbox
@@ -198,36 +197,44 @@ def _refuse_keys_in_git(plan: ClientPlan, request: ConnectRequest) -> None:
 
 
 def apply_connections(planned: list[PlannedConnection]) -> list[Path]:
-    """Write every planned connection in one locked commit, then record each in the ledger."""
-    from optscale_cli.secrets import write_key_file
+    """Write every planned connection, our key file and helper scripts, and each client's
+    record, in one locked transaction: all of it, or none."""
+    from optscale_cli.connections import ledger_step
+    from optscale_cli.edit.transaction import Step
+    from optscale_cli.secrets import key_file_path
 
+    own: list[Step] = []
     for item in planned:
         if item.plan.uses_key_file:
-            write_key_file(item.request.profile.name, item.request.api_key)
-        write_owned_files(item.plan.owned_files)
-    backups = commit([c for item in planned for c in item.changes], lock_dir())
+            path = key_file_path(item.request.profile.name)
+            own.append(Step(path, item.request.api_key.encode("utf-8"), 0o600))
+        own += [Step(p, t.encode("utf-8"), 0o700) for p, t in item.plan.owned_files.items()]
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    for item in planned:
-        request = item.request
-        save_ledger(
-            item.client.name,
-            {
-                "client": item.client.name,
-                "profile": request.profile.name,
-                "base_url": item.client.base_url(request),
-                "model": request.model,
-                "tiers": request.tiers,
-                "details": item.plan.details,
-                "request": request_record(request),
-                "connected_at": now,
-                "files": {
-                    c.target.key: c.ledger_entry()
-                    for c in item.changes
-                    if c.target.key in item.planned_keys
-                },
-            },
-        )
-    return backups
+
+    def records() -> list[Step]:
+        return [ledger_step(item.client.name, _record_of(item, now)) for item in planned]
+
+    changes = [c for item in planned for c in item.changes]
+    return commit(changes, lock_dir(), own=own, then=records)
+
+
+def _record_of(item: PlannedConnection, now: str) -> dict[str, Any]:
+    request = item.request
+    return {
+        "client": item.client.name,
+        "profile": request.profile.name,
+        "base_url": item.client.base_url(request),
+        "model": request.model,
+        "tiers": request.tiers,
+        "details": item.plan.details,
+        "request": request_record(request),
+        "connected_at": now,
+        "files": {
+            c.target.key: c.ledger_entry()
+            for c in item.changes
+            if c.target.key in item.planned_keys
+        },
+    }
 
 
 def write_owned_files(files: dict[Path, str]) -> None:
@@ -395,8 +402,9 @@ def run_disconnect(
         return
     if changed:
         confirm(st, f"Remove optscale's settings from {client.title}?", yes)
-        commit(changes, lock_dir())
-    delete_ledger(client.name)
+    from optscale_cli.connections import ledger_step
+
+    commit(changes, lock_dir(), then=lambda: [ledger_step(client.name, None)])
     notes = client.after_disconnect()
     doc["notes"] = notes
 

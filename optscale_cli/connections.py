@@ -77,6 +77,14 @@ def save_ledger(client: str, data: dict[str, Any]) -> None:
     )
 
 
+def ledger_step(client: str, data: dict[str, Any] | None) -> Any:
+    """Saving (or, with None, deleting) a record, as a step of an edit transaction."""
+    from optscale_cli.edit.transaction import Step
+
+    text = None if data is None else json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return Step(ledger_path(client), None if text is None else text.encode("utf-8"), 0o600)
+
+
 def delete_ledger(client: str) -> None:
     ledger_path(client).unlink(missing_ok=True)
 

@@ -463,9 +463,7 @@ def test_parallel_logins_lose_no_profile(trusted: GatewayStandIn, tmp_path: Path
         text=True,
         check=True,
     )
-    assert sorted(p["name"] for p in json.loads(listed.stdout)) == sorted(
-        f"p{i}" for i in range(8)
-    )
+    assert sorted(p["name"] for p in json.loads(listed.stdout)) == sorted(f"p{i}" for i in range(8))
     credentials = (tmp_path / "optscale-config" / "credentials.toml").read_text()
     assert all(f"[profiles.p{i}]" in credentials for i in range(8))
 

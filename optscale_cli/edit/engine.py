@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from optscale_cli.edit.atomic import atomic_write, resolve_target
 from optscale_cli.edit.documents import (
     ABSENT,
     Document,
@@ -26,6 +27,7 @@ from optscale_cli.edit.documents import (
     YamlDocument,
 )
 from optscale_cli.edit.stores import FileStore, Store, fingerprint
+from optscale_cli.edit.transaction import Step
 from optscale_cli.errors import ConfigFileError, Refused
 
 FORMATS = ("json", "jsonc", "toml", "yaml", "dotenv")
@@ -435,35 +437,95 @@ def edit_lock(lock_dir: Path, timeout_s: float = 10.0) -> contextlib.AbstractCon
     )
 
 
-def commit(changes: Sequence[FileChange], lock_dir: Path) -> list[Path]:
-    """Write every planned change; return the backups made. Under the lock, a file that
-    changed since it was read is refused before anything is written."""
+def _preflight(changes: Sequence[FileChange]) -> None:
+    """Before anything is written: every target is still what the plan read, is a regular
+    file (or absent), and is writable. One that is not stops the whole commit."""
+    from optscale_cli.edit.stores import refuse_special
+
+    for change in changes:
+        if not change.changed:
+            continue
+        store = change.target.store
+        if isinstance(store, FileStore):
+            refuse_special(store.path)
+            store.check_writable()
+        if fingerprint(store.read()) != fingerprint(change.original):
+            raise Refused(
+                f"{change.target.label} changed while we were working; nothing was written",
+                "run the command again",
+            )
+
+
+def _write_change(change: FileChange, backups: list[Path]) -> None:
+    store = change.target.store
+    backup = store.backup(change.user_text)
+    if backup is not None:
+        backups.append(backup)
+        change.backup = str(backup)
+    if change.delete_file and isinstance(store, FileStore):
+        # through a symlink: the target we created goes, the user's link stays
+        resolve_target(store.path).unlink(missing_ok=True)
+        return
+    store.write(change.new_text, secret=change.target.secret)
+    wrong = verify(change)
+    if wrong:
+        raise Refused(
+            f"{change.target.label}: after writing, {', '.join(wrong)} did not read back "
+            "as written; every file was put back",
+        )
+
+
+def _write_own(step: Step) -> None:
+    """One of our own files (key file, helper script, record): written or removed."""
+    from optscale_cli.paths import ensure_private_dir
+
+    if step.new is None:
+        step.path.unlink(missing_ok=True)
+        return
+    ensure_private_dir(step.path.parent)
+    atomic_write(step.path, step.new, mode=step.mode or 0o600)
+
+
+def commit(
+    changes: Sequence[FileChange],
+    lock_dir: Path,
+    *,
+    own: Sequence[Step] = (),
+    then: Callable[[], list[Step]] | None = None,
+) -> list[Path]:
+    """Write every planned change, and ``own`` files of ours, all or nothing; then the
+    records ``then`` returns (they name the backups made). Return the backups."""
+    from optscale_cli.edit import transaction
+
     backups: list[Path] = []
     with edit_lock(lock_dir):
-        for change in changes:
-            if change.changed and fingerprint(change.target.store.read()) != fingerprint(
-                change.original
-            ):
-                raise Refused(
-                    f"{change.target.label} changed while we were working; nothing was written",
-                    "run the command again",
-                )
-        for change in changes:
-            if not change.changed:
-                continue
-            backup = change.target.store.backup(change.user_text)
-            if backup is not None:
-                backups.append(backup)
-                change.backup = str(backup)
-            if change.delete_file and isinstance(change.target.store, FileStore):
-                change.target.store.path.unlink()
-                continue
-            change.target.store.write(change.new_text, secret=change.target.secret)
-            wrong = verify(change)
-            if wrong:
-                raise Refused(
-                    f"{change.target.label}: after writing, {', '.join(wrong)} did not "
-                    "read back as written",
-                    f"the original is in {backup}",
-                )
+        _preflight(changes)
+        files = [c for c in changes if c.changed and isinstance(c.target.store, FileStore)]
+        rows = [c for c in changes if c.changed and not isinstance(c.target.store, FileStore)]
+        steps = {id(step): None for step in own}
+        plan: list[Step] = list(own)
+        for change in files:  # the journal keeps the digest of what will be written
+            new = None if change.delete_file else change.new_text.encode("utf-8")
+            step = Step(change.target.store.path, new)
+            steps[id(step)] = change
+            plan.append(step)
+
+        def write(step: Step) -> None:
+            change = steps.get(id(step))
+            if change is None:
+                _write_own(step)
+            else:
+                _write_change(change, backups)
+
+        def after() -> list[Step]:
+            for change in rows:  # database rows last: files are put back if one fails
+                _write_change(change, backups)
+            return then() if then is not None else []
+
+        try:
+            transaction.run(lock_dir.parent / "journal", plan, write, after)
+        except BaseException:
+            for backup in backups:  # copies made for a commit that did not happen
+                backup.unlink(missing_ok=True)
+            raise
     return backups

@@ -77,7 +77,7 @@ def _saved_key(name: str, entry: dict[str, object]) -> str | None:
 
 def _disconnect_all(clients: list[str]) -> list[str]:
     """Undo every client's connection in one locked commit, then drop their records."""
-    from optscale_cli.connections import delete_ledger, load_ledger, lock_dir
+    from optscale_cli.connections import ledger_step, load_ledger, lock_dir
     from optscale_cli.edit.engine import Target, commit, plan_revert
 
     changes = []
@@ -87,9 +87,7 @@ def _disconnect_all(clients: list[str]) -> list[str]:
             plan_revert(Target.from_entry(entry), entry)
             for entry in ledger.get("files", {}).values()
         ]
-    commit([c for c in changes if c.changed], lock_dir())
-    for client in clients:
-        delete_ledger(client)
+    commit(changes, lock_dir(), then=lambda: [ledger_step(c, None) for c in clients])
     return clients
 
 
