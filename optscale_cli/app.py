@@ -197,8 +197,15 @@ def run(args: list[str]) -> int:
         _traceback_if_verbose()
         return int(exc.exit_code)
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
+        sys.stderr.write("interrupted; nothing was left half-written\n")
         return 130
+    except BaseException as exc:  # SIGTERM/SIGHUP during an edit (already rolled back)
+        from optscale_cli.edit.transaction import Interrupted
+
+        if not isinstance(exc, Interrupted):
+            raise
+        sys.stderr.write("interrupted; every file was put back as it was\n")
+        return 128 + int(exc.args[0])
     except Exception as exc:  # a bug of ours: say so in one line (a traceback with -v)
         from optscale_cli.errors import InternalError
 

@@ -26,7 +26,7 @@ from optscale_cli.edit.documents import (
     TomlDocument,
     YamlDocument,
 )
-from optscale_cli.edit.stores import FileStore, Store, fingerprint
+from optscale_cli.edit.stores import FileStore, Store, fingerprint, prune_backups
 from optscale_cli.edit.transaction import Step
 from optscale_cli.errors import ConfigFileError, Refused
 
@@ -458,10 +458,11 @@ def _preflight(changes: Sequence[FileChange]) -> None:
 
 def _write_change(change: FileChange, backups: list[Path]) -> None:
     store = change.target.store
-    backup = store.backup(change.user_text)
-    if backup is not None:
-        backups.append(backup)
-        change.backup = str(backup)
+    if not isinstance(store, FileStore):  # a file's backup is a step of its own
+        backup = store.backup(change.user_text)
+        if backup is not None:
+            backups.append(backup)
+            change.backup = str(backup)
     if change.delete_file and isinstance(store, FileStore):
         # through a symlink: the target we created goes, the user's link stays
         resolve_target(store.path).unlink(missing_ok=True)
@@ -505,6 +506,11 @@ def commit(
         steps = {id(step): None for step in own}
         plan: list[Step] = list(own)
         for change in files:  # the journal keeps the digest of what will be written
+            if change.user_text is not None and not change.delete_file:
+                backup = change.target.store.backup_path()  # type: ignore[union-attr]
+                plan.append(Step(backup, change.user_text.encode("utf-8"), 0o600))
+                backups.append(backup)
+                change.backup = str(backup)
             new = None if change.delete_file else change.new_text.encode("utf-8")
             step = Step(change.target.store.path, new)
             steps[id(step)] = change
@@ -524,8 +530,19 @@ def commit(
 
         try:
             transaction.run(lock_dir.parent / "journal", plan, write, after)
-        except BaseException:
+        except BaseException as exc:
             for backup in backups:  # copies made for a commit that did not happen
                 backup.unlink(missing_ok=True)
+            for change in changes:
+                change.backup = None
+            if isinstance(exc, OSError):
+                where = f" ({exc.filename})" if exc.filename else ""
+                raise Refused(
+                    f"writing failed: {exc.strerror or exc}{where}; every file was put back "
+                    "as it was",
+                    "free some disk space or fix the permissions, then run it again",
+                ) from None
             raise
+        for change in files:
+            prune_backups(resolve_target(change.target.store.path))  # type: ignore[union-attr]
     return backups

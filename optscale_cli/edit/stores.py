@@ -150,6 +150,13 @@ class FileStore:
         keep the newest three."""
         if text is None:
             return None
+        backup = self.backup_path()
+        atomic_write(backup, text, mode=0o600)
+        prune_backups(resolve_target(self.path))
+        return backup
+
+    def backup_path(self) -> Path:
+        """Where the next backup of this file goes (a new, unused name)."""
         import time
 
         target = resolve_target(self.path)
@@ -159,11 +166,14 @@ class FileStore:
         while backup.exists():
             n += 1
             backup = target.with_name(f"{target.name}.optscale-{stamp}-{n}.bak")
-        atomic_write(backup, text, mode=0o600)
-        for old in backups_of(target)[:-BACKUP_KEEP]:
-            with contextlib.suppress(OSError):
-                old.unlink()
         return backup
+
+
+def prune_backups(path: Path) -> None:
+    """Keep the newest three backups of ``path``."""
+    for old in backups_of(path)[:-BACKUP_KEEP]:
+        with contextlib.suppress(OSError):
+            old.unlink()
 
 
 def backups_of(path: Path) -> list[Path]:

@@ -41,8 +41,9 @@ class Step:
     path: Path
     new: bytes | None  # None: delete it
     mode: int | None = None  # for the new content; None keeps the file's mode
-    original: bytes | None = None  # read when the journal is written
+    original: bytes | None = None  # read when the journal is first written with this step
     original_mode: int | None = None
+    captured: bool = False
     done: bool = False
 
 
@@ -62,11 +63,13 @@ class Journal:
         entries = []
         for n, step in enumerate(self.steps):
             target = resolve_target(step.path)
-            try:
-                step.original = target.read_bytes()
-                step.original_mode = stat.S_IMODE(target.stat().st_mode)
-            except FileNotFoundError:
-                step.original = None
+            if not step.captured:  # never again once written: it would read our content
+                try:
+                    step.original = target.read_bytes()
+                    step.original_mode = stat.S_IMODE(target.stat().st_mode)
+                except FileNotFoundError:
+                    step.original = None
+                step.captured = True
             copy = None
             if step.original is not None:
                 copy = f"original-{n}"
@@ -145,6 +148,13 @@ def _fault(written: int) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
     elif action == "enospc":
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    elif action == "pause":  # parked until a signal arrives (at most 30 s)
+        import sys
+        import time
+
+        sys.stderr.write("optscale: paused (OPTSCALE_FAULT)\n")
+        sys.stderr.flush()
+        time.sleep(30)
 
 
 def run(
