@@ -3,8 +3,14 @@ every --help, and per-organization .mobileconfig identities."""
 
 from __future__ import annotations
 
+import json
+import os
 import plistlib
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from optscale_cli.clients.claude_desktop import PROFILE_ID, mobileconfig, written_by_us
 from tests.conftest import Cli
@@ -56,3 +62,75 @@ def test_mobileconfig_same_org_is_byte_identical(
         assert result.code == 0, result.all
     assert first.read_bytes() == second.read_bytes()
     assert mobileconfig(_settings("acme")) == mobileconfig(_settings("acme"))
+
+
+# 1. a stream that cannot encode our symbols (Windows cp1252 when redirected, or ascii) ----
+
+ENTRY = "from optscale_cli.main import main; main()"
+COMMANDS = [
+    ["doctor", "--offline"],
+    ["status", "--offline"],
+    ["status", "--offline", "--json"],
+    ["profiles", "list"],
+    ["clients"],
+    ["--help"],
+    ["models", "list"],
+    ["models", "list", "--json"],
+    ["connection", "show", "--client", "opencode", "--model", "openai/gpt-4.1"],
+    ["env"],
+    ["no-such-command"],
+]
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-c", ENTRY, *args],
+        capture_output=True,
+        env={**os.environ, **env},
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "cp1252"])
+def test_narrow_encoding_never_crashes(cli: Cli, logged_in: GatewayStandIn, encoding: str) -> None:
+    """Every command answers with its usual exit code, no traceback, and only bytes the
+    stream's encoding can carry; JSON stays exact (\\u escapes where needed)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(6) as pool:
+        gots = list(pool.map(lambda a: _run(a, {"PYTHONIOENCODING": encoding}), COMMANDS))
+    for args, got in zip(COMMANDS, gots, strict=True):
+        shown = " ".join(args)
+        want = 2 if args == ["no-such-command"] else 0
+        assert got.returncode == want, (shown, got.stderr.decode(encoding, "replace"))
+        for stream in (got.stdout, got.stderr):
+            text = stream.decode(encoding)  # strict: every byte is valid in the encoding
+            assert "Traceback" not in text and "UnicodeEncodeError" not in text, (shown, text)
+            assert "internal error" not in text, (shown, text)
+        if "--json" in args:
+            assert json.loads(got.stdout.decode(encoding)) == cli(*args).json(), shown
+    status = gots[COMMANDS.index(["status", "--offline"])]
+    doctor = gots[COMMANDS.index(["doctor", "--offline"])]
+    assert b"sk-" in status.stdout and doctor.stdout.strip()
+    if encoding == "ascii":  # our symbols, in ASCII
+        assert b"sk-...abcd" in status.stdout
+        assert b"ok All checks passed" in doctor.stdout
+
+
+def test_fallback_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a narrow stream receives: our symbols in ASCII, accents dropped, the rest '?';
+    a UTF-8 stream is left alone."""
+    import io
+
+    from optscale_cli.output import guard_streams
+
+    raw = io.BytesIO()
+    narrow = io.TextIOWrapper(raw, encoding="ascii")
+    wide = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    monkeypatch.setattr(sys, "stdout", narrow)
+    monkeypatch.setattr(sys, "stderr", wide)
+    guard_streams()
+    assert wide.errors == "strict"
+    narrow.write("✓ ✗ … → ─── Müller 日\n")
+    narrow.flush()
+    assert raw.getvalue() == b"ok x ... -> --- Muller ?\n"
