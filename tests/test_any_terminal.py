@@ -134,3 +134,76 @@ def test_fallback_text(monkeypatch: pytest.MonkeyPatch) -> None:
     narrow.write("✓ ✗ … → ─── Müller 日\n")
     narrow.flush()
     assert raw.getvalue() == b"ok x ... -> --- Muller ?\n"
+
+
+# 2. no colour means no escape codes at all, on a real terminal -----------------------------
+
+
+def _on_a_terminal(args: list[str], env: dict[str, str]) -> tuple[int, bytes]:
+    """Run the CLI with stdin, stdout and stderr on a pseudo-terminal; all it wrote."""
+    import pty
+
+    master, slave = pty.openpty()
+    full_env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", **env}
+    for name in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE"):
+        if name not in env:
+            full_env.pop(name, None)
+    child = subprocess.Popen(
+        [sys.executable, "-c", ENTRY, *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=full_env,
+        close_fds=True,
+    )
+    os.close(slave)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    return child.wait(timeout=120), b"".join(chunks)
+
+
+TERMINAL_COMMANDS = [
+    ["status"],
+    ["doctor", "--offline"],
+    ["clients"],
+    ["models", "list"],
+    ["connect", "opencode", "--model", "openai/gpt-4.1", "--dry-run"],
+    ["status", "-v"],
+    ["--help"],
+    ["no-such-command"],
+    ["models", "show", "no/such-model"],
+]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+@pytest.mark.parametrize(
+    ("env", "flag"),
+    [
+        ({"NO_COLOR": "1"}, []),
+        ({}, ["--no-color"]),
+        ({"NO_COLOR": "1", "FORCE_COLOR": "1", "TTY_COMPATIBLE": "1"}, []),
+    ],
+    ids=["NO_COLOR", "--no-color", "NO_COLOR+FORCE_COLOR"],
+)
+def test_no_color_means_no_escape_codes_on_a_terminal(
+    logged_in: GatewayStandIn, env: dict[str, str], flag: list[str]
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(lambda a: _on_a_terminal([*a, *flag], env), TERMINAL_COMMANDS))
+    for args, (code, written) in zip(TERMINAL_COMMANDS, results, strict=True):
+        assert written.strip(), args
+        assert b"Traceback" not in written, (args, written)
+        assert b"\x1b[" not in written, (args, code, written)
+    # the control: the same terminal does get colour when nobody asked for none
+    code, written = _on_a_terminal(["status"], {})
+    assert code == 0 and b"\x1b[" in written, written
