@@ -27,7 +27,7 @@ from optscale_cli.output import Output, guard_streams
 HELP = """Connect AI coding clients to your company's OptScale AI Gateway.
 
 \b
-Start here:
+Examples:
   optscale login --url https://HOST/llm_proxy/ORG/v1
   optscale models list
   optscale connection show --client opencode --model openai/gpt-4.1

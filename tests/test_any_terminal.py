@@ -207,3 +207,59 @@ def test_no_color_means_no_escape_codes_on_a_terminal(
     # the control: the same terminal does get colour when nobody asked for none
     code, written = _on_a_terminal(["status"], {})
     assert code == 0 and b"\x1b[" in written, written
+
+
+# 3. every --help page has examples, and the examples only use options that exist -------
+
+
+def _command_paths() -> list[list[str]]:
+    import typer
+
+    from optscale_cli.app import app
+
+    paths: list[list[str]] = []
+
+    def walk(command: object, path: list[str]) -> None:
+        paths.append(path)
+        for name, sub in sorted((getattr(command, "commands", None) or {}).items()):
+            walk(sub, [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    return paths
+
+
+def _examples(help_text: str) -> list[list[str]]:
+    """Each example's optscale invocation, without the shell around it (pipes, redirects)."""
+    import shlex
+
+    lines = help_text.split("Examples:", 1)[1].splitlines()[1:]
+    found: list[list[str]] = []
+    for line in lines:
+        if not line.strip():
+            break
+        words = shlex.split(line.replace('"$(', " ").replace(')"', " "))
+        if "optscale" not in words:
+            continue
+        args = words[words.index("optscale") + 1 :]
+        for i, word in enumerate(args):
+            if word in ("|", ">", ">>", "<", ";", "&&"):
+                args = args[:i]
+                break
+        found.append(args)
+    return found
+
+
+def test_every_command_help_has_examples_that_parse(cli: Cli) -> None:
+    paths = _command_paths()
+    assert len(paths) >= 24 and ["profiles", "use"] in paths and ["models", "show"] in paths
+    for path in paths:
+        result = cli(*path, "--help")
+        assert result.code == 0, (path, result.all)
+        assert "Examples:" in result.out, f"optscale {' '.join(path)} --help has no examples"
+        examples = _examples(result.out)
+        assert examples, path
+        for args in examples:
+            # --help before any "--": click still rejects an unknown option or a bad choice
+            cut = args.index("--") if "--" in args else len(args)
+            parsed = cli(*args[:cut], "--help")
+            assert parsed.code == 0, (path, args, parsed.all)

@@ -62,9 +62,10 @@ def completion(shell: Annotated[Shell, typer.Argument(help="Your shell.")]) -> N
     """Print a completion script for your shell.
 
     \b
-    bash:  optscale completion bash > ~/.local/share/bash-completion/completions/optscale
-    zsh:   optscale completion zsh > "${fpath[1]}/_optscale"
-    fish:  optscale completion fish > ~/.config/fish/completions/optscale.fish
-    pwsh:  optscale completion powershell >> $PROFILE
+    Examples:
+      optscale completion bash > ~/.local/share/bash-completion/completions/optscale
+      optscale completion zsh > "${fpath[1]}/_optscale"
+      optscale completion fish > ~/.config/fish/completions/optscale.fish
+      optscale completion powershell >> $PROFILE
     """
     typer.echo(completion_script(shell.value))
