@@ -77,6 +77,7 @@ COMMANDS = [
     ["models", "list"],
     ["models", "list", "--json"],
     ["connection", "show", "--client", "opencode", "--model", "openai/gpt-4.1"],
+    ["connect", "opencode", "--model", "openai/gpt-4.1", "--dry-run"],
     ["env"],
     ["no-such-command"],
 ]
