@@ -1,19 +1,25 @@
-Import-Module PSReadLine
-Set-PSReadLineKeyHandler -Chord Tab -Function MenuComplete
-$scriptblock = {
+# optscale completion: optscale completion powershell >> $PROFILE
+# Registers a completer for optscale only; no key bindings are changed.
+Register-ArgumentCompleter -Native -CommandName optscale -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
-    $Env:_OPTSCALE_COMPLETE = "complete_powershell"
-    $Env:_TYPER_COMPLETE_ARGS = $commandAst.ToString()
-    $Env:_TYPER_COMPLETE_WORD_TO_COMPLETE = $wordToComplete
-    optscale | ForEach-Object {
-        $commandArray = $_ -Split ":::"
-        $command = $commandArray[0]
-        $helpString = $commandArray[1]
-        [System.Management.Automation.CompletionResult]::new(
-            $command, $command, 'ParameterValue', $helpString)
+    $line = $commandAst.ToString()
+    $upTo = $cursorPosition - $commandAst.Extent.StartOffset
+    if ($upTo -ge 0 -and $upTo -lt $line.Length) { $line = $line.Substring(0, $upTo) }
+    $saved = @($Env:_OPTSCALE_COMPLETE, $Env:_TYPER_COMPLETE_ARGS,
+        $Env:_TYPER_COMPLETE_WORD_TO_COMPLETE)
+    try {
+        $Env:_OPTSCALE_COMPLETE = "complete_powershell"
+        $Env:_TYPER_COMPLETE_ARGS = $line
+        $Env:_TYPER_COMPLETE_WORD_TO_COMPLETE = $wordToComplete
+        & optscale 2>$null | ForEach-Object {
+            $value, $help = $_ -split ":::", 2
+            if ([string]::IsNullOrWhiteSpace($help)) { $help = $value }
+            [System.Management.Automation.CompletionResult]::new(
+                $value, $value, 'ParameterValue', $help)
+        }
+    } finally {
+        $Env:_OPTSCALE_COMPLETE = $saved[0]
+        $Env:_TYPER_COMPLETE_ARGS = $saved[1]
+        $Env:_TYPER_COMPLETE_WORD_TO_COMPLETE = $saved[2]
     }
-    $Env:_OPTSCALE_COMPLETE = ""
-    $Env:_TYPER_COMPLETE_ARGS = ""
-    $Env:_TYPER_COMPLETE_WORD_TO_COMPLETE = ""
 }
-Register-ArgumentCompleter -Native -CommandName optscale -ScriptBlock $scriptblock

@@ -22,12 +22,12 @@ from optscale_cli.commands import (
     setup,
 )
 from optscale_cli.context import AppState, set_state, state
-from optscale_cli.output import Output
+from optscale_cli.output import Output, guard_streams
 
 HELP = """Connect AI coding clients to your company's OptScale AI Gateway.
 
 \b
-Start here:
+Examples:
   optscale login --url https://HOST/llm_proxy/ORG/v1
   optscale models list
   optscale connection show --client opencode --model openai/gpt-4.1
@@ -182,6 +182,7 @@ def run(args: list[str]) -> int:
     """
     from optscale_cli.errors import ExitCode, OptscaleError
 
+    guard_streams()  # a non-UTF-8 stdout/stderr gets ASCII, never UnicodeEncodeError
     set_state(AppState())
     if "_OPTSCALE_COMPLETE" in os.environ:  # a shell asking for completions
         from typer._completion_classes import completion_init

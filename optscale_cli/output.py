@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import sys
@@ -12,6 +13,73 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from optscale_cli.errors import OptscaleError
+
+
+# Streams that cannot encode every character (Windows cp1252 when output is redirected,
+# PYTHONIOENCODING=ascii): our symbols become ASCII, accented letters lose the accent, anything
+# else becomes "?". Nothing we print may crash on the way out.
+ASCII_SYMBOLS = {
+    "✓": "ok",
+    "✗": "x",
+    "…": "...",
+    "→": "->",
+    "←": "<-",
+    "─": "-",
+    "━": "-",
+    "│": "|",
+    "•": "*",
+    "—": "-",
+    "–": "-",
+    "‘": "'",
+    "’": "'",
+    "“": '"',
+    "”": '"',
+}
+ERRORS = "optscale-ascii"
+
+
+def _fallback(exc: UnicodeError) -> tuple[str | bytes, int]:
+    """Codec error handler: one unencodable character at a time."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    char = exc.object[exc.start]
+    if "\udc80" <= char <= "\udcff":  # a byte surrogateescape kept from a file name
+        return bytes([ord(char) - 0xDC00]), exc.start + 1
+    text = ASCII_SYMBOLS.get(char)
+    if text is None:
+        import unicodedata
+
+        text = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode() or "?"
+    return text, exc.start + 1
+
+
+def guard_streams() -> None:
+    """Make stdout and stderr fall back to ASCII instead of raising UnicodeEncodeError when
+    their encoding is not a Unicode one. UTF-8 streams are left exactly as they are."""
+    codecs.register_error(ERRORS, _fallback)
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None)
+        reconfigure = getattr(stream, "reconfigure", None)
+        if not encoding or reconfigure is None or getattr(stream, "errors", None) == ERRORS:
+            continue
+        try:
+            if codecs.lookup(encoding).name.startswith("utf"):
+                continue
+            reconfigure(errors=ERRORS)
+        except (LookupError, ValueError, OSError):
+            continue
+
+
+def can_encode(stream: object, text: str) -> bool:
+    """Whether ``text`` reaches ``stream`` exactly (no fallback needed)."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    except LookupError:
+        return True
+    return True
 
 
 class Output:
@@ -87,7 +155,10 @@ class Output:
         from optscale_cli.redact import redact_data
 
         doc = payload if reveal else redact_data(payload)
-        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n")
+        text = json.dumps(doc, indent=2, ensure_ascii=False, default=str)
+        if not can_encode(sys.stdout, text):  # e.g. an ascii or cp1252 stdout: \u escapes
+            text = json.dumps(doc, indent=2, ensure_ascii=True, default=str)
+        sys.stdout.write(text + "\n")
 
     def data(
         self, payload: Any, render: Callable[[], None] | None = None, *, reveal: bool = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -134,3 +135,35 @@ def test_redaction_and_control_chars() -> None:
     assert redact_key("sk-test-good-0123456789abcd") == "sk-…abcd"
     assert redact_key("short") == "…"
     assert clean_text("bad\x1b[31mred\x1b[0m\x07") == "badred"
+
+
+def test_powershell_completion_registers_a_completer_only() -> None:
+    """The script registers a completer for optscale through the same protocol as the
+    other shells, and rebinds no key (Tab stays whatever the user had, for every command)."""
+    script = completion_script("powershell")
+    committed = (ROOT / "completions" / "optscale.ps1").read_text()
+    for text in (script, committed):
+        assert "Register-ArgumentCompleter -Native -CommandName optscale" in text
+        assert "Set-PSReadLineKeyHandler" not in text
+        assert "Import-Module PSReadLine" not in text
+        assert '$Env:_OPTSCALE_COMPLETE = "complete_powershell"' in text
+
+
+def test_powershell_completion_protocol_answers() -> None:
+    """What the PowerShell completer asks, optscale answers: value:::help lines."""
+    env = {
+        **os.environ,
+        "_OPTSCALE_COMPLETE": "complete_powershell",
+        "_TYPER_COMPLETE_ARGS": "optscale models ",
+        "_TYPER_COMPLETE_WORD_TO_COMPLETE": "",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", "from optscale_cli.main import main; main()"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    values = {line.split(":::")[0] for line in done.stdout.splitlines()}
+    assert {"list", "show"} <= values

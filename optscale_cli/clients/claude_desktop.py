@@ -121,11 +121,31 @@ def as_preference_strings(settings: dict[str, Any]) -> dict[str, str]:
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in settings.items()}
 
 
-def mobileconfig(settings: dict[str, str]) -> bytes:
+def export_identity(base_url: str, profile_name: str) -> tuple[str, str, str]:
+    """(PayloadIdentifier, profile PayloadUUID, payload PayloadUUID) for one export.
+
+    An MDM server treats equal UUIDs as one profile, so they differ per organization (its
+    gateway URL) and profile; they are stable (uuid5), so re-exporting gives the same bytes.
+    The identifier is stable per organization and starts with PROFILE_ID (written_by_us)."""
+    import hashlib
+
+    short = hashlib.sha256(base_url.encode()).hexdigest()[:12]
+    seed = f"{PROFILE_ID}/{base_url}/{profile_name}"
+    return (
+        f"{PROFILE_ID}.{short}",
+        str(uuid.uuid5(uuid.NAMESPACE_URL, seed)).upper(),
+        str(uuid.uuid5(uuid.NAMESPACE_URL, f"{seed}/{DOMAIN}")).upper(),
+    )
+
+
+def mobileconfig(settings: dict[str, str], profile_name: str = "default") -> bytes:
+    identifier, profile_uuid, payload_uuid = export_identity(
+        settings.get("inferenceGatewayBaseUrl", ""), profile_name
+    )
     payload = {
         "PayloadType": DOMAIN,
-        "PayloadIdentifier": f"{DOMAIN}.optscale",
-        "PayloadUUID": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{DOMAIN}/optscale")).upper(),
+        "PayloadIdentifier": f"{identifier}.{DOMAIN}",
+        "PayloadUUID": payload_uuid,
         "PayloadVersion": 1,
         "PayloadDisplayName": "Claude Desktop: OptScale AI Gateway",
         **settings,
@@ -133,8 +153,8 @@ def mobileconfig(settings: dict[str, str]) -> bytes:
     profile = {
         "PayloadContent": [payload],
         "PayloadType": "Configuration",
-        "PayloadIdentifier": PROFILE_ID,
-        "PayloadUUID": str(uuid.uuid5(uuid.NAMESPACE_URL, PROFILE_ID)).upper(),
+        "PayloadIdentifier": identifier,
+        "PayloadUUID": profile_uuid,
         "PayloadVersion": 1,
         "PayloadDisplayName": "Claude Desktop → OptScale AI Gateway",
         "PayloadScope": "User",
@@ -159,7 +179,12 @@ def written_by_us(data: bytes) -> bool:
         profile = plistlib.loads(data)
     except (ValueError, UnicodeError, plistlib.InvalidFileException):
         return False
-    return isinstance(profile, dict) and profile.get("PayloadIdentifier") == PROFILE_ID
+    if not isinstance(profile, dict):
+        return False
+    identifier = profile.get("PayloadIdentifier")
+    return isinstance(identifier, str) and (
+        identifier == PROFILE_ID or identifier.startswith(f"{PROFILE_ID}.")
+    )
 
 
 class ClaudeDesktop(Client):
@@ -257,7 +282,11 @@ class ClaudeDesktop(Client):
         settings = as_preference_strings(
             gateway_settings(request, self.base_url(request), helper=None)
         )
-        data = mobileconfig(settings) if kind == "mobileconfig" else reg_file(settings)
+        data = (
+            mobileconfig(settings, request.profile.name)
+            if kind == "mobileconfig"
+            else reg_file(settings)
+        )
         from optscale_cli.edit.stores import refuse_special
 
         refuse_special(output)

@@ -241,7 +241,14 @@ def render_forget(result: object) -> None:
 def status(
     offline: Annotated[bool, typer.Option(help="Do not contact the gateway.")] = False,
 ) -> None:
-    """Show the active profile, its gateway, the (redacted) key, and whether it works."""
+    """Show the active profile, its gateway, the (redacted) key, and whether it works.
+
+    \b
+    Examples:
+      optscale status
+      optscale status --offline
+      optscale --profile work status --json
+    """
     from optscale_cli.errors import OptscaleError
     from optscale_cli.redact import redact_key
 

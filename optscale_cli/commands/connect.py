@@ -139,7 +139,13 @@ def disconnect(
 
 
 def clients() -> None:
-    """List known clients: installed, connected, and whether their files still match."""
+    """List known clients: installed, connected, and whether their files still match.
+
+    \b
+    Examples:
+      optscale clients
+      optscale clients --json
+    """
     from optscale_cli.connect_flow import client_overview
 
     st = state()

@@ -11,7 +11,13 @@ from optscale_cli.clients import client_names
 from optscale_cli.context import state
 
 app = typer.Typer(
-    help="The connection values (Base URL, API key, model) per client.",
+    help="""The connection values (Base URL, API key, model) per client.
+
+    \b
+    Examples:
+      optscale connection show --client opencode --model openai/gpt-4.1
+      optscale connection show --client cursor --reveal
+    """,
     no_args_is_help=True,
     rich_markup_mode=None,
 )

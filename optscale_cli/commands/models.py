@@ -9,10 +9,27 @@ import typer
 from optscale_cli.context import state
 
 models_app = typer.Typer(
-    help="Models this key may use.", no_args_is_help=True, rich_markup_mode=None
+    help="""Models this key may use.
+
+    \b
+    Examples:
+      optscale models list
+      optscale models list --provider openai
+      optscale models show anthropic/claude-sonnet-4-0
+    """,
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 providers_app = typer.Typer(
-    help="Providers this key may use.", no_args_is_help=True, rich_markup_mode=None
+    help="""Providers this key may use.
+
+    \b
+    Examples:
+      optscale providers list
+      optscale providers list --refresh --json
+    """,
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 RefreshOption = Annotated[bool, typer.Option("--refresh", help="Bypass the 5-minute cache.")]
@@ -60,7 +77,13 @@ def show_model(
     model: Annotated[str, typer.Argument(help="Model name, e.g. openai/gpt-4.1.")],
     refresh: RefreshOption = False,
 ) -> None:
-    """Show one model's details as the gateway reports them."""
+    """Show one model's details as the gateway reports them.
+
+    \b
+    Examples:
+      optscale models show openai/gpt-4.1
+      optscale models show anthropic/claude-sonnet-4-0 --json
+    """
     from optscale_cli.catalog import resolve_model
     from optscale_cli.errors import OptscaleError
 
@@ -90,7 +113,13 @@ def show_model(
 
 @providers_app.command("list")
 def list_providers(refresh: RefreshOption = False) -> None:
-    """List the providers this key may use, with how many models each."""
+    """List the providers this key may use, with how many models each.
+
+    \b
+    Examples:
+      optscale providers list
+      optscale providers list --refresh --json
+    """
     st = state()
     catalog = st.catalog(refresh=refresh)
     counts: dict[str, int] = {}

@@ -9,7 +9,14 @@ import typer
 from optscale_cli.context import state
 
 app = typer.Typer(
-    help="Manage saved profiles (one per gateway / organization / key).",
+    help="""Manage saved profiles (one per gateway / organization / key).
+
+    \b
+    Examples:
+      optscale profiles list
+      optscale profiles use work
+      optscale --profile work models list
+    """,
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -17,7 +24,13 @@ app = typer.Typer(
 
 @app.command("list")
 def list_profiles() -> None:
-    """List saved profiles; * marks the active one."""
+    """List saved profiles; * marks the active one.
+
+    \b
+    Examples:
+      optscale profiles list
+      optscale profiles list --json
+    """
     from optscale_cli.profiles import (
         active_profile_name,
         load_config,
@@ -56,7 +69,13 @@ def list_profiles() -> None:
 
 @app.command("use")
 def use(name: Annotated[str, typer.Argument(help="Profile to make active.")]) -> None:
-    """Make a saved profile the active one."""
+    """Make a saved profile the active one.
+
+    \b
+    Examples:
+      optscale profiles use work
+      optscale profiles list
+    """
     from optscale_cli.profiles import set_active
 
     set_active(name)
