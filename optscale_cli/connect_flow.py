@@ -12,6 +12,7 @@ from optscale_cli.clients import client_names, get_client
 from optscale_cli.clients.base import Client, ClientPlan, ConnectRequest
 from optscale_cli.connections import (
     ConnectionState,
+    Ledger,
     delete_ledger,
     load_ledger,
     lock_dir,
@@ -157,12 +158,12 @@ def plan_connection(client: Client, request: ConnectRequest) -> PlannedConnectio
     if request.scope not in client.scopes:
         raise UsageError(f"{client.title} has no {request.scope}-level configuration")
     request.key_mode = client.key_mode_for(request.key_mode)
-    ledger = load_ledger(client.name) or {}
-    if request.previous is None and ledger:
+    ledger = load_ledger(client.name)
+    if request.previous is None:
         request.previous = ledger
     plan = client.plan(request)
     _refuse_keys_in_git(plan, request)
-    previous_files: dict[str, Any] = ledger.get("files", {})
+    previous_files: dict[str, Any] = ledger.files if ledger else {}
     changes = [
         plan_edit(e.target, e.ops, previous_files.get(e.target.key), secrets=[request.api_key])
         for e in plan.edits
@@ -173,7 +174,7 @@ def plan_connection(client: Client, request: ConnectRequest) -> PlannedConnectio
         for key, entry in previous_files.items()
         if key not in planned
     ]
-    return PlannedConnection(client, request, plan, changes, ledger.get("profile"))
+    return PlannedConnection(client, request, plan, changes, ledger.profile if ledger else None)
 
 
 def _refuse_keys_in_git(plan: ClientPlan, request: ConnectRequest) -> None:
@@ -218,23 +219,23 @@ def apply_connections(planned: list[PlannedConnection]) -> list[Path]:
     return commit(changes, lock_dir(), own=own, then=records)
 
 
-def _record_of(item: PlannedConnection, now: str) -> dict[str, Any]:
+def _record_of(item: PlannedConnection, now: str) -> Ledger:
     request = item.request
-    return {
-        "client": item.client.name,
-        "profile": request.profile.name,
-        "base_url": item.client.base_url(request),
-        "model": request.model,
-        "tiers": request.tiers,
-        "details": item.plan.details,
-        "request": request_record(request),
-        "connected_at": now,
-        "files": {
+    return Ledger(
+        client=item.client.name,
+        profile=request.profile.name,
+        base_url=item.client.base_url(request),
+        model=request.model,
+        tiers=request.tiers,
+        details=item.plan.details,
+        request=request_record(request),
+        connected_at=now,
+        files={
             c.target.key: c.ledger_entry()
             for c in item.changes
             if c.target.key in item.planned_keys
         },
-    }
+    )
 
 
 def write_owned_files(files: dict[Path, str]) -> None:
@@ -260,19 +261,17 @@ def request_record(request: ConnectRequest) -> dict[str, Any]:
     }
 
 
-def replay_request(ledger: dict[str, Any], profile: Profile) -> ConnectRequest:
-    saved = ledger.get("request") or {}
+def replay_request(ledger: Ledger, profile: Profile) -> ConnectRequest:
+    saved = ledger.request
     return ConnectRequest(
         profile=profile,
-        model=saved.get("model", ledger.get("model")),
-        models=list(saved.get("models") or ([ledger["model"]] if ledger.get("model") else [])),
+        model=saved.get("model", ledger.model),
+        models=list(saved.get("models") or ([ledger.model] if ledger.model else [])),
         available=list(saved.get("available") or []),
         scope=saved.get("scope", "user"),
-        key_mode=saved.get("key_mode")
-        or ("env" if saved.get("key_from_env") else None)
-        or ("plaintext" if saved.get("plaintext_key") else None),
+        key_mode=saved.get("key_mode"),
         previous=ledger,
-        tiers=dict(saved.get("tiers") or ledger.get("tiers") or {}),
+        tiers=dict(saved.get("tiers") or ledger.tiers),
     )
 
 
@@ -382,9 +381,7 @@ def run_disconnect(
             lambda: out.info(f"{client.title} is not connected by optscale; nothing to undo"),
         )
         return
-    changes = [
-        plan_revert(Target.from_entry(entry), entry) for entry in ledger.get("files", {}).values()
-    ]
+    changes = [plan_revert(Target.from_entry(entry), entry) for entry in ledger.files.values()]
     changed = [c for c in changes if c.changed]
     _show_changes(st, changes, [])
     drifted = [f"{c.target.label}: {key}" for c in changes for key in c.drifted]
@@ -430,12 +427,12 @@ def connection_state(client_name: str) -> ConnectionState:
     state = ConnectionState(
         client_name,
         connected=True,
-        profile=ledger.get("profile"),
-        base_url=ledger.get("base_url"),
-        model=ledger.get("model"),
-        details={"tiers": ledger.get("tiers") or {}, **(ledger.get("details") or {})},
+        profile=ledger.profile,
+        base_url=ledger.base_url,
+        model=ledger.model,
+        details={"tiers": ledger.tiers, **ledger.details},
     )
-    for entry in ledger.get("files", {}).values():
+    for entry in ledger.files.values():
         target = Target.from_entry(entry)
         try:
             text = target.store.read()

@@ -1,5 +1,9 @@
 """The ledger: what each `connect` wrote, so `disconnect` can undo exactly that, and so
-`clients` and `doctor` can tell whether a client's files still hold what we wrote."""
+`clients` and `doctor` can tell whether a client's files still hold what we wrote.
+
+One record per client (``connections/<client>.json``), read and written only here, as a
+typed :class:`Ledger` with a schema version; older files are migrated when read. The file
+entries inside are the edit engine's own (it alone reads them)."""
 
 from __future__ import annotations
 
@@ -8,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from optscale_cli.edit.atomic import atomic_write
-from optscale_cli.paths import config_dir, ensure_private_dir
+from optscale_cli.paths import config_dir
 
 
 def ledger_dir() -> Path:
@@ -24,7 +27,65 @@ def ledger_path(client: str) -> Path:
     return ledger_dir() / f"{client}.json"
 
 
-def load_ledger(client: str) -> dict[str, Any] | None:
+LEDGER_SCHEMA = 2
+
+
+@dataclass
+class Ledger:
+    """What one connect wrote for one client."""
+
+    client: str
+    profile: str | None = None
+    base_url: str | None = None
+    model: str | None = None
+    tiers: dict[str, str] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)  # key mode, default, config, …
+    request: dict[str, Any] = field(default_factory=dict)  # how to plan the same again
+    connected_at: str | None = None
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # engine entries by key
+    schema: int = LEDGER_SCHEMA
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": self.schema,
+            "client": self.client,
+            "profile": self.profile,
+            "base_url": self.base_url,
+            "model": self.model,
+            "tiers": self.tiers,
+            "details": self.details,
+            "request": self.request,
+            "connected_at": self.connected_at,
+            "files": self.files,
+        }
+
+    @classmethod
+    def from_dict(cls, client: str, data: dict[str, Any]) -> Ledger:
+        """Read a record of any schema; schema 1 (no version) kept the key mode as two
+        flags."""
+        request = dict(data.get("request") or {})
+        if "key_mode" not in request:
+            flags = {"env": request.pop("key_from_env", False)}
+            flags["plaintext"] = request.pop("plaintext_key", False)
+            request["key_mode"] = next((mode for mode, on in flags.items() if on), None)
+        return cls(
+            client=client,
+            profile=_str_or_none(data.get("profile")),
+            base_url=_str_or_none(data.get("base_url")),
+            model=_str_or_none(data.get("model")),
+            tiers={str(k): str(v) for k, v in (data.get("tiers") or {}).items()},
+            details=dict(data.get("details") or {}),
+            request=request,
+            connected_at=_str_or_none(data.get("connected_at")),
+            files=dict(data.get("files") or {}),
+        )
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def load_ledger(client: str) -> Ledger | None:
     path = ledger_path(client)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -45,7 +106,7 @@ def load_ledger(client: str) -> dict[str, Any] | None:
             hint=f"forget it with: optscale disconnect {client} --force "
             "(the client's files are left as they are)",
         )
-    return data
+    return Ledger.from_dict(client, data)
 
 
 def _well_formed(data: Any) -> bool:
@@ -67,29 +128,28 @@ def _well_formed(data: Any) -> bool:
                 and "after" in record
             ):
                 return False
-    return isinstance(data.get("details", {}), dict) and isinstance(data.get("tiers", {}), dict)
-
-
-def save_ledger(client: str, data: dict[str, Any]) -> None:
-    ensure_private_dir(ledger_dir())
-    atomic_write(
-        ledger_path(client), json.dumps(data, indent=2, ensure_ascii=False) + "\n", mode=0o600
+    return (
+        isinstance(data.get("details") or {}, dict)
+        and isinstance(data.get("tiers") or {}, dict)
+        and isinstance(data.get("request") or {}, dict)
     )
 
 
-def ledger_step(client: str, data: dict[str, Any] | None) -> Any:
+def ledger_step(client: str, ledger: Ledger | None) -> Any:
     """Saving (or, with None, deleting) a record, as a step of an edit transaction."""
     from optscale_cli.edit.transaction import Step
 
-    text = None if data is None else json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    return Step(ledger_path(client), None if text is None else text.encode("utf-8"), 0o600)
+    if ledger is None:
+        return Step(ledger_path(client), None)
+    text = json.dumps(ledger.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    return Step(ledger_path(client), text.encode("utf-8"), 0o600)
 
 
 def delete_ledger(client: str) -> None:
     ledger_path(client).unlink(missing_ok=True)
 
 
-def clients_using_profile(profile: str) -> dict[str, dict[str, Any]]:
+def clients_using_profile(profile: str) -> dict[str, Ledger]:
     """Every connected client whose connection uses ``profile``, with its record."""
     from optscale_cli.clients import client_names
 
@@ -99,7 +159,7 @@ def clients_using_profile(profile: str) -> dict[str, dict[str, Any]]:
             ledger = load_ledger(client)
         except Exception:  # a damaged record belongs to its own client's commands
             continue
-        if ledger and ledger.get("profile") == profile:
+        if ledger and ledger.profile == profile:
             found[client] = ledger
     return found
 

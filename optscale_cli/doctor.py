@@ -286,8 +286,8 @@ def _client_state_check(ctx: Context, name: str, state: Any) -> Check:
             f"run `optscale connect {name}` to rewrite, or `optscale disconnect {name}`",
         )
     profile = ctx.profile
-    ledger = load_ledger(name) or {}
-    files = list((ledger.get("files") or {}).values())
+    ledger = load_ledger(name)
+    files = list(ledger.files.values()) if ledger else []
     key_mode = state.details.get("key_mode")
     problems: list[str] = []
     for entry in files:

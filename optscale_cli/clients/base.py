@@ -13,11 +13,14 @@ import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from optscale_cli.edit.engine import Op, Target
 from optscale_cli.profiles import Profile
 from optscale_cli.urls import Surface
+
+if TYPE_CHECKING:
+    from optscale_cli.connections import Ledger
 
 KeyMode = Literal["file", "env", "helper", "plaintext", "secrets-env", "manual"]
 KEY_MODE_TEXT: dict[str, str] = {
@@ -40,7 +43,7 @@ class ConnectRequest:
     scope: str = "user"  # "user" or "project"
     set_default: bool | None = None  # None: the client's own default
     key_mode: str | None = None  # one the client declares; None: its default (the first)
-    previous: dict[str, Any] | None = None  # the client's connection record, if connected
+    previous: Ledger | None = None  # the client's connection record, if connected
     tiers: dict[str, str] = field(default_factory=dict)  # claude: opus/sonnet/haiku -> model
     options: dict[str, Any] = field(default_factory=dict)  # client-specific flags
 
@@ -191,7 +194,7 @@ class Client(ABC):
         if request.set_default is not None:
             return request.set_default
         previous = request.previous
-        return previous is None or bool((previous.get("details") or {}).get("default"))
+        return previous is None or bool(previous.details.get("default"))
 
     def base_url(self, request: ConnectRequest) -> str:
         return request.profile.location.surface_url(self.surface)

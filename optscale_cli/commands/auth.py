@@ -165,7 +165,7 @@ def _refuse_moving_connected_clients(name: str, location: object) -> None:
     elsewhere = sorted(
         client
         for client, ledger in clients_using_profile(name).items()
-        if ledger.get("base_url") not in own
+        if ledger.base_url not in own
     )
     if elsewhere:
         raise Refused(
@@ -386,7 +386,7 @@ def _rotate(api_key_stdin: bool, yes: bool) -> None:
     planned = []
     for name in client_names():
         ledger = load_ledger(name)
-        if ledger and ledger.get("profile") == old.name:
+        if ledger and ledger.profile == old.name:
             item = plan_connection(get_client(name), replay_request(ledger, new))
             if item.changed:
                 planned.append(item)

@@ -82,10 +82,10 @@ def _disconnect_all(clients: list[str]) -> list[str]:
 
     changes = []
     for client in clients:
-        ledger = load_ledger(client) or {}
+        ledger = load_ledger(client)
         changes += [
             plan_revert(Target.from_entry(entry), entry)
-            for entry in ledger.get("files", {}).values()
+            for entry in (ledger.files.values() if ledger else [])
         ]
     commit(changes, lock_dir(), then=lambda: [ledger_step(c, None) for c in clients])
     return clients
@@ -94,7 +94,7 @@ def _disconnect_all(clients: list[str]) -> list[str]:
 def _ledger_paths(ledgers: object) -> list[Path]:
     paths = []
     for ledger in ledgers:  # type: ignore[attr-defined]
-        for entry in ledger.get("files", {}).values():
+        for entry in ledger.files.values():
             if entry.get("store", "file") == "file":
                 paths.append(Path(entry["path"]))
     return paths
