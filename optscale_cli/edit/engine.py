@@ -455,10 +455,14 @@ def commit(changes: Sequence[FileChange], lock_dir: Path) -> list[Path]:
             if backup is not None:
                 backups.append(backup)
                 change.backup = str(backup)
-            if change.delete_file and isinstance(change.target.store, FileStore):
-                change.target.store.path.unlink()
+            # expected: a store that can (SQLite) re-checks the original in its write's own
+            # transaction, so a change committed after the check above is not overwritten
+            if change.delete_file:
+                change.target.store.delete(expected=change.original)
                 continue
-            change.target.store.write(change.new_text, secret=change.target.secret)
+            change.target.store.write(
+                change.new_text, secret=change.target.secret, expected=change.original
+            )
             wrong = verify(change)
             if wrong:
                 raise Refused(
