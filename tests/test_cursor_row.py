@@ -14,7 +14,9 @@ from optscale_cli.clients.cursor import ROW_KEY
 from optscale_cli.edit.engine import SetValue, Target, commit, plan_edit
 from optscale_cli.edit.stores import SqliteRowStore
 from optscale_cli.errors import Refused
-from tests.test_desktop_cursor import USER_ROW, read_row
+from tests.conftest import Cli
+from tests.gateway import GatewayStandIn
+from tests.test_desktop_cursor import USER_ROW, make_cursor_db, read_row
 
 MODEL = "openai/gpt-4.1"
 
@@ -120,3 +122,55 @@ def test_write_and_delete_compare_with_the_expected_text(tmp_path: Path, journal
         store.write("{}", secret=False, expected='{"a": 1}')  # planned on a row now gone
     store.write("{}", secret=False, expected=None)
     assert store.read() == "{}"
+
+
+def test_disconnect_removes_what_connect_created(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    db = make_cursor_db(isolated_home)
+    row = {"theme": {"keep": True}}  # no aiSettings at all
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE ItemTable SET value = ? WHERE key = ?", (json.dumps(row), ROW_KEY))
+    conn.close()
+    assert cli("connect", "cursor", "--model", MODEL, "--yes").code == 0
+    assert read_row(db)["aiSettings"]["userAddedModels"] == [MODEL]
+    result = cli("disconnect", "cursor", "--yes")
+    assert result.code == 0, result.all
+    assert read_row(db) == row
+
+
+def test_disconnect_deletes_the_row_connect_created(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    db = make_cursor_db(isolated_home)
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM ItemTable WHERE key = ?", (ROW_KEY,))
+    conn.close()
+    assert cli("connect", "cursor", "--model", MODEL, "--yes").code == 0
+    assert read_row(db)["useOpenAIKey"] is True
+    result = cli("disconnect", "cursor", "--yes")
+    assert result.code == 0, result.all
+    with sqlite3.connect(db) as conn:
+        keys = [k for (k,) in conn.execute("SELECT key FROM ItemTable")]
+    conn.close()
+    assert keys == ["other.key"]
+
+
+def test_untouched_override_is_still_reverted_whole(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    db = make_cursor_db(isolated_home)
+    assert cli("connect", "cursor", "--model", MODEL, "--yes").code == 0
+    edited = read_row(db)
+    edited["aiSettings"]["modelOverrideDisabled"].append("o3")  # an unrelated edit
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE ItemTable SET value = ? WHERE key = ?", (json.dumps(edited), ROW_KEY))
+    conn.close()
+    result = cli("disconnect", "cursor", "--yes", "--json")
+    assert result.code == 0, result.all
+    row = read_row(db)
+    assert row["openAIBaseUrl"] == "" and row["useOpenAIKey"] is False
+    assert row["aiSettings"]["userAddedModels"] == ["my-local"]
+    assert result.json()["left_alone"] == [
+        f"{db} [ItemTable:{ROW_KEY}]: aiSettings.modelOverrideDisabled"
+    ]

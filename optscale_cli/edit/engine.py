@@ -177,11 +177,10 @@ def _record_key(record: dict[str, Any]) -> str:
     return json.dumps([record["op"], record["path"], record.get("id")])
 
 
-def _first_missing(doc: Document, path: Sequence[str | int]) -> tuple[str | int, ...] | None:
-    for depth in range(1, len(path)):
-        if doc.get(path[:depth]) is ABSENT:
-            return tuple(path[:depth])
-    return None
+def _missing(doc: Document, path: Sequence[str | int]) -> list[tuple[str | int, ...]]:
+    """Every container on the way to ``path`` that is not there yet: setting ``path`` creates
+    them all (``a`` and ``a.b`` for ``a.b.c``), and each is removed again once left empty."""
+    return [tuple(path[:d]) for d in range(1, len(path)) if doc.get(path[:d]) is ABSENT]
 
 
 @dataclass
@@ -250,9 +249,9 @@ def plan_edit(
     records: list[dict[str, Any]] = []
     seen: set[str] = set()
     for op in ops:
-        missing = _first_missing(doc, op.path if isinstance(op, SetValue) else (*op.path, 0))
-        if missing is not None and list(missing) not in created:
-            created.append(list(missing))
+        for missing in _missing(doc, op.path if isinstance(op, SetValue) else (*op.path, 0)):
+            if list(missing) not in created:
+                created.append(list(missing))
         if isinstance(op, SetValue):
             record = {"op": "set", "path": list(op.path)}
             key = _record_key(record)
@@ -402,7 +401,7 @@ def plan_revert(target: Target, entry: dict[str, Any]) -> FileChange:
     _remove_empty_created(doc, entry.get("created", []))
     change = FileChange(target, original, doc.render(), drifted=drifted)
     data = getattr(doc, "data", None)
-    if entry.get("created_file") and data == {} and isinstance(target.store, FileStore):
+    if entry.get("created_file") and data == {}:  # a file, or a SQLite row, we created
         change.delete_file = True
     return change
 
