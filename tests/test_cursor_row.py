@@ -174,3 +174,55 @@ def test_untouched_override_is_still_reverted_whole(
     assert result.json()["left_alone"] == [
         f"{db} [ItemTable:{ROW_KEY}]: aiSettings.modelOverrideDisabled"
     ]
+
+
+def test_user_base_url_keeps_the_override_together(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    db = make_cursor_db(isolated_home)
+    assert cli("connect", "cursor", "--model", MODEL, "--yes").code == 0
+    mine = {**read_row(db), "openAIBaseUrl": "https://my.own.example/v1"}
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE ItemTable SET value = ? WHERE key = ?", (json.dumps(mine), ROW_KEY))
+    conn.close()
+    result = cli("disconnect", "cursor", "--yes", "--json")
+    assert result.code == 0, result.all
+    row = read_row(db)
+    assert row["openAIBaseUrl"] == "https://my.own.example/v1"
+    assert row["useOpenAIKey"] is True  # still on: their URL needs it
+    assert MODEL in row["aiSettings"]["userAddedModels"]
+    assert MODEL in row["aiSettings"]["modelOverrideEnabled"]
+    left = "\n".join(result.json()["left_alone"])
+    assert "openAIBaseUrl" in left and "useOpenAIKey" in left and "userAddedModels" in left
+    assert "modelOverrideEnabled" in left
+
+
+def test_group_is_reverted_whole_or_not_at_all(tmp_path: Path) -> None:
+    """The engine rule, on a plain JSON file: a member the user changed holds its group."""
+    from optscale_cli.edit.engine import ListItem, plan_revert
+    from optscale_cli.edit.stores import FileStore
+
+    path = tmp_path / "settings.json"
+    path.write_text('{"keep": 1}')
+    target = Target(FileStore(path), "json")
+    ops = [
+        SetValue(("url",), "https://gw.example", group="g"),
+        SetValue(("on",), True, group="g"),
+        ListItem(("models",), "m1", group="g"),
+        SetValue(("alone",), 1),
+    ]
+    change = plan_edit(target, ops)
+    commit([change], tmp_path / "locks")
+    entry = change.ledger_entry()
+    path.write_text(json.dumps({**json.loads(path.read_text()), "url": "https://mine.example"}))
+    revert = plan_revert(target, entry)
+    assert json.loads(revert.new_text) == {
+        "keep": 1,
+        "url": "https://mine.example",
+        "on": True,
+        "models": ["m1"],
+    }
+    assert revert.drifted[0] == "url"
+    assert sorted(revert.drifted[1:]) == ["models[m1] (kept with url)", "on (kept with url)"]
+    path.write_text(json.dumps({**json.loads(path.read_text()), "url": "https://gw.example"}))
+    assert json.loads(plan_revert(target, entry).new_text) == {"keep": 1}

@@ -37,6 +37,7 @@ class SetValue:
 
     path: tuple[str | int, ...]
     value: Any
+    group: str | None = None  # see GROUPS
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class ListItem:
     path: tuple[str | int, ...]
     value: Any
     key: str | None = None
+    group: str | None = None  # see GROUPS
 
     def identity(self, item: Any) -> Any:
         if self.key is None:
@@ -54,6 +56,9 @@ class ListItem:
 
 
 Op = SetValue | ListItem
+# GROUPS: ops that name the same ``group`` only work together (a base URL and the switch that
+# uses it). Undo reverts a group whole or not at all: when the user has changed any member
+# since, every member is left as it is and named, not just the one they changed.
 
 
 @dataclass
@@ -287,6 +292,8 @@ def plan_edit(
             if items != current:
                 doc.set(op.path, items)
             record["after"] = box(op.value, secrets, op.path)
+        if op.group:
+            record["group"] = op.group
         if key in old_records:  # keep what was there before our first connect
             record["before"] = old_records[key]["before"]
         else:
@@ -387,6 +394,28 @@ def _remove_empty_created(doc: Document, created: list[list[str | int]]) -> None
             doc.remove(path)
 
 
+def _record_name(record: dict[str, Any]) -> str:
+    name = ".".join(map(str, record["path"]))
+    return f"{name}[{record['id']}]" if record["op"] == "list" else name
+
+
+def _held_groups(
+    probe: Document, records: list[dict[str, Any]], recover: Recover
+) -> dict[str, tuple[list[Any], list[str]]]:
+    """The groups (GROUPS) with a member the user changed since: group -> (the changed
+    members' record keys, how each is named), found by trying the revert on a scratch copy."""
+    held: dict[str, tuple[list[Any], list[str]]] = {}
+    for record in records:
+        if record.get("group"):
+            names: list[str] = []
+            _revert_record(probe, record, names, recover)
+            if names:
+                keys, all_names = held.setdefault(record["group"], ([], []))
+                keys.append(_record_key(record))
+                all_names.extend(names)
+    return held
+
+
 def plan_revert(target: Target, entry: dict[str, Any]) -> FileChange:
     """Plan undoing a ledger entry: values still as we wrote them go back to what they were;
     values the user has changed since are left alone and named in ``drifted``."""
@@ -396,8 +425,15 @@ def plan_revert(target: Target, entry: dict[str, Any]) -> FileChange:
     doc = target.parse(original)
     drifted: list[str] = []
     recover = backup_recovery(target, entry.get("backup"))
-    for record in reversed(entry.get("records", [])):
-        _revert_record(doc, record, drifted, recover)
+    records = list(reversed(entry.get("records", [])))
+    held = _held_groups(target.parse(original), records, recover)
+    for record in records:
+        because = held.get(record.get("group") or "")
+        if because is None:
+            _revert_record(doc, record, drifted, recover)
+        elif _record_key(record) not in because[0]:  # a changed member is named once, below
+            drifted.append(f"{_record_name(record)} (kept with {', '.join(because[1])})")
+    drifted[:0] = [name for _, names in held.values() for name in names]
     _remove_empty_created(doc, entry.get("created", []))
     change = FileChange(target, original, doc.render(), drifted=drifted)
     data = getattr(doc, "data", None)
