@@ -118,11 +118,15 @@ class Cursor(Client):
         target = Target(SqliteRowStore(db, ROW_KEY), "json")
         current = target.parse(target.store.read())
         ai = ("aiSettings",)
+        # reverted together: a base URL the user has changed since keeps the key switch on
+        # and our model listed; modelOverrideDisabled is not in it (any edit to that list
+        # would otherwise keep our base URL)
+        group = "override"
         ops: list[Op] = [
-            SetValue(("openAIBaseUrl",), self.base_url(request)),
-            SetValue(("useOpenAIKey",), True),
-            ListItem((*ai, "userAddedModels"), request.model),
-            ListItem((*ai, "modelOverrideEnabled"), request.model),
+            SetValue(("openAIBaseUrl",), self.base_url(request), group=group),
+            SetValue(("useOpenAIKey",), True, group=group),
+            ListItem((*ai, "userAddedModels"), request.model, group=group),
+            ListItem((*ai, "modelOverrideEnabled"), request.model, group=group),
         ]
         disabled = current.get((*ai, "modelOverrideDisabled"))
         if isinstance(disabled, list):  # always planned, so a reconnect keeps our record

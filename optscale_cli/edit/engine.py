@@ -39,6 +39,7 @@ class SetValue:
 
     path: tuple[str | int, ...]
     value: Any
+    group: str | None = None  # see GROUPS
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class ListItem:
     path: tuple[str | int, ...]
     value: Any
     key: str | None = None
+    group: str | None = None  # see GROUPS
 
     def identity(self, item: Any) -> Any:
         if self.key is None:
@@ -56,6 +58,9 @@ class ListItem:
 
 
 Op = SetValue | ListItem
+# GROUPS: ops that name the same ``group`` only work together (a base URL and the switch that
+# uses it). Undo reverts a group whole or not at all: when the user has changed any member
+# since, every member is left as it is and named, not just the one they changed.
 
 
 @dataclass
@@ -179,11 +184,10 @@ def _record_key(record: dict[str, Any]) -> str:
     return json.dumps([record["op"], record["path"], record.get("id")])
 
 
-def _first_missing(doc: Document, path: Sequence[str | int]) -> tuple[str | int, ...] | None:
-    for depth in range(1, len(path)):
-        if doc.get(path[:depth]) is ABSENT:
-            return tuple(path[:depth])
-    return None
+def _missing(doc: Document, path: Sequence[str | int]) -> list[tuple[str | int, ...]]:
+    """Every container on the way to ``path`` that is not there yet: setting ``path`` creates
+    them all (``a`` and ``a.b`` for ``a.b.c``), and each is removed again once left empty."""
+    return [tuple(path[:d]) for d in range(1, len(path)) if doc.get(path[:d]) is ABSENT]
 
 
 @dataclass
@@ -252,9 +256,9 @@ def plan_edit(
     records: list[dict[str, Any]] = []
     seen: set[str] = set()
     for op in ops:
-        missing = _first_missing(doc, op.path if isinstance(op, SetValue) else (*op.path, 0))
-        if missing is not None and list(missing) not in created:
-            created.append(list(missing))
+        for missing in _missing(doc, op.path if isinstance(op, SetValue) else (*op.path, 0)):
+            if list(missing) not in created:
+                created.append(list(missing))
         if isinstance(op, SetValue):
             record = {"op": "set", "path": list(op.path)}
             key = _record_key(record)
@@ -290,6 +294,8 @@ def plan_edit(
             if items != current:
                 doc.set(op.path, items)
             record["after"] = box(op.value, secrets, op.path)
+        if op.group:
+            record["group"] = op.group
         if key in old_records:  # keep what was there before our first connect
             record["before"] = old_records[key]["before"]
         else:
@@ -390,6 +396,28 @@ def _remove_empty_created(doc: Document, created: list[list[str | int]]) -> None
             doc.remove(path)
 
 
+def _record_name(record: dict[str, Any]) -> str:
+    name = ".".join(map(str, record["path"]))
+    return f"{name}[{record['id']}]" if record["op"] == "list" else name
+
+
+def _held_groups(
+    probe: Document, records: list[dict[str, Any]], recover: Recover
+) -> dict[str, tuple[list[Any], list[str]]]:
+    """The groups (GROUPS) with a member the user changed since: group -> (the changed
+    members' record keys, how each is named), found by trying the revert on a scratch copy."""
+    held: dict[str, tuple[list[Any], list[str]]] = {}
+    for record in records:
+        if record.get("group"):
+            names: list[str] = []
+            _revert_record(probe, record, names, recover)
+            if names:
+                keys, all_names = held.setdefault(record["group"], ([], []))
+                keys.append(_record_key(record))
+                all_names.extend(names)
+    return held
+
+
 def plan_revert(target: Target, entry: dict[str, Any]) -> FileChange:
     """Plan undoing a ledger entry: values still as we wrote them go back to what they were;
     values the user has changed since are left alone and named in ``drifted``."""
@@ -399,12 +427,19 @@ def plan_revert(target: Target, entry: dict[str, Any]) -> FileChange:
     doc = target.parse(original)
     drifted: list[str] = []
     recover = backup_recovery(target, entry.get("backup"))
-    for record in reversed(entry.get("records", [])):
-        _revert_record(doc, record, drifted, recover)
+    records = list(reversed(entry.get("records", [])))
+    held = _held_groups(target.parse(original), records, recover)
+    for record in records:
+        because = held.get(record.get("group") or "")
+        if because is None:
+            _revert_record(doc, record, drifted, recover)
+        elif _record_key(record) not in because[0]:  # a changed member is named once, below
+            drifted.append(f"{_record_name(record)} (kept with {', '.join(because[1])})")
+    drifted[:0] = [name for _, names in held.values() for name in names]
     _remove_empty_created(doc, entry.get("created", []))
     change = FileChange(target, original, doc.render(), drifted=drifted)
     data = getattr(doc, "data", None)
-    if entry.get("created_file") and data == {} and isinstance(target.store, FileStore):
+    if entry.get("created_file") and data == {}:  # a file, or a SQLite row, we created
         change.delete_file = True
     return change
 
@@ -463,11 +498,12 @@ def _write_change(change: FileChange, backups: list[Path]) -> None:
         if backup is not None:
             backups.append(backup)
             change.backup = str(backup)
-    if change.delete_file and isinstance(store, FileStore):
-        # through a symlink: the target we created goes, the user's link stays
-        resolve_target(store.path).unlink(missing_ok=True)
+    if change.delete_file:
+        store.delete(expected=change.original)
         return
-    store.write(change.new_text, secret=change.target.secret)
+    # expected: a store that can (SQLite) re-checks the original in its write's own
+    # transaction, so a change committed after the preflight is not overwritten
+    store.write(change.new_text, secret=change.target.secret, expected=change.original)
     wrong = verify(change)
     if wrong:
         raise Refused(

@@ -14,13 +14,19 @@ from optscale_cli.errors import ConfigFileError, Refused
 
 BACKUP_SUFFIX = ".optscale.bak"  # the one backup older versions made (and Cursor's DB copy)
 BACKUP_KEEP = 3  # timestamped backups kept per file
+# ``expected`` not given: write without comparing. Otherwise ``expected`` is the text the
+# change was planned from (None: nothing was there); a store that can compare and write in
+# one transaction (SqliteRowStore) refuses when it differs. A file is replaced atomically
+# but cannot be compared in the same step: the engine checks it under its lock just before.
+UNCHECKED: Any = object()
 
 
 class Store(Protocol):
     label: str
 
     def read(self) -> str | None: ...
-    def write(self, text: str, *, secret: bool) -> None: ...
+    def write(self, text: str, *, secret: bool, expected: Any = UNCHECKED) -> None: ...
+    def delete(self, *, expected: Any = UNCHECKED) -> None: ...
     def backup(self, text: str | None) -> Path | None: ...
     def mode(self) -> int | None: ...
 
@@ -125,7 +131,7 @@ class FileStore:
                 "fix the directory's permissions, or choose another --scope",
             )
 
-    def write(self, text: str, *, secret: bool) -> None:
+    def write(self, text: str, *, secret: bool, expected: Any = UNCHECKED) -> None:
         self.check_writable()
         target = resolve_target(self.path)
         from optscale_cli.paths import make_dirs
@@ -143,6 +149,10 @@ class FileStore:
             atomic_write(target, text, mode=mode)
         except PermissionError as exc:
             raise Refused(f"cannot write {self.label}: {exc.strerror}") from None
+
+    def delete(self, *, expected: Any = UNCHECKED) -> None:
+        """Remove the file; through a symlink, the target goes and the user's link stays."""
+        resolve_target(self.path).unlink(missing_ok=True)
 
     def backup(self, text: str | None) -> Path | None:
         """Save ``text`` (the user's own content, never ours) beside the file as
@@ -220,36 +230,60 @@ class SqliteRowStore:
             )
         return sqlite3.connect(str(self.db_path), timeout=5, isolation_level=None)
 
-    def read(self) -> str | None:
-        import sqlite3
-
-        try:
-            with contextlib.closing(self._connect()) as db:
-                row = db.execute(
-                    f"SELECT value FROM {self.table} WHERE key = ?", (self.key,)
-                ).fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise ConfigFileError(str(self.db_path), f"cannot read the database: {exc}") from None
+    def _select(self, db: Any) -> str | None:
+        row = db.execute(f"SELECT value FROM {self.table} WHERE key = ?", (self.key,)).fetchone()
         if row is None or row[0] is None:
             return None
         value = row[0]
         self._as_bytes = isinstance(value, bytes)  # write back the type we read
         return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
-    def write(self, text: str, *, secret: bool) -> None:
+    def read(self) -> str | None:
+        import sqlite3
+
+        try:
+            with contextlib.closing(self._connect()) as db:
+                return self._select(db)
+        except sqlite3.DatabaseError as exc:
+            raise ConfigFileError(str(self.db_path), f"cannot read the database: {exc}") from None
+
+    def write(self, text: str, *, secret: bool, expected: Any = UNCHECKED) -> None:
+        self._change(text, expected)
+
+    def delete(self, *, expected: Any = UNCHECKED) -> None:
+        self._change(None, expected)
+
+    def _change(self, text: str | None, expected: Any) -> None:
+        """Write ``text`` to the row (None: delete it) in one ``BEGIN IMMEDIATE`` transaction
+        that first re-reads the row: if it is no longer ``expected`` (another program
+        committed a change since we read it), roll back and refuse; nothing is written."""
         import sqlite3
 
         if not _writable(self.db_path):
             raise Refused(f"{self.db_path} is read-only; not changing it")
         try:
             with contextlib.closing(self._connect()) as db:
-                db.execute("BEGIN IMMEDIATE")
-                value: str | bytes = text.encode("utf-8") if self._as_bytes else text
-                db.execute(
-                    f"INSERT OR REPLACE INTO {self.table} (key, value) VALUES (?, ?)",
-                    (self.key, value),
-                )
-                db.execute("COMMIT")
+                db.execute("BEGIN IMMEDIATE")  # take the write lock, then re-read
+                try:
+                    current = self._select(db)
+                    if expected is not UNCHECKED and current != expected:
+                        raise Refused(
+                            f"{self.label} changed while we were working; nothing was written",
+                            "run the command again",
+                        )
+                    if text is None:
+                        db.execute(f"DELETE FROM {self.table} WHERE key = ?", (self.key,))
+                    else:
+                        value: str | bytes = text.encode("utf-8") if self._as_bytes else text
+                        db.execute(
+                            f"INSERT OR REPLACE INTO {self.table} (key, value) VALUES (?, ?)",
+                            (self.key, value),
+                        )
+                    db.execute("COMMIT")
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
+                    raise
         except sqlite3.OperationalError as exc:
             raise Refused(
                 f"cannot write {self.db_path}: {exc}",
