@@ -30,6 +30,21 @@ CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 TERM=dumb``, stdin from /dev/null:
   ~1 s. One ``POST …/anthropic/v1/messages?beta=true``, ``stream: true``, with ``tools``,
   ``thinking``, ``context_management``, ``metadata`` and ``anthropic-version``/``anthropic-beta``
   headers; it warns on stderr that "Claude Sonnet 4 was retired" (the name has claude-sonnet-4).
+
+Tools offered (recorded 2026-11-26; the shell tool's required argument in brackets):
+- OpenCode 1.18.33 (chat, ``tool_choice: "auto"``): bash [command], edit, glob, grep, read,
+  skill, task, todowrite, webfetch, write; the first request (the title) has no tools.
+- Claude Code 2.1.332 (messages, no tool_choice): Agent, Bash [command; optional timeout,
+  description, run_in_background, dangerouslyDisableSandbox; additionalProperties false],
+  Edit, ListAgents, Read, ReportFindings, ScheduleWakeup, Skill, ToolSearch, Workflow,
+  DeferredToolPlaceholder, Write.
+- Codex 0.171.0 (responses, ``tool_choice: "auto"``, ``parallel_tool_calls: true``):
+  exec_command [cmd; strict false, additionalProperties false], write_stdin,
+  request_user_input, view_image, multi_agent_v1 (type ``namespace``), get_goal, create_goal,
+  update_goal and the built-in ``web_search``.
+- Continue cn 1.5.47 (chat, no tool_choice): Read, List, Bash [command; optional timeout],
+  Fetch, Checklist, CheckBackgroundJob, AskQuestion, Exit, Skills; with ``--auto`` also Write
+  and MultiEdit.
 """
 
 from __future__ import annotations
