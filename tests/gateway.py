@@ -5,8 +5,14 @@ Serves the routes design.md §1 names under ``/llm_proxy/<ORG>/``: ``v1/models``
 Messages API under ``anthropic/v1/…`` (streaming too), with keys, policies and models that
 exercise every path: ids with ``/``, ``:`` and ``.``, a model the key is denied (403), a bad
 key (401), and a model that never calls tools. Every request is recorded.
-Agents keep calling tools while a server keeps answering with tool calls, so tool calls are
-only returned when ``tool_choice`` forces one (as ``optscale doctor`` does).
+Tool calls, on all three APIs, streaming or not: when ``tool_choice`` forces one (as
+``optscale doctor`` does), the named (or first) tool with ``{}``; otherwise, when the client
+offers its shell tool (``SHELL_TOOLS``) and the conversation holds no tool result yet, a call
+of that tool running ``SHELL_COMMAND`` (it creates ``MARKER`` in the client's working
+directory), its arguments shaped by the tool's own JSON schema. Once a tool result comes
+back (chat: a ``role: tool`` message; responses: a ``*_call_output`` input item; anthropic: a
+``tool_result`` block) the answer is text, so agents stop after one round trip. Tools that are
+not a shell get text.
 
 Checked with the real clients (opencode-ai 1.18.33, @anthropic-ai/claude-code 2.1.330), each
 in a fresh ``HOME`` with ``env -i PATH=… HOME=<tmp> NODE_EXTRA_CA_CERTS=<ca_pem_path>
@@ -24,6 +30,21 @@ CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 TERM=dumb``, stdin from /dev/null:
   ~1 s. One ``POST …/anthropic/v1/messages?beta=true``, ``stream: true``, with ``tools``,
   ``thinking``, ``context_management``, ``metadata`` and ``anthropic-version``/``anthropic-beta``
   headers; it warns on stderr that "Claude Sonnet 4 was retired" (the name has claude-sonnet-4).
+
+Tools offered (recorded 2026-11-26; the shell tool's required argument in brackets):
+- OpenCode 1.18.33 (chat, ``tool_choice: "auto"``): bash [command], edit, glob, grep, read,
+  skill, task, todowrite, webfetch, write; the first request (the title) has no tools.
+- Claude Code 2.1.332 (messages, no tool_choice): Agent, Bash [command; optional timeout,
+  description, run_in_background, dangerouslyDisableSandbox; additionalProperties false],
+  Edit, ListAgents, Read, ReportFindings, ScheduleWakeup, Skill, ToolSearch, Workflow,
+  DeferredToolPlaceholder, Write.
+- Codex 0.171.0 (responses, ``tool_choice: "auto"``, ``parallel_tool_calls: true``):
+  exec_command [cmd; strict false, additionalProperties false], write_stdin,
+  request_user_input, view_image, multi_agent_v1 (type ``namespace``), get_goal, create_goal,
+  update_goal and the built-in ``web_search``.
+- Continue cn 1.5.47 (chat, no tool_choice): Read, List, Bash [command; optional timeout],
+  Fetch, Checklist, CheckBackgroundJob, AskQuestion, Exit, Skills; with ``--auto`` also Write
+  and MultiEdit.
 """
 
 from __future__ import annotations
@@ -60,6 +81,14 @@ MODELS: dict[str, dict[str, Any]] = {
     "mistral/mistral-large-2.1": {"owned_by": "mistral"},
 }
 NO_TOOLS = {"ollama/deepseek-r1:70b"}
+# The marker file a client's own shell tool creates in its working directory (e2e proof).
+MARKER = "optscale-e2e-marker"
+SHELL_COMMAND = f"touch {MARKER}"
+# Shell tools by name, as the clients offer them (recorded requests, see tests/test_e2e.py):
+# OpenCode `bash`, Claude Code and Continue `Bash`, Codex `exec_command` (older Codex: `shell`,
+# a function tool with an argv array; the Responses built-in `local_shell` is not served).
+# Matched case-insensitively.
+SHELL_TOOLS = ("bash", "exec_command", "shell")
 # what a hostile gateway could serve to HOSTILE_KEY: template syntax clients expand, terminal
 # escapes, bidi overrides, newlines (issue: trust)
 HOSTILE_MODELS: dict[str, dict[str, Any]] = {
@@ -250,6 +279,80 @@ class GatewayStandIn:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _tool_specs(tools: list[Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(name, JSON schema of the arguments) of each offered tool, in any of the three APIs'
+    shapes: chat ``{"type": "function", "function": {"name", "parameters"}}``, responses
+    ``{"type": "function", "name", "parameters"}``, anthropic ``{"name", "input_schema"}``."""
+    specs = []
+    for tool in tools:
+        if not isinstance(tool, dict):
+            continue
+        spec = tool.get("function") if isinstance(tool.get("function"), dict) else tool
+        name = spec.get("name") or tool.get("type")
+        schema = spec.get("parameters") or spec.get("input_schema") or {}
+        if isinstance(name, str):
+            specs.append((name, schema if isinstance(schema, dict) else {}))
+    return specs
+
+
+def shell_call(tools: list[Any]) -> tuple[str, dict[str, Any]] | None:
+    """The client's shell tool and arguments that run SHELL_COMMAND, or None if none offered.
+
+    The command goes in the schema's ``command`` or ``cmd`` property (a list of argv if the
+    schema says ``array``, as Codex's old ``shell`` tool did); other required properties get
+    a plain value of their type."""
+    specs = {name.lower(): (name, schema) for name, schema in _tool_specs(tools)}
+    for wanted in SHELL_TOOLS:
+        if wanted not in specs:
+            continue
+        name, schema = specs[wanted]
+        properties = schema.get("properties") or {}
+        key = next((k for k in ("command", "cmd") if k in properties), "command")
+        kind = (properties.get(key) or {}).get("type")
+        args: dict[str, Any] = {
+            key: ["bash", "-lc", SHELL_COMMAND] if kind == "array" else SHELL_COMMAND
+        }
+        for required in schema.get("required") or []:
+            if required not in args:
+                args[required] = _placeholder((properties.get(required) or {}).get("type"))
+        return name, args
+    return None
+
+
+def _placeholder(kind: Any) -> Any:
+    return {"string": "e2e", "integer": 1, "number": 1, "boolean": False, "array": []}.get(
+        kind if isinstance(kind, str) else "", {}
+    )
+
+
+def _has_tool_result(items: Any, api: str) -> bool:
+    if not isinstance(items, list):
+        return False
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if api == "chat" and item.get("role") == "tool":
+            return True
+        if api == "responses" and str(item.get("type", "")).endswith("_call_output"):
+            return True
+        if (
+            api == "anthropic"
+            and isinstance(item.get("content"), list)
+            and any(
+                isinstance(block, dict) and block.get("type") == "tool_result"
+                for block in item["content"]
+            )
+        ):
+            return True
+    return False
+
+
+def _split_arguments(arguments: str) -> list[dict[str, str]]:
+    """The arguments JSON in two pieces, as the APIs stream it (never whole tokens)."""
+    middle = len(arguments) // 2
+    return [{"arguments": arguments[:middle]}, {"arguments": arguments[middle:]}]
 
 
 def _chunk(model: str, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
@@ -506,21 +609,19 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
             tools = body.get("tools") or []
             choice = body.get("tool_choice")
             forced = choice == "required" or isinstance(choice, dict)
-            messages = body.get("messages") or []
-            after_tool = (
-                bool(messages)
-                and isinstance(messages[-1], dict)
-                and (messages[-1].get("role") == "tool")
-            )
+            answered = _has_tool_result(body.get("messages"), "chat")
             call = None
-            if tools and forced and model not in NO_TOOLS and not after_tool:
-                name = tools[0].get("function", {}).get("name", "tool")
-                if isinstance(choice, dict):
-                    name = choice.get("function", {}).get("name", name)
+            shell = shell_call(tools)
+            if tools and model not in NO_TOOLS and not answered and (forced or shell):
+                name, arguments = (shell[0], json.dumps(shell[1])) if shell else ("", "{}")
+                if forced:
+                    name, arguments = tools[0].get("function", {}).get("name", "tool"), "{}"
+                    if isinstance(choice, dict):
+                        name = choice.get("function", {}).get("name", name)
                 call = {
                     "id": "call_" + uuid.uuid4().hex[:8],
                     "type": "function",
-                    "function": {"name": name, "arguments": "{}"},
+                    "function": {"name": name, "arguments": arguments},
                 }
             usage = {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
             if body.get("stream") and gw.mode == "sse_keepalive":
@@ -531,7 +632,14 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
                     (None, _chunk(model, {"role": "assistant", "content": ""}))
                 ]
                 if call:
-                    events.append((None, _chunk(model, {"tool_calls": [{"index": 0, **call}]})))
+                    # as OpenAI streams a call: id and name first, then the arguments in parts
+                    function = call["function"]
+                    head = {**call, "index": 0, "function": {**function, "arguments": ""}}
+                    events.append((None, _chunk(model, {"tool_calls": [head]})))
+                    events += [
+                        (None, _chunk(model, {"tool_calls": [{"index": 0, "function": part}]}))
+                        for part in _split_arguments(function["arguments"])
+                    ]
                 else:
                     events += [
                         (None, _chunk(model, {"content": part}))
@@ -565,13 +673,27 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
             )
 
         def _responses(self, model: str, body: dict[str, Any]) -> None:
-            item = {
-                "id": "msg_standin",
-                "type": "message",
-                "role": "assistant",
-                "status": "completed",
-                "content": [{"type": "output_text", "text": ANSWER, "annotations": []}],
-            }
+            shell = None
+            if model not in NO_TOOLS and not _has_tool_result(body.get("input"), "responses"):
+                shell = shell_call(body.get("tools") or [])
+            item: dict[str, Any]
+            if shell:
+                item = {
+                    "id": "fc_standin",
+                    "type": "function_call",
+                    "status": "completed",
+                    "call_id": "call_" + uuid.uuid4().hex[:8],
+                    "name": shell[0],
+                    "arguments": json.dumps(shell[1]),
+                }
+            else:
+                item = {
+                    "id": "msg_standin",
+                    "type": "message",
+                    "role": "assistant",
+                    "status": "completed",
+                    "content": [{"type": "output_text", "text": ANSWER, "annotations": []}],
+                }
             response = {
                 "id": "resp_standin",
                 "object": "response",
@@ -585,70 +707,75 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
                 self._send(200, response)
                 return
             started = {**response, "status": "in_progress", "output": []}
-            empty_item = {**item, "status": "in_progress", "content": []}
-            part = {"type": "output_text", "text": "", "annotations": []}
-            events: list[tuple[str | None, Any]] = [
-                ("response.created", {"type": "response.created", "response": started}),
-                (
-                    "response.output_item.added",
-                    {"type": "response.output_item.added", "output_index": 0, "item": empty_item},
-                ),
-                (
-                    "response.content_part.added",
-                    {
-                        "type": "response.content_part.added",
-                        "item_id": item["id"],
-                        "output_index": 0,
-                        "content_index": 0,
-                        "part": part,
-                    },
-                ),
-                (
-                    "response.output_text.delta",
-                    {
-                        "type": "response.output_text.delta",
-                        "item_id": item["id"],
-                        "output_index": 0,
-                        "content_index": 0,
-                        "delta": ANSWER,
-                    },
-                ),
-                (
-                    "response.output_text.done",
-                    {
-                        "type": "response.output_text.done",
-                        "item_id": item["id"],
-                        "output_index": 0,
-                        "content_index": 0,
-                        "text": ANSWER,
-                    },
-                ),
-                (
-                    "response.content_part.done",
-                    {
-                        "type": "response.content_part.done",
-                        "item_id": item["id"],
-                        "output_index": 0,
-                        "content_index": 0,
-                        "part": {**part, "text": ANSWER},
-                    },
-                ),
-                (
-                    "response.output_item.done",
-                    {"type": "response.output_item.done", "output_index": 0, "item": item},
-                ),
-                ("response.completed", {"type": "response.completed", "response": response}),
+            where = {"item_id": item["id"], "output_index": 0}
+            events: list[tuple[str, dict[str, Any]]] = [
+                ("response.created", {"response": started}),
             ]
-            self._stream(events)
+            if shell:
+                events += [
+                    (
+                        "response.output_item.added",
+                        {
+                            "output_index": 0,
+                            "item": {**item, "status": "in_progress", "arguments": ""},
+                        },
+                    ),
+                    *(
+                        ("response.function_call_arguments.delta", {**where, "delta": part})
+                        for part in (p["arguments"] for p in _split_arguments(item["arguments"]))
+                    ),
+                    (
+                        "response.function_call_arguments.done",
+                        {**where, "name": item["name"], "arguments": item["arguments"]},
+                    ),
+                ]
+            else:
+                part = {"type": "output_text", "text": "", "annotations": []}
+                text_at = {**where, "content_index": 0}
+                events += [
+                    (
+                        "response.output_item.added",
+                        {
+                            "output_index": 0,
+                            "item": {**item, "status": "in_progress", "content": []},
+                        },
+                    ),
+                    ("response.content_part.added", {**text_at, "part": part}),
+                    ("response.output_text.delta", {**text_at, "delta": ANSWER}),
+                    ("response.output_text.done", {**text_at, "text": ANSWER}),
+                    ("response.content_part.done", {**text_at, "part": {**part, "text": ANSWER}}),
+                ]
+            events += [
+                ("response.output_item.done", {"output_index": 0, "item": item}),
+                ("response.completed", {"response": response}),
+            ]
+            self._stream(
+                [
+                    (name, {"type": name, "sequence_number": number, **data})
+                    for number, (name, data) in enumerate(events)
+                ]
+            )
 
         def _messages(self, model: str, body: dict[str, Any]) -> None:
+            shell = None
+            if model not in NO_TOOLS and not _has_tool_result(body.get("messages"), "anthropic"):
+                shell = shell_call(body.get("tools") or [])
+            block: dict[str, Any] = {"type": "text", "text": ANSWER}
+            if shell:
+                block = {
+                    "type": "tool_use",
+                    "id": "toolu_" + uuid.uuid4().hex[:12],
+                    "name": shell[0],
+                    "input": shell[1],
+                }
+            stop_reason = "tool_use" if shell else "end_turn"
             message = {
                 "id": "msg_standin",
                 "type": "message",
                 "role": "assistant",
                 "model": model,
-                "content": [{"type": "text", "text": ANSWER}],
-                "stop_reason": "end_turn",
+                "content": [block],
+                "stop_reason": stop_reason,
                 "stop_sequence": None,
                 "usage": {"input_tokens": 5, "output_tokens": 3},
             }
@@ -661,31 +788,35 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
                 "stop_reason": None,
                 "usage": {"input_tokens": 5, "output_tokens": 1},
             }
+            if shell:
+                opened = {**block, "input": {}}
+                deltas = [
+                    {"type": "input_json_delta", "partial_json": p["arguments"]}
+                    for p in _split_arguments(json.dumps(shell[1]))
+                ]
+            else:
+                opened = {"type": "text", "text": ""}
+                deltas = [{"type": "text_delta", "text": ANSWER}]
             self._stream(
                 [
                     ("message_start", {"type": "message_start", "message": start}),
                     (
                         "content_block_start",
-                        {
-                            "type": "content_block_start",
-                            "index": 0,
-                            "content_block": {"type": "text", "text": ""},
-                        },
+                        {"type": "content_block_start", "index": 0, "content_block": opened},
                     ),
-                    (
-                        "content_block_delta",
-                        {
-                            "type": "content_block_delta",
-                            "index": 0,
-                            "delta": {"type": "text_delta", "text": ANSWER},
-                        },
+                    *(
+                        (
+                            "content_block_delta",
+                            {"type": "content_block_delta", "index": 0, "delta": delta},
+                        )
+                        for delta in deltas
                     ),
                     ("content_block_stop", {"type": "content_block_stop", "index": 0}),
                     (
                         "message_delta",
                         {
                             "type": "message_delta",
-                            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                            "delta": {"stop_reason": stop_reason, "stop_sequence": None},
                             "usage": {"output_tokens": 3},
                         },
                     ),

@@ -1,5 +1,8 @@
-"""The real clients are the judges: OpenCode and Claude Code, run headless against the HTTPS
-stand-in with the config `optscale connect` wrote, in a temporary HOME.
+"""The real clients are the judges: OpenCode, Claude Code, Codex and Continue's `cn`, run
+headless against the HTTPS stand-in with the config `optscale connect` wrote, in a temporary
+HOME. Each makes a real tool round trip: the stand-in answers with a call of the client's own
+shell tool running `touch optscale-e2e-marker`, the client runs it (the flags that allow that
+headless are below), sends the result back and prints the stand-in's text answer.
 
 The binaries come from npm (tests/e2e/package.json, pinned); `.ci/run` installs them into
 .cache/e2e. Without them these tests are skipped, with the reason shown (`-rs`).
@@ -7,6 +10,7 @@ The binaries come from npm (tests/e2e/package.json, pinned); `.ci/run` installs 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -14,12 +18,15 @@ from pathlib import Path
 
 import pytest
 
+from optscale_cli import doctor
 from tests.conftest import Cli
-from tests.gateway import ANSWER, GatewayStandIn
+from tests.gateway import ANSWER, MARKER, GatewayStandIn
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parent.parent
+PINS = json.loads((ROOT / "tests/e2e/package.json").read_text())["dependencies"]
+PROMPT = "create the marker file"
 
 
 def client_binary(name: str) -> str:
@@ -50,6 +57,8 @@ def run_client(
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
         "DISABLE_AUTOUPDATER": "1",
         "OPENCODE_DISABLE_AUTOUPDATE": "1",
+        # else OpenCode spends seconds failing to reach models.dev
+        "OPENCODE_DISABLE_MODELS_FETCH": "1",
         "OPTSCALE_CONFIG_DIR": os.environ["OPTSCALE_CONFIG_DIR"],
         "OPTSCALE_NO_KEYRING": "1",
         "NO_PROXY": "127.0.0.1,localhost",
@@ -72,6 +81,12 @@ def requests_to(gateway: GatewayStandIn, suffix: str) -> list:  # type: ignore[t
     return [r for r in gateway.requests if r.method == "POST" and suffix in r.path]
 
 
+def assert_tool_round_trip(sent: list, cwd: Path, result: str) -> None:  # type: ignore[type-arg]
+    """The client's shell tool made the marker, and the client sent the tool result back."""
+    assert (cwd / MARKER).is_file(), f"no {MARKER} in {cwd}: the shell tool did not run"
+    assert any(result in json.dumps(r.body) for r in sent), f"no {result} sent back"
+
+
 def _opencode_says_hi(
     home: Path,
     gateway: GatewayStandIn,
@@ -81,13 +96,21 @@ def _opencode_says_hi(
 ) -> None:
     opencode = client_binary("opencode")
     before = len(requests_to(gateway, "/v1/chat/completions"))
+    # OpenCode 1.18.33 allows `bash` by default (its log: "evaluated permission=bash …
+    # action=allow"); --auto ("auto-approve permissions that are not explicitly denied") keeps
+    # the test headless should a default turn into "ask"
     done = run_client(
-        [opencode, "run", "-m", f"optscale/{model}", "say hi"], home, gateway, cwd, extra_env
+        [opencode, "run", "--auto", "-m", f"optscale/{model}", PROMPT],
+        home,
+        gateway,
+        cwd,
+        extra_env,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert ANSWER in done.stdout
     sent = requests_to(gateway, "/v1/chat/completions")[before:]
     assert sent, "OpenCode never called the gateway"
+    assert_tool_round_trip(sent, cwd, '"role": "tool"')
     assert all(r.path.startswith(f"/llm_proxy/{gateway.ORG}/v1/") for r in sent)
     assert {r.body["model"] for r in sent} == {model}
     assert {r.headers["authorization"] for r in sent} == {f"Bearer {gateway.GOOD_KEY}"}
@@ -139,11 +162,13 @@ def test_opencode_key_from_env_project_scope_and_colon_model(
 def _claude_says_hi(home: Path, gateway: GatewayStandIn, cwd: Path) -> None:
     claude = client_binary("claude")
     before = len(requests_to(gateway, "/anthropic/v1/messages"))
-    done = run_client([claude, "-p", "say hi"], home, gateway, cwd)
+    # -p denies Bash unless allowed (the denial goes back as an error tool_result)
+    done = run_client([claude, "-p", PROMPT, "--allowedTools", "Bash"], home, gateway, cwd)
     assert done.returncode == 0, done.stdout + done.stderr
     assert ANSWER in done.stdout
     sent = requests_to(gateway, "/anthropic/v1/messages")[before:]
     assert sent, "Claude Code never called the gateway"
+    assert_tool_round_trip(sent, cwd, '"type": "tool_result"')
     assert all(r.path.startswith(f"/llm_proxy/{gateway.ORG}/anthropic/v1/messages") for r in sent)
     assert {r.headers.get("authorization") for r in sent} == {f"Bearer {gateway.GOOD_KEY}"}
     assert {r.body["model"] for r in sent} <= {
@@ -178,30 +203,44 @@ def test_claude_code_with_auth_token(
     _claude_says_hi(isolated_home, logged_in, tmp_path)
 
 
-def test_doctor_reports_client_versions(cli: Cli, logged_in: GatewayStandIn) -> None:
+def test_doctor_reports_client_versions(
+    cli: Cli, logged_in: GatewayStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # what is checked is the version doctor reports; its 2 s limit on `--version` is too
+    # short on a loaded machine (`opencode --version` took ~6 s at load 17 on 2 cores)
+    monkeypatch.setattr(doctor, "VERSION_TIMEOUT_S", 30.0)
     folder = str(Path(client_binary("opencode")).parent)
     path = f"{folder}{os.pathsep}{os.environ['PATH']}"
-    for client, expected in (("opencode", "1.18.33"), ("claude-code", "2.1.330")):
+    for client, package in (
+        ("opencode", "opencode-ai"),
+        ("claude-code", "@anthropic-ai/claude-code"),
+    ):
+        expected = PINS[package]
         result = cli("doctor", "--client", client, "--offline", "--json", env={"PATH": path})
         found = {c["id"]: c for c in result.json()["checks"]}
         assert found[f"client:{client}:version"]["status"] == "info"
         assert expected in found[f"client:{client}:version"]["message"]
 
 
+@pytest.mark.timeout(150)  # in-process `optscale exec` has no timeout of its own
 def test_codex_through_optscale_exec(
     cli: Cli, logged_in: GatewayStandIn, isolated_home: Path, tmp_path: Path
 ) -> None:
     codex = client_binary("codex")
     assert cli("connect", "codex", "-m", "openai/gpt-4.1", "--yes").code == 0
     before = len(requests_to(logged_in, "/v1/responses"))
-    # `optscale exec` hands Codex the key in OPTSCALE_API_KEY (its env_key) and nowhere else
+    # `optscale exec` hands Codex the key in OPTSCALE_API_KEY (its env_key) and nowhere else.
+    # `codex exec` never asks (approval: never) but its default sandbox is read-only, so the
+    # `touch` fails; `-s workspace-write` needs bubblewrap to work on the machine, so the test
+    # runs the command unsandboxed (it only touches a file in its temporary cwd).
     result = cli(
         "exec",
         "--",
         codex,
         "exec",
         "--skip-git-repo-check",
-        "say hi",
+        "--dangerously-bypass-approvals-and-sandbox",
+        PROMPT,
         env={"CODEX_CA_CERTIFICATE": logged_in.ca_pem_path, "TERM": "dumb"},
     )
     assert result.code == 0, result.all
@@ -209,3 +248,30 @@ def test_codex_through_optscale_exec(
     assert sent, "Codex never called the gateway"
     assert {r.body["model"] for r in sent} == {"openai/gpt-4.1"}
     assert {r.headers["authorization"] for r in sent} == {f"Bearer {logged_in.GOOD_KEY}"}
+    assert_tool_round_trip(sent, tmp_path, '"type": "function_call_output"')
+
+
+def test_continue_cli_reads_the_key_from_its_env_file(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path, tmp_path: Path
+) -> None:
+    cn = client_binary("cn")
+    result = cli("connect", "continue", "-m", "openai/gpt-4.1", "--yes")
+    assert result.code == 0, result.all
+    assert "OPTSCALE_API_KEY" in (isolated_home / ".continue/.env").read_text()
+    before = len(requests_to(logged_in, "/v1/chat/completions"))
+    # the key is not in the process env: `${{ secrets.OPTSCALE_API_KEY }}` in config.yaml must
+    # resolve from ~/.continue/.env. --auto allows every tool (Bash runs headless without it too)
+    done = run_client(
+        [cn, "-p", "--config", str(isolated_home / ".continue/config.yaml"), "--auto", PROMPT],
+        isolated_home,
+        logged_in,
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ANSWER in done.stdout
+    sent = requests_to(logged_in, "/v1/chat/completions")[before:]
+    assert sent, "cn never called the gateway"
+    assert all(r.path.startswith(f"/llm_proxy/{logged_in.ORG}/v1/") for r in sent)
+    assert {r.body["model"] for r in sent} == {"openai/gpt-4.1"}
+    assert {r.headers["authorization"] for r in sent} == {f"Bearer {logged_in.GOOD_KEY}"}
+    assert_tool_round_trip(sent, tmp_path, '"role": "tool"')

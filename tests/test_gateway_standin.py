@@ -12,7 +12,7 @@ import httpx
 import pytest
 import trustme
 
-from tests.gateway import ANSWER, MODELS, GatewayStandIn
+from tests.gateway import ANSWER, MODELS, SHELL_COMMAND, GatewayStandIn, shell_call
 
 GOOD = {"authorization": f"Bearer {GatewayStandIn.GOOD_KEY}"}
 LIMITED = {"authorization": f"Bearer {GatewayStandIn.LIMITED_KEY}"}
@@ -331,3 +331,168 @@ def test_plain_http_server(ca: trustme.CA) -> None:
         https = plain.origin.replace("http://", "https://")
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"{https}/llm_proxy/org-1234/v1/models", verify=trust(plain), timeout=2)
+
+
+# The shell tools as the real clients offer them (recorded from their requests, trimmed).
+OPENCODE_BASH = {
+    "type": "function",
+    "function": {
+        "name": "bash",
+        "parameters": {
+            "type": "object",
+            "properties": {"command": {"type": "string"}, "timeout": {"type": "integer"}},
+            "required": ["command"],
+        },
+    },
+}
+CODEX_EXEC = {
+    "type": "function",
+    "name": "exec_command",
+    "strict": False,
+    "parameters": {
+        "type": "object",
+        "properties": {"cmd": {"type": "string"}, "workdir": {"type": "string"}},
+        "required": ["cmd"],
+        "additionalProperties": False,
+    },
+}
+CLAUDE_BASH = {
+    "name": "Bash",
+    "input_schema": {
+        "type": "object",
+        "properties": {"command": {"type": "string"}, "description": {"type": "string"}},
+        "required": ["command"],
+    },
+}
+
+
+def test_shell_call_reads_the_schema() -> None:
+    assert shell_call([TOOL]) is None
+    assert shell_call([TOOL, OPENCODE_BASH]) == ("bash", {"command": SHELL_COMMAND})
+    assert shell_call([CODEX_EXEC]) == ("exec_command", {"cmd": SHELL_COMMAND})
+    assert shell_call([CLAUDE_BASH]) == ("Bash", {"command": SHELL_COMMAND})
+    old_codex = {
+        "type": "function",
+        "name": "shell",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "command": {"type": "array", "items": {"type": "string"}},
+                "workdir": {"type": "string"},
+                "timeout_ms": {"type": "number"},
+            },
+            "required": ["command", "timeout_ms"],
+        },
+    }
+    assert shell_call([old_codex]) == (
+        "shell",
+        {"command": ["bash", "-lc", SHELL_COMMAND], "timeout_ms": 1},
+    )
+
+
+def test_chat_calls_the_shell_tool_until_a_tool_result(http: httpx.Client) -> None:
+    tools = [TOOL, OPENCODE_BASH]
+    message = chat(http, "openai/gpt-4.1", tools=tools, tool_choice="auto").json()["choices"][0]
+    assert message["finish_reason"] == "tool_calls"
+    [call] = message["message"]["tool_calls"]
+    assert call["function"]["name"] == "bash"
+    assert json.loads(call["function"]["arguments"]) == {"command": SHELL_COMMAND}
+    # streamed: id and name first, the arguments in pieces, finish_reason tool_calls
+    chunks = [
+        json.loads(d) for _, d in sse(chat(http, "openai/gpt-4.1", stream=True, tools=tools))[:-1]
+    ]
+    deltas = [c["choices"][0]["delta"].get("tool_calls") for c in chunks]
+    calls = [d[0] for d in deltas if d]
+    assert calls[0]["id"].startswith("call_") and calls[0]["function"]["name"] == "bash"
+    assert all(c["index"] == 0 for c in calls) and len(calls) > 1
+    streamed = "".join(c["function"]["arguments"] for c in calls)
+    assert json.loads(streamed) == {"command": SHELL_COMMAND}
+    assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
+    # a tool result anywhere in the conversation: text
+    answered = [
+        *HI,
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": call["id"], "content": ""},
+        {"role": "user", "content": "and now?"},
+    ]
+    text = http.post(
+        "/v1/chat/completions",
+        headers=GOOD,
+        json={"model": "openai/gpt-4.1", "tools": tools, "messages": answered},
+    ).json()["choices"][0]
+    assert text["message"]["content"] == ANSWER
+    # never from the model without tools
+    no_tools = chat(http, "ollama/deepseek-r1:70b", tools=tools).json()["choices"][0]
+    assert no_tools["message"]["content"] == ANSWER
+
+
+def test_responses_function_call(http: httpx.Client) -> None:
+    body = {"model": "openai/gpt-4.1", "input": "hi", "tools": [CODEX_EXEC], "tool_choice": "auto"}
+    [item] = http.post("/v1/responses", json=body, headers=GOOD).json()["output"]
+    assert item["type"] == "function_call" and item["name"] == "exec_command"
+    assert item["call_id"].startswith("call_")
+    assert json.loads(item["arguments"]) == {"cmd": SHELL_COMMAND}
+    streamed = sse(http.post("/v1/responses", json={**body, "stream": True}, headers=GOOD))
+    payloads = [json.loads(d) for _, d in streamed]
+    assert [p["type"] for p in payloads] == [e for e, _ in streamed]
+    assert [p["sequence_number"] for p in payloads] == list(range(len(payloads)))
+    names = [e for e, _ in streamed]
+    assert names[0] == "response.created" and names[1] == "response.output_item.added"
+    assert names[-3:] == [
+        "response.function_call_arguments.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
+    assert set(names[2:-3]) == {"response.function_call_arguments.delta"}
+    added = payloads[1]["item"]
+    assert added["type"] == "function_call" and added["arguments"] == ""
+    deltas = "".join(p["delta"] for p in payloads if "arguments.delta" in p["type"])
+    assert json.loads(deltas) == json.loads(payloads[-3]["arguments"]) == {"cmd": SHELL_COMMAND}
+    assert payloads[-2]["item"]["call_id"] == payloads[1]["item"]["call_id"]
+    assert payloads[-1]["response"]["output"] == [payloads[-2]["item"]]
+    # after the function_call_output: text
+    answered = [
+        {"role": "user", "content": [{"type": "input_text", "text": "hi"}]},
+        {"type": "function_call", "call_id": "call_1", "name": "exec_command", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "call_1", "output": ""},
+    ]
+    [text] = http.post("/v1/responses", json={**body, "input": answered}, headers=GOOD).json()[
+        "output"
+    ]
+    assert text["type"] == "message" and text["content"][0]["text"] == ANSWER
+
+
+def test_anthropic_tool_use(http: httpx.Client) -> None:
+    body = {
+        "model": "anthropic/claude-sonnet-4-0",
+        "max_tokens": 64,
+        "messages": HI,
+        "tools": [CLAUDE_BASH],
+    }
+    message = http.post("/anthropic/v1/messages", json=body, headers=GOOD).json()
+    [block] = message["content"]
+    assert block["type"] == "tool_use" and block["name"] == "Bash"
+    assert block["input"] == {"command": SHELL_COMMAND} and block["id"].startswith("toolu_")
+    assert message["stop_reason"] == "tool_use"
+    events = sse(http.post("/anthropic/v1/messages", json={**body, "stream": True}, headers=GOOD))
+    payloads = [json.loads(d) for _, d in events]
+    assert [e for e, _ in events][:2] == ["message_start", "content_block_start"]
+    assert payloads[1]["content_block"]["type"] == "tool_use"
+    assert payloads[1]["content_block"]["input"] == {}
+    deltas = [p["delta"] for p in payloads if p["type"] == "content_block_delta"]
+    assert {d["type"] for d in deltas} == {"input_json_delta"}
+    assert json.loads("".join(d["partial_json"] for d in deltas)) == {"command": SHELL_COMMAND}
+    assert [p["delta"]["stop_reason"] for p in payloads if p["type"] == "message_delta"] == [
+        "tool_use"
+    ]
+    # after a tool_result block: text
+    answered = [
+        *HI,
+        {"role": "assistant", "content": [block]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": block["id"]}]},
+    ]
+    text = http.post(
+        "/anthropic/v1/messages", json={**body, "messages": answered}, headers=GOOD
+    ).json()
+    assert text["content"] == [{"type": "text", "text": ANSWER}]
+    assert text["stop_reason"] == "end_turn"
