@@ -65,9 +65,25 @@ def plain(value: Any) -> Any:
         return [plain(v) for v in value]
     if hasattr(value, "unwrap"):
         return value.unwrap()
-    if isinstance(value, bool | int | float | str) or value is None:
-        return type(value)(value) if value is not None else None
+    if isinstance(value, bool) or type(value).__name__ == "ScalarBoolean":
+        return bool(value)
+    for kind in (int, float, str):  # ruamel's anchored or styled scalars are subclasses
+        if isinstance(value, kind):
+            return kind(value)
+    if value is None:
+        return None
+    if type(value).__name__ == "TaggedScalar":  # `!tag value`: its value
+        return plain(value.value)
     return copy.deepcopy(value)
+
+
+def restore(doc: Document, path: Sequence[str | int], value: Any, layout: Any) -> None:
+    """Put back a value we changed or removed, as the user wrote it and where it was
+    (``layout``, from the document's ``layout(path)`` at the time), when the document can."""
+    if layout and hasattr(doc, "restore"):
+        doc.restore(path, value, layout)
+    else:
+        doc.set(path, value)
 
 
 def _type_name(value: Any) -> str:
@@ -215,35 +231,52 @@ class TomlDocument:
 
 
 class YamlDocument:
-    def __init__(self, text: str | None, label: str) -> None:
-        from ruamel.yaml import YAML
-        from ruamel.yaml.error import MarkedYAMLError
+    """YAML edited as text (see :mod:`optscale_cli.edit.yaml_text`): ruamel only tells us
+    what the file says and where; every byte we do not change stays as the user wrote it."""
 
+    def __init__(self, text: str | None, label: str) -> None:
         self.label = label
-        self._yaml = YAML()  # round-trip: comments and order kept
-        self._yaml.preserve_quotes = True
-        self._yaml.indent(mapping=2, sequence=4, offset=2)
+        self.text = text or ""
+        self._doc, self._root = self._parse(self.text)
+        if self._doc is None:
+            from ruamel.yaml.comments import CommentedMap
+
+            self._doc = CommentedMap()
+        if not isinstance(self._doc, dict):
+            raise ConfigFileError(label, "the top level is not a mapping", 1, 1)
+        self._data = plain(self._doc)
+
+    def _parse(self, text: str) -> tuple[Any, Any]:
+        from ruamel.yaml import YAML
+        from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+        from optscale_cli.edit import yaml_text
+
         try:
-            loaded = self._yaml.load(text or "")
+            loaded = YAML(typ="rt").load(text)
+            root = yaml_text.compose(text)
         except MarkedYAMLError as exc:
-            mark = exc.problem_mark
+            mark = exc.problem_mark or exc.context_mark
             raise ConfigFileError(
-                label,
-                f"invalid YAML: {exc.problem}",
+                self.label,
+                f"invalid YAML: {exc.problem or exc.context}",
                 mark.line + 1 if mark else None,
                 mark.column + 1 if mark else None,
             ) from None
-        if loaded is None:
-            from ruamel.yaml.comments import CommentedMap
-
-            loaded = CommentedMap()
-        if not isinstance(loaded, dict):
-            raise ConfigFileError(label, "the top level is not a mapping", 1, 1)
-        self._doc = loaded
+        except YAMLError as exc:
+            raise ConfigFileError(self.label, f"invalid YAML: {exc}") from None
+        return loaded, root
 
     @property
     def data(self) -> Any:
-        return plain(self._doc)
+        return copy.deepcopy(self._data)
+
+    def _position(self, offset: int) -> tuple[int, int]:
+        line = self.text.count("\n", 0, offset) + 1
+        return line, offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+
+    def _refuse(self, message: str, offset: int) -> ConfigFileError:
+        return ConfigFileError(self.label, message, *self._position(offset))
 
     def locate(self, path: Sequence[str | int]) -> tuple[int | None, int | None]:
         parent = lookup(self._doc, path[:-1])
@@ -254,54 +287,238 @@ class YamlDocument:
         return (line + 1, column + 1)
 
     def get(self, path: Sequence[str | int]) -> Any:
-        found = lookup(self._doc, path)
-        return ABSENT if found is ABSENT else plain(found)
+        return copy.deepcopy(lookup(self._data, path))
 
-    def set(self, path: Sequence[str | int], value: Any) -> None:
-        from ruamel.yaml.comments import CommentedMap
+    def _entries(self) -> list[Any]:
+        from optscale_cli.edit import yaml_text
 
-        check_containers(self, path, self.data)
-        node: Any = self._doc
-        for part in path[:-1]:
-            if part not in node:
-                node[part] = CommentedMap()
-            node = node[part]
-        current = lookup(self._doc, path)
-        if isinstance(current, list) and isinstance(value, list):
-            _update_sequence(current, value)  # keeps the comments of untouched items
-        elif current is ABSENT or plain(current) != value:
-            node[path[-1]] = value
+        try:
+            return yaml_text.entries(self.text, self._root)
+        except yaml_text.Refusal as exc:
+            raise self._refuse(exc.message, exc.offset) from None
+
+    def _entry(self, key: str) -> Any:
+        return next((e for e in self._entries() if e.key == key), None)
+
+    def _top_key(self, path: Sequence[str | int]) -> str:
+        if len(path) != 1 or not isinstance(path[0], str):
+            where = ".".join(map(str, path))
+            raise ConfigFileError(
+                self.label,
+                f"cannot change '{where}': optscale edits only top-level keys of a YAML file",
+                *self.locate(path[:1]),
+            )
+        return path[0]
+
+    def _commit(self, text: str, expected: dict[str, Any], key: str) -> None:
+        """Take ``text`` if it says exactly ``expected``; refuse otherwise (nothing written)."""
+        try:
+            doc, root = self._parse(text)
+        except ConfigFileError:
+            doc, root = ABSENT, None
+        if doc is None:
+            from ruamel.yaml.comments import CommentedMap
+
+            doc = CommentedMap()
+        if doc is ABSENT or _canon(plain(doc)) != _canon(expected):
+            entry = self._entry(key)
+            raise self._refuse(
+                f"cannot change '{key}' here without changing something else; edit it by hand",
+                entry.kstart if entry else 0,
+            )
+        self.text, self._doc, self._root, self._data = text, doc, root, plain(doc)
+
+    def _newline(self) -> str:
+        from optscale_cli.edit.textlines import newline_of
+
+        return newline_of(self.text)
+
+    def _value_text(self, value: Any, column: int) -> str:
+        """What follows ``key:`` for ``value``: inline, or block lines below the key."""
+        from optscale_cli.edit import yaml_text
+
+        if isinstance(value, dict | list) and value:
+            nl = self._newline()
+            offset = 2 if isinstance(value, dict) else self._seq_offset()
+            lines = yaml_text.block(value, column + offset, self._seq_offset())
+            return nl + nl.join(lines)
+        return " " + yaml_text.inline(value)
+
+    def _seq_offset(self) -> int:
+        """How this file indents a block list under its key (2 when it has none)."""
+        from optscale_cli.edit import yaml_text
+
+        for entry in self._entries():
+            if yaml_text._is_block(entry.node) and entry.node.id == "sequence":
+                try:
+                    items = yaml_text.sequence_items(self.text, entry)
+                except yaml_text.Refusal:
+                    continue
+                return max(items.dash_column - (entry.kstart - entry.line), 0)
+        return 2
+
+    def _insert_at(self, next_key: str | None = None, gap: str = "") -> int:
+        found = self._entries()
+        after = next((e for e in found if e.key == next_key), None) if next_key else None
+        if after is not None:
+            at = after.line
+            if gap and self.text[max(at - len(gap), 0) : at] == gap:
+                at -= len(gap)
+            return at
+        if found:
+            return found[-1].end
+        return len(self.text)
+
+    def set(
+        self, path: Sequence[str | int], value: Any, layout: dict[str, Any] | None = None
+    ) -> None:
+        from optscale_cli.edit import yaml_text
+        from optscale_cli.edit.textlines import insert_lines
+
+        check_containers(self, path, self._data)
+        key = self._top_key(path)
+        current = self._data.get(key, ABSENT)
+        if current is not ABSENT and _canon(current) == _canon(value):
+            return
+        expected = {**self._data, key: plain(value)}
+        entry = self._entry(key)
+        if isinstance(current, list) and current and isinstance(value, list) and value:
+            self._set_sequence(entry, current, value, expected)
+            return
+        if entry is not None:
+            if entry.after_colon < 0:
+                raise self._refuse(f"cannot tell where the value of '{key}' starts", entry.kstart)
+            column = entry.kstart - entry.line
+            new = self._value_text(value, column)
+            if layout and layout.get("value") is not None:
+                new = layout["value"]
+            text = self.text[: entry.after_colon] + new + self.text[entry.vend :]
+        else:
+            found = self._entries()
+            column = (found[0].kstart - found[0].line) if found else 0
+            if layout and layout.get("entry"):
+                line = layout["entry"]
+                line = line if line.endswith("\n") else line + self._newline()
+            else:
+                line = (
+                    " " * column
+                    + yaml_text.scalar(key)
+                    + ":"
+                    + self._value_text(value, column)
+                    + self._newline()
+                )
+            at = self._insert_at(*(layout and (layout.get("next"), layout.get("gap", ""))) or ())
+            text = insert_lines(self.text, at, line)
+        self._commit(text, expected, key)
+
+    def _set_sequence(self, entry: Any, old: list[Any], new: list[Any], expected: Any) -> None:
+        import difflib
+
+        from optscale_cli.edit import yaml_text
+
+        key = entry.key
+        if entry.alias or not yaml_text._is_block(entry.node):
+            raise self._refuse(
+                f"'{key}' is a flow sequence ([...]) or an alias; optscale edits only block"
+                " sequences (one '- item' a line): rewrite it in block style, or edit it by hand",
+                entry.vstart,
+            )
+        matcher = difflib.SequenceMatcher(
+            a=[_canon(x) for x in old], b=[_canon(x) for x in new], autojunk=False
+        )
+        saved_text, saved_root = self.text, self._root
+        try:
+            self._edit_sequence(entry, matcher.get_opcodes(), new)
+            self._commit(self.text, expected, key)
+        except BaseException:
+            self.text, self._root = saved_text, saved_root
+            raise
+
+    def _edit_sequence(self, entry: Any, opcodes: list[Any], new: list[Any]) -> None:
+        from optscale_cli.edit import yaml_text
+        from optscale_cli.edit.textlines import insert_lines, remove_lines
+
+        key = entry.key
+        text = self.text
+        column = entry.kstart - entry.line
+        for tag, i1, i2, j1, j2 in reversed(opcodes):
+            if tag == "equal":
+                continue
+            current = self._entry(key)
+            try:
+                items = yaml_text.sequence_items(text, current)
+            except yaml_text.Refusal as exc:
+                raise self._refuse(exc.message, exc.offset) from None
+            nl = self._newline()
+            if i2 - i1 == len(items.spans) and j1 == j2:  # every item goes: an empty list
+                text = text[: current.after_colon] + " []" + text[current.vend :]
+            else:
+                lines = yaml_text.block(
+                    new[j1:j2],
+                    items.dash_column,
+                    max(items.dash_column - column, 0),
+                    items.content_offset,
+                )
+                added = "".join(line + nl for line in lines) if j2 > j1 else ""
+                if i2 > i1:
+                    start, end = items.spans[i1][0], items.spans[i2 - 1][1]
+                    text = remove_lines(text, start, end)
+                    if added:
+                        text = insert_lines(text, min(start, len(text)), added)
+                elif added:
+                    at = items.spans[i1][0] if i1 < len(items.spans) else items.spans[-1][1]
+                    text = insert_lines(text, at, added)
+            try:
+                self.text, self._root = text, yaml_text.compose(text)  # positions re-read
+            except Exception:  # (noqa: BLE001) whatever broke, the edit is refused below
+                raise self._refuse(
+                    f"cannot change '{key}' here without changing something else; edit it by hand",
+                    entry.kstart,
+                ) from None
+
+    def layout(self, path: Sequence[str | int]) -> dict[str, Any] | None:
+        """How the value at ``path`` is written, and what follows it: undo puts it back so."""
+        if len(path) != 1:
+            return None
+        found = self._entries()
+        for index, entry in enumerate(found):
+            if entry.key == path[0] and entry.after_colon >= 0:
+                following = found[index + 1] if index + 1 < len(found) else None
+                return {
+                    "value": self.text[entry.after_colon : entry.vend],
+                    "entry": self.text[entry.line : entry.end],
+                    "next": following.key if following else None,
+                    "gap": self.text[entry.end : following.line] if following else "",
+                }
+        return None
+
+    def restore(self, path: Sequence[str | int], value: Any, layout: dict[str, Any]) -> None:
+        """Put ``value`` back as it was written (``layout``), or as we would write it."""
+        try:
+            self.set(path, value, layout)
+        except ConfigFileError:
+            self.set(path, value)
 
     def remove(self, path: Sequence[str | int]) -> None:
-        parent = lookup(self._doc, path[:-1])
-        key = path[-1]
-        if (isinstance(parent, dict) and key in parent) or (
-            isinstance(parent, list) and isinstance(key, int)
-        ):
-            del parent[key]
+        from optscale_cli.edit.textlines import remove_lines
+
+        if lookup(self._data, path) is ABSENT:
+            return
+        key = self._top_key(path)
+        entry = self._entry(key)
+        if entry is None:
+            return
+        expected = {k: v for k, v in self._data.items() if k != key}
+        self._commit(remove_lines(self.text, entry.line, entry.end), expected, key)
 
     def render(self) -> str:
-        import io
-
-        buffer = io.StringIO()
-        self._yaml.dump(self._doc, buffer)
-        return buffer.getvalue()
+        return self.text
 
 
-def _update_sequence(sequence: list[Any], new: list[Any]) -> None:
-    """Turn ``sequence`` into ``new`` in place, touching only the items that differ."""
-    import difflib
+def _canon(value: Any) -> str:
     import json
 
-    def dumps(item: Any) -> str:
-        return json.dumps(plain(item), sort_keys=True, default=str)
-
-    matcher = difflib.SequenceMatcher(
-        a=[dumps(x) for x in sequence], b=[dumps(x) for x in new], autojunk=False
-    )
-    for tag, i1, i2, j1, j2 in reversed(matcher.get_opcodes()):
-        if tag != "equal":
-            sequence[i1:i2] = new[j1:j2]
+    return json.dumps(plain(value), sort_keys=True, ensure_ascii=False, default=repr)
 
 
 class DotenvDocument:

@@ -24,6 +24,7 @@ from optscale_cli.edit.documents import (
     JsonDocument,
     TomlDocument,
     YamlDocument,
+    restore,
 )
 from optscale_cli.edit.stores import FileStore, Store, fingerprint
 from optscale_cli.errors import ConfigFileError, Refused
@@ -257,6 +258,7 @@ def plan_edit(
             record = {"op": "set", "path": list(op.path)}
             key = _record_key(record)
             before = doc.get(op.path)
+            layout = _layout(doc, op.path, before)
             if op.value is ABSENT:
                 doc.remove(op.path)
             else:
@@ -271,6 +273,7 @@ def plan_edit(
                     *getattr(doc, "locate", lambda p: (None, None))(op.path),
                 )
             items = list(current) if isinstance(current, list) else []
+            layout = None
             ident = op.identity(op.value)
             record = {
                 "op": "list",
@@ -290,8 +293,12 @@ def plan_edit(
             record["after"] = box(op.value, secrets, op.path)
         if key in old_records:  # keep what was there before our first connect
             record["before"] = old_records[key]["before"]
+            if "layout" in old_records[key]:
+                record["layout"] = old_records[key]["layout"]
         else:
             record["before"] = box(before, secrets, op.path)
+            if layout:
+                record["layout"] = layout if "v" in record["before"] else {"next": layout["next"]}
         seen.add(key)
         records.append(record)
     recover = backup_recovery(target, (previous or {}).get("backup"))
@@ -304,6 +311,19 @@ def plan_edit(
     change.user_text = user_text
     change.backup = (previous or {}).get("backup")
     return change
+
+
+def _layout(doc: Document, path: Sequence[str | int], before: Any) -> dict[str, Any] | None:
+    """How the user wrote the value we change and which key follows it (the record's
+    ``layout``): undo puts back those bytes, at that place. Never anything secret-looking."""
+    from optscale_cli.redact import redact_text
+
+    found = getattr(doc, "layout", None)
+    layout = found(path) if found and before is not ABSENT else None
+    if layout is None:
+        return None
+    text = json.dumps(layout, ensure_ascii=False)
+    return layout if redact_text(text) == text else {"next": layout.get("next")}
 
 
 def _user_content(
@@ -346,7 +366,7 @@ def _revert_record(
         if before is ABSENT:
             doc.remove(path)
         elif not isinstance(before, SecretDigest):  # a digest equal to ours: keep the value
-            doc.set(path, before)
+            restore(doc, path, before, record.get("layout"))  # as and where it was
         return
     items = doc.get(path)
     if not isinstance(items, list):
