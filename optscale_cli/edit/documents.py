@@ -174,60 +174,229 @@ class JsonDocument:
 
 
 class TomlDocument:
-    def __init__(self, text: str | None, label: str) -> None:
-        import tomlkit
-        from tomlkit.exceptions import ParseError
+    """TOML edited as text (see :mod:`optscale_cli.edit.toml_text`): a key's value is
+    replaced where it is written, a new key goes after the last one of its table, a new table
+    is a ``[header]`` section at the end. Each edit must parse to exactly the data it means
+    (checked with tomllib), or it is refused; every other byte stays as the user wrote it."""
 
+    def __init__(self, text: str | None, label: str) -> None:
         self.label = label
-        self._text = text or ""
-        self._trailing = len(text or "") - len((text or "").rstrip("\n"))
+        self.text = text or ""
+        self._data = self._parse(self.text)
+
+    def _parse(self, text: str) -> dict[str, Any]:
+        import re
+
+        import tomllib
+
         try:
-            self._doc = tomlkit.parse(text or "")
-        except ParseError as exc:
-            raise ConfigFileError(label, f"invalid TOML: {exc}", exc.line, exc.col) from None
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+            message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
+            raise ConfigFileError(
+                self.label,
+                f"invalid TOML: {message}",
+                int(where.group(1)) if where else None,
+                int(where.group(2)) if where else None,
+            ) from None
 
     @property
     def data(self) -> Any:
-        return plain(self._doc)
+        return copy.deepcopy(self._data)
+
+    def _statements(self) -> list[Any]:
+        from optscale_cli.edit import toml_text
+
+        try:
+            return toml_text.scan(self.text)
+        except (toml_text.ScanError, ValueError, IndexError):
+            raise ConfigFileError(
+                self.label, "cannot tell where its keys are written; edit it by hand"
+            ) from None
+
+    def _line_of(self, offset: int) -> int:
+        return self.text.count("\n", 0, offset) + 1
 
     def locate(self, path: Sequence[str | int]) -> tuple[int | None, int | None]:
-        """The line where the last key of ``path`` is assigned (tomlkit keeps no positions)."""
-        import re
-
-        key = re.escape(str(path[-1]))
-        pattern = re.compile(rf'^\s*(?:[\w.-]+\.)?["\']?{key}["\']?\s*=', re.MULTILINE)
-        found = pattern.search(self._text)
-        if not found:
+        """Where the key (or table) ``path`` is written."""
+        try:
+            found = self._statements()
+        except ConfigFileError:
             return (None, None)
-        return (self._text.count("\n", 0, found.start()) + 1, 1)
+        target = tuple(path)
+        for statement in found:
+            if statement.path[: len(target)] == target:
+                at = statement.keystart if statement.kind == "kv" else statement.line
+                return (self._line_of(at), at - statement.line + 1)
+        return (None, None)
 
     def get(self, path: Sequence[str | int]) -> Any:
-        return plain(lookup(self._doc, path)) if lookup(self._doc, path) is not ABSENT else ABSENT
+        return copy.deepcopy(lookup(self._data, path))
 
-    def set(self, path: Sequence[str | int], value: Any) -> None:
-        import tomlkit
+    def _commit(self, text: str, expected: dict[str, Any], path: Sequence[str | int]) -> None:
+        try:
+            data = self._parse(text)
+        except ConfigFileError:
+            data = None
+        if data is None or _canon(data) != _canon(expected):
+            where = ".".join(map(str, path))
+            raise ConfigFileError(
+                self.label,
+                f"cannot change '{where}' here without changing something else; edit it by hand",
+                *self.locate(path[:1]),
+            )
+        self.text, self._data = text, data
 
-        check_containers(self, path, self.data)
-        node: Any = self._doc
-        for part in path[:-1]:
-            if part not in node:
-                node[part] = tomlkit.table()
-            node = node[part]
-        if lookup(self._doc, path) is ABSENT or plain(node[path[-1]]) != value:
-            node[path[-1]] = value
+    def _value(self, value: Any, path: Sequence[str | int]) -> str:
+        from optscale_cli.edit import toml_text
+
+        try:
+            return toml_text.value_text(value)
+        except TypeError as exc:
+            raise ConfigFileError(self.label, f"'{'.'.join(map(str, path))}': {exc}") from None
+
+    def set(
+        self, path: Sequence[str | int], value: Any, layout: dict[str, Any] | None = None
+    ) -> None:
+        from optscale_cli.edit.textlines import insert_lines, newline_of
+
+        check_containers(self, path, self._data)
+        current = lookup(self._data, path)
+        if current is not ABSENT and _canon(current) == _canon(value):
+            return
+        if not all(isinstance(part, str) for part in path):
+            raise ConfigFileError(self.label, "optscale edits only tables and keys in TOML")
+        target = tuple(str(part) for part in path)
+        expected = copy.deepcopy(self._data)
+        node = expected
+        for part in target[:-1]:
+            node = node.setdefault(part, {})
+        node[target[-1]] = value
+        found = [s for s in self._statements() if not s.array]
+        nl = newline_of(self.text)
+        written = next((s for s in found if s.kind == "kv" and s.path == target), None)
+        if written is not None:
+            new = self._value(value, path)
+            if layout and layout.get("value") is not None:
+                new = layout["value"]
+            text = self.text[: written.vstart] + new + self.text[written.vend :]
+            self._commit(text, expected, path)
+            return
+        for statement in found:  # a table on the way written inline: `a = { ... }`
+            size = len(statement.path)
+            if statement.kind == "kv" and size < len(target) and target[:size] == statement.path:
+                raise ConfigFileError(
+                    self.label,
+                    f"'{'.'.join(statement.path)}' is written inline ({'.'.join(statement.path)}"
+                    f" = {{ ... }}), and TOML cannot add '{'.'.join(target[:-1])}' as a table"
+                    f" next to it: write it as [{'.'.join(statement.path)}.<name>] tables,"
+                    " or add the settings by hand",
+                    self._line_of(statement.keystart),
+                    statement.keystart - statement.line + 1,
+                )
+        parent = target[:-1]
+        header = next((s for s in found if s.kind == "header" and s.path == parent), None)
+        if header is not None or not parent:
+            table, members = parent, [s for s in found if s.kind == "kv" and s.table == parent]
+            at = members[-1].end if members else (header.end if header else self._root_end(found))
+        elif (
+            dotted := [  # the table is made by dotted keys (`a.b.c = 1`): add one more
+                s
+                for s in found
+                if s.kind == "kv" and s.path[: len(parent)] == parent and len(s.table) < len(parent)
+            ]
+        ):
+            table, at = dotted[-1].table, dotted[-1].end
+        else:
+            table, at = None, len(self.text)
+        if layout and layout.get("next"):
+            following = next(
+                (s for s in found if s.kind == "kv" and list(s.path) == list(layout["next"])),
+                None,
+            )
+            if following is not None and following.table == table:
+                at = following.line
+                gap = layout.get("gap") or ""
+                if gap and self.text[max(at - len(gap), 0) : at] == gap:
+                    at -= len(gap)
+        if table is None:  # a new [table] at the end
+            head = nl if self.text.strip() else ""
+            line = f"{self._key(target[-1:])} = {self._value(value, path)}{nl}"
+            block = f"{head}[{self._key(parent)}]{nl}{line}"
+        elif layout and layout.get("entry"):
+            entry = layout["entry"]
+            block = entry if entry.endswith("\n") else entry + nl
+        else:
+            block = f"{self._key(target[len(table) :])} = {self._value(value, path)}{nl}"
+        self._commit(insert_lines(self.text, at, block), expected, path)
+
+    @staticmethod
+    def _key(path: Sequence[str]) -> str:
+        from optscale_cli.edit import toml_text
+
+        return ".".join(toml_text.key_text(part) for part in path)
+
+    def _root_end(self, found: list[Any]) -> int:
+        """Where a new top-level key goes when there is none yet: before the first table
+        (and the comment lines right above it), or at the end."""
+        from optscale_cli.edit.textlines import line_start
+
+        first = next((s for s in self._statements() if s.kind == "header"), None)
+        if first is None:
+            return len(self.text)
+        at = first.line
+        while at > 0:
+            prev = line_start(self.text, at - 1)
+            if not self.text[prev:at].strip().startswith("#"):
+                break
+            at = prev
+        return at
+
+    def layout(self, path: Sequence[str | int]) -> dict[str, Any] | None:
+        target = tuple(path)
+        found = [s for s in self._statements() if not s.array]
+        for index, statement in enumerate(found):
+            if statement.kind == "kv" and statement.path == target:
+                following = next((s for s in found[index + 1 :] if s.kind == "kv"), None)
+                if following is not None and following.table != statement.table:
+                    following = None
+                return {
+                    "value": self.text[statement.vstart : statement.vend],
+                    "entry": self.text[statement.line : statement.end],
+                    "next": list(following.path) if following else None,
+                    "gap": self.text[statement.end : following.line] if following else "",
+                }
+        return None
+
+    def restore(self, path: Sequence[str | int], value: Any, layout: dict[str, Any]) -> None:
+        try:
+            self.set(path, value, layout)
+        except ConfigFileError:
+            self.set(path, value)
 
     def remove(self, path: Sequence[str | int]) -> None:
-        parent = lookup(self._doc, path[:-1])
-        if isinstance(parent, dict) and path[-1] in parent:
-            del parent[path[-1]]
+        from optscale_cli.edit.textlines import line_start, remove_lines
+
+        if lookup(self._data, path) is ABSENT:
+            return
+        target = tuple(str(part) for part in path)
+        expected = copy.deepcopy(self._data)
+        parent = lookup(expected, target[:-1])
+        del parent[target[-1]]
+        text = self.text
+        found = [s for s in self._statements() if s.path[: len(target)] == target]
+        for statement in reversed(found):
+            start = statement.line
+            if statement.kind == "header" and start > 0:
+                prev = line_start(text, start - 1)
+                if not text[prev:start].strip():  # the blank line we put before it
+                    start = prev
+            text = remove_lines(text, start, statement.end)
+        self._commit(text, expected, path)
 
     def render(self) -> str:
-        import tomlkit
-
-        rendered = tomlkit.dumps(self._doc)
-        if self._trailing:  # removing a table leaves blank lines behind: keep the file's end
-            rendered = rendered.rstrip("\n") + "\n" * self._trailing
-        return rendered
+        return self.text
 
 
 class YamlDocument:
