@@ -161,6 +161,47 @@ class JsonDocument:
         self.text = jsonc.set_value(self.text, list(path), value)
         self._data = jsonc.loads(self.text, allow_comments=True)
 
+    def layout(self, path: Sequence[str | int]) -> dict[str, Any] | None:
+        """How the member at ``path`` is written, and the key that follows it."""
+        from optscale_cli.edit import jsonc
+
+        chain, node = jsonc._find(jsonc.parse_tree(self.text, allow_comments=True), list(path))
+        if node is None or len(chain) < 2 or chain[-2].kind != "object":
+            return None
+        parent = chain[-2]
+        index = jsonc._index(parent, path[-1])
+        following = parent.entries[index + 1].key if index + 1 < len(parent.entries) else None
+        return {"value": self.text[node.start : node.end], "next": following}
+
+    def restore(self, path: Sequence[str | int], value: Any, layout: dict[str, Any]) -> None:
+        """Put ``value`` back as it was written and before the key that followed it."""
+        from optscale_cli.edit import jsonc
+
+        raw = layout.get("value")
+        if raw is not None:
+            try:
+                if jsonc.loads(raw) != value:
+                    raw = None
+            except jsonc.JsoncError:
+                raw = None
+        current = lookup(self._data, path)
+        try:
+            if current is not ABSENT and raw is not None:
+                _chain, node = jsonc._find(jsonc.parse_tree(self.text), list(path))
+                text = self.text[: node.start] + raw + self.text[node.end :]  # type: ignore[union-attr]
+            elif current is ABSENT and layout.get("next"):
+                text = jsonc.insert_before(self.text, list(path), value, layout["next"], raw)
+            else:
+                raise KeyError(path)
+            data = jsonc.loads(text, allow_comments=True)
+        except (KeyError, ValueError, TypeError):
+            self.set(path, value)
+            return
+        if lookup(data, path) != value:
+            self.set(path, value)
+            return
+        self.text, self._data = text, data
+
     def remove(self, path: Sequence[str | int]) -> None:
         from optscale_cli.edit import jsonc
 
@@ -393,7 +434,33 @@ class TomlDocument:
                 if not text[prev:start].strip():  # the blank line we put before it
                     start = prev
             text = remove_lines(text, start, statement.end)
+        text = self._drop_emptied_header(text, target[:-1], expected)
         self._commit(text, expected, path)
+
+    def _drop_emptied_header(self, text: str, table: tuple[str, ...], expected: Any) -> str:
+        """The ``[table]`` header we added at the end for a table that already existed
+        (through its sub-tables) goes with its last key, when nothing else follows it."""
+        from optscale_cli.edit import toml_text
+        from optscale_cli.edit.textlines import line_start, remove_lines
+
+        try:
+            found = toml_text.scan(text)
+        except (toml_text.ScanError, ValueError, IndexError):
+            return text
+        if not table or not found or found[-1].kind != "header" or found[-1].path != table:
+            return text
+        header = found[-1]
+        if header.array or text[header.end :].strip():
+            return text
+        start = header.line
+        if start > 0 and not text[line_start(text, start - 1) : start].strip():
+            start = line_start(text, start - 1)
+        shorter = remove_lines(text, start, header.end)
+        try:
+            same = _canon(self._parse(shorter)) == _canon(expected)
+        except ConfigFileError:
+            same = False
+        return shorter if same else text
 
     def render(self) -> str:
         return self.text
@@ -564,7 +631,8 @@ class YamlDocument:
             text = self.text[: entry.after_colon] + new + self.text[entry.vend :]
         else:
             found = self._entries()
-            column = (found[0].kstart - found[0].line) if found else 0
+            simple = [e for e in found if e.key is not None]
+            column = (simple[0].kstart - simple[0].line) if simple else 0
             if layout and layout.get("entry"):
                 line = layout["entry"]
                 line = line if line.endswith("\n") else line + self._newline()
