@@ -1,7 +1,10 @@
 """Parsed documents we edit in place, one class per format, one small interface.
 
-Each keeps what it does not touch as it was: JSON/JSONC by surgical text edits (comments,
-trailing commas and the user's indentation survive), TOML with tomlkit, YAML with ruamel.
+Each keeps what it does not touch as it was, byte for byte: every format is edited as text
+(JSON/JSONC: :mod:`jsonc`; TOML: :mod:`toml_text`, checked with tomllib; YAML: :mod:`yaml_text`,
+ruamel only locating nodes; dotenv: by line). An edit that cannot be made faithfully is refused
+with a ConfigFileError naming file, line and column. ``layout(path)`` / ``restore`` let undo put
+a value back as it was written and where it was.
 A path is a tuple of object keys (str) and list indexes (int).
 """
 
