@@ -121,6 +121,7 @@ def test_codex_inline_table_is_refused_naming_the_line(tmp_path: Path) -> None:
         '# only a comment, no final newline\n[tui]\nx = """multi\nline"""',
         "[model_providers]\nazure.name = 'A'\nazure.base_url = \"u\"\n",
         "",
+        "\n",  # only a blank line (found by the property test at 1500 examples)
     ],
 )
 def test_codex_round_trips_are_byte_identical(tmp_path: Path, original: str) -> None:

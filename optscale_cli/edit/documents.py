@@ -365,7 +365,7 @@ class TomlDocument:
                 if gap and self.text[max(at - len(gap), 0) : at] == gap:
                     at -= len(gap)
         if table is None:  # a new [table] at the end
-            head = nl if self.text.strip() else ""
+            head = nl if self.text else ""
             line = f"{self._key(target[-1:])} = {self._value(value, path)}{nl}"
             block = f"{head}[{self._key(parent)}]{nl}{line}"
         elif layout and layout.get("entry"):
