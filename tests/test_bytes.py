@@ -147,6 +147,7 @@ YAML_CASES = [
     "---\nmodel: gpt-4o\n...\n",
     "model:\n  - nested\n  - list\nmodels:\n  - name: a\n    roles: [chat]\n",
     "GOOSE_MODEL: 'quoted'\r\nGOOSE_PROVIDER: \"anthropic\"\r\n",
+    "\ufeffmodels:\n  - name: a  # a byte-order mark first\n",
 ]
 
 

@@ -476,6 +476,8 @@ class YamlDocument:
     def __init__(self, text: str | None, label: str) -> None:
         self.label = label
         self.text = text or ""
+        self._bom = "\ufeff" if self.text.startswith("\ufeff") else ""
+        self.text = self.text[len(self._bom) :]  # offsets below are in the text after it
         self._doc, self._root = self._parse(self.text)
         if self._doc is None:
             from ruamel.yaml.comments import CommentedMap
@@ -752,7 +754,7 @@ class YamlDocument:
         self._commit(remove_lines(self.text, entry.line, entry.end), expected, key)
 
     def render(self) -> str:
-        return self.text
+        return self._bom + self.text
 
 
 def _canon(value: Any) -> str:
