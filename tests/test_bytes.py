@@ -446,3 +446,16 @@ def test_toml_property_connect_disconnect_gives_the_bytes_back(text: str) -> Non
         assert json.dumps(after, sort_keys=True, default=str) == json.dumps(
             before, sort_keys=True, default=str
         )
+
+
+def test_the_ledger_keeps_no_secret_in_a_layout(tmp_path: Path) -> None:
+    key = "sk-test-0123456789abcdefghijklmnopqrstuv"
+    path = tmp_path / ".aider.conf.yml"
+    original = f"model: gpt-4o\n# old key: {key}\nopenai-api-key: {key}\n"
+    path.write_text(original)
+    target = Target(FileStore(path), "yaml")
+    change = plan_edit(target, [*AIDER, SetValue(("openai-api-key",), ABSENT)], secrets=[key])
+    assert key not in json.dumps(change.ledger_entry())
+    commit([change], tmp_path / "locks")
+    commit([plan_revert(target, change.ledger_entry())], tmp_path / "locks")
+    assert path.read_text() == original

@@ -258,7 +258,7 @@ def plan_edit(
             record = {"op": "set", "path": list(op.path)}
             key = _record_key(record)
             before = doc.get(op.path)
-            layout = _layout(doc, op.path, before)
+            layout = _layout(doc, op.path, before, secrets)
             if op.value is ABSENT:
                 doc.remove(op.path)
             else:
@@ -313,7 +313,9 @@ def plan_edit(
     return change
 
 
-def _layout(doc: Document, path: Sequence[str | int], before: Any) -> dict[str, Any] | None:
+def _layout(
+    doc: Document, path: Sequence[str | int], before: Any, secrets: Sequence[str] = ()
+) -> dict[str, Any] | None:
     """How the user wrote the value we change and which key follows it (the record's
     ``layout``): undo puts back those bytes, at that place. Never anything secret-looking."""
     from optscale_cli.redact import redact_text
@@ -323,7 +325,8 @@ def _layout(doc: Document, path: Sequence[str | int], before: Any) -> dict[str, 
     if layout is None:
         return None
     text = json.dumps(layout, ensure_ascii=False)
-    return layout if redact_text(text) == text else {"next": layout.get("next")}
+    secret = any(s and s in text for s in secrets) or redact_text(text) != text
+    return {"next": layout.get("next")} if secret else layout
 
 
 def _user_content(
