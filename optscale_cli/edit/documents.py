@@ -1,7 +1,10 @@
 """Parsed documents we edit in place, one class per format, one small interface.
 
-Each keeps what it does not touch as it was: JSON/JSONC by surgical text edits (comments,
-trailing commas and the user's indentation survive), TOML with tomlkit, YAML with ruamel.
+Each keeps what it does not touch as it was, byte for byte: every format is edited as text
+(JSON/JSONC: :mod:`jsonc`; TOML: :mod:`toml_text`, checked with tomllib; YAML: :mod:`yaml_text`,
+ruamel only locating nodes; dotenv: by line). An edit that cannot be made faithfully is refused
+with a ConfigFileError naming file, line and column. ``layout(path)`` / ``restore`` let undo put
+a value back as it was written and where it was.
 A path is a tuple of object keys (str) and list indexes (int).
 """
 
@@ -65,9 +68,25 @@ def plain(value: Any) -> Any:
         return [plain(v) for v in value]
     if hasattr(value, "unwrap"):
         return value.unwrap()
-    if isinstance(value, bool | int | float | str) or value is None:
-        return type(value)(value) if value is not None else None
+    if isinstance(value, bool) or type(value).__name__ == "ScalarBoolean":
+        return bool(value)
+    for kind in (int, float, str):  # ruamel's anchored or styled scalars are subclasses
+        if isinstance(value, kind):
+            return kind(value)
+    if value is None:
+        return None
+    if type(value).__name__ == "TaggedScalar":  # `!tag value`: its value
+        return plain(value.value)
     return copy.deepcopy(value)
+
+
+def restore(doc: Document, path: Sequence[str | int], value: Any, layout: Any) -> None:
+    """Put back a value we changed or removed, as the user wrote it and where it was
+    (``layout``, from the document's ``layout(path)`` at the time), when the document can."""
+    if layout and hasattr(doc, "restore"):
+        doc.restore(path, value, layout)
+    else:
+        doc.set(path, value)
 
 
 def _type_name(value: Any) -> str:
@@ -145,6 +164,47 @@ class JsonDocument:
         self.text = jsonc.set_value(self.text, list(path), value)
         self._data = jsonc.loads(self.text, allow_comments=True)
 
+    def layout(self, path: Sequence[str | int]) -> dict[str, Any] | None:
+        """How the member at ``path`` is written, and the key that follows it."""
+        from optscale_cli.edit import jsonc
+
+        chain, node = jsonc._find(jsonc.parse_tree(self.text, allow_comments=True), list(path))
+        if node is None or len(chain) < 2 or chain[-2].kind != "object":
+            return None
+        parent = chain[-2]
+        index = jsonc._index(parent, path[-1])
+        following = parent.entries[index + 1].key if index + 1 < len(parent.entries) else None
+        return {"value": self.text[node.start : node.end], "next": following}
+
+    def restore(self, path: Sequence[str | int], value: Any, layout: dict[str, Any]) -> None:
+        """Put ``value`` back as it was written and before the key that followed it."""
+        from optscale_cli.edit import jsonc
+
+        raw = layout.get("value")
+        if raw is not None:
+            try:
+                if jsonc.loads(raw) != value:
+                    raw = None
+            except jsonc.JsoncError:
+                raw = None
+        current = lookup(self._data, path)
+        try:
+            if current is not ABSENT and raw is not None:
+                _chain, node = jsonc._find(jsonc.parse_tree(self.text), list(path))
+                text = self.text[: node.start] + raw + self.text[node.end :]  # type: ignore[union-attr]
+            elif current is ABSENT and layout.get("next"):
+                text = jsonc.insert_before(self.text, list(path), value, layout["next"], raw)
+            else:
+                raise KeyError(path)
+            data = jsonc.loads(text, allow_comments=True)
+        except (KeyError, ValueError, TypeError):
+            self.set(path, value)
+            return
+        if lookup(data, path) != value:
+            self.set(path, value)
+            return
+        self.text, self._data = text, data
+
     def remove(self, path: Sequence[str | int]) -> None:
         from optscale_cli.edit import jsonc
 
@@ -158,92 +218,306 @@ class JsonDocument:
 
 
 class TomlDocument:
-    def __init__(self, text: str | None, label: str) -> None:
-        import tomlkit
-        from tomlkit.exceptions import ParseError
+    """TOML edited as text (see :mod:`optscale_cli.edit.toml_text`): a key's value is
+    replaced where it is written, a new key goes after the last one of its table, a new table
+    is a ``[header]`` section at the end. Each edit must parse to exactly the data it means
+    (checked with tomllib), or it is refused; every other byte stays as the user wrote it."""
 
+    def __init__(self, text: str | None, label: str) -> None:
         self.label = label
-        self._text = text or ""
-        self._trailing = len(text or "") - len((text or "").rstrip("\n"))
+        self.text = text or ""
+        self._data = self._parse(self.text)
+
+    def _parse(self, text: str) -> dict[str, Any]:
+        import re
+
+        import tomllib
+
         try:
-            self._doc = tomlkit.parse(text or "")
-        except ParseError as exc:
-            raise ConfigFileError(label, f"invalid TOML: {exc}", exc.line, exc.col) from None
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+            message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
+            raise ConfigFileError(
+                self.label,
+                f"invalid TOML: {message}",
+                int(where.group(1)) if where else None,
+                int(where.group(2)) if where else None,
+            ) from None
 
     @property
     def data(self) -> Any:
-        return plain(self._doc)
+        return copy.deepcopy(self._data)
+
+    def _statements(self) -> list[Any]:
+        from optscale_cli.edit import toml_text
+
+        try:
+            return toml_text.scan(self.text)
+        except (toml_text.ScanError, ValueError, IndexError):
+            raise ConfigFileError(
+                self.label, "cannot tell where its keys are written; edit it by hand"
+            ) from None
+
+    def _line_of(self, offset: int) -> int:
+        return self.text.count("\n", 0, offset) + 1
 
     def locate(self, path: Sequence[str | int]) -> tuple[int | None, int | None]:
-        """The line where the last key of ``path`` is assigned (tomlkit keeps no positions)."""
-        import re
-
-        key = re.escape(str(path[-1]))
-        pattern = re.compile(rf'^\s*(?:[\w.-]+\.)?["\']?{key}["\']?\s*=', re.MULTILINE)
-        found = pattern.search(self._text)
-        if not found:
+        """Where the key (or table) ``path`` is written."""
+        try:
+            found = self._statements()
+        except ConfigFileError:
             return (None, None)
-        return (self._text.count("\n", 0, found.start()) + 1, 1)
+        target = tuple(path)
+        for statement in found:
+            if statement.path[: len(target)] == target:
+                at = statement.keystart if statement.kind == "kv" else statement.line
+                return (self._line_of(at), at - statement.line + 1)
+        return (None, None)
 
     def get(self, path: Sequence[str | int]) -> Any:
-        return plain(lookup(self._doc, path)) if lookup(self._doc, path) is not ABSENT else ABSENT
+        return copy.deepcopy(lookup(self._data, path))
 
-    def set(self, path: Sequence[str | int], value: Any) -> None:
-        import tomlkit
+    def _commit(self, text: str, expected: dict[str, Any], path: Sequence[str | int]) -> None:
+        try:
+            data = self._parse(text)
+        except ConfigFileError:
+            data = None
+        if data is None or _canon(data) != _canon(expected):
+            where = ".".join(map(str, path))
+            raise ConfigFileError(
+                self.label,
+                f"cannot change '{where}' here without changing something else; edit it by hand",
+                *self.locate(path[:1]),
+            )
+        self.text, self._data = text, data
 
-        check_containers(self, path, self.data)
-        node: Any = self._doc
-        for part in path[:-1]:
-            if part not in node:
-                node[part] = tomlkit.table()
-            node = node[part]
-        if lookup(self._doc, path) is ABSENT or plain(node[path[-1]]) != value:
-            node[path[-1]] = value
+    def _value(self, value: Any, path: Sequence[str | int]) -> str:
+        from optscale_cli.edit import toml_text
+
+        try:
+            return toml_text.value_text(value)
+        except TypeError as exc:
+            raise ConfigFileError(self.label, f"'{'.'.join(map(str, path))}': {exc}") from None
+
+    def set(
+        self, path: Sequence[str | int], value: Any, layout: dict[str, Any] | None = None
+    ) -> None:
+        from optscale_cli.edit.textlines import insert_lines, newline_of
+
+        check_containers(self, path, self._data)
+        current = lookup(self._data, path)
+        if current is not ABSENT and _canon(current) == _canon(value):
+            return
+        if not all(isinstance(part, str) for part in path):
+            raise ConfigFileError(self.label, "optscale edits only tables and keys in TOML")
+        target = tuple(str(part) for part in path)
+        expected = copy.deepcopy(self._data)
+        node = expected
+        for part in target[:-1]:
+            node = node.setdefault(part, {})
+        node[target[-1]] = value
+        found = [s for s in self._statements() if not s.array]
+        nl = newline_of(self.text)
+        written = next((s for s in found if s.kind == "kv" and s.path == target), None)
+        if written is not None:
+            new = self._value(value, path)
+            if layout and layout.get("value") is not None:
+                new = layout["value"]
+            text = self.text[: written.vstart] + new + self.text[written.vend :]
+            self._commit(text, expected, path)
+            return
+        for statement in found:  # a table on the way written inline: `a = { ... }`
+            size = len(statement.path)
+            if statement.kind == "kv" and size < len(target) and target[:size] == statement.path:
+                raise ConfigFileError(
+                    self.label,
+                    f"'{'.'.join(statement.path)}' is written inline ({'.'.join(statement.path)}"
+                    f" = {{ ... }}), and TOML cannot add '{'.'.join(target[:-1])}' as a table"
+                    f" next to it: write it as [{'.'.join(statement.path)}.<name>] tables,"
+                    " or add the settings by hand",
+                    self._line_of(statement.keystart),
+                    statement.keystart - statement.line + 1,
+                )
+        parent = target[:-1]
+        header = next((s for s in found if s.kind == "header" and s.path == parent), None)
+        if header is not None or not parent:
+            table, members = parent, [s for s in found if s.kind == "kv" and s.table == parent]
+            at = members[-1].end if members else (header.end if header else self._root_end(found))
+        elif (
+            dotted := [  # the table is made by dotted keys (`a.b.c = 1`): add one more
+                s
+                for s in found
+                if s.kind == "kv" and s.path[: len(parent)] == parent and len(s.table) < len(parent)
+            ]
+        ):
+            table, at = dotted[-1].table, dotted[-1].end
+        else:
+            table, at = None, len(self.text)
+        if layout and layout.get("next"):
+            following = next(
+                (s for s in found if s.kind == "kv" and list(s.path) == list(layout["next"])),
+                None,
+            )
+            if following is not None and following.table == table:
+                at = following.line
+                gap = layout.get("gap") or ""
+                if gap and self.text[max(at - len(gap), 0) : at] == gap:
+                    at -= len(gap)
+        if table is None:  # a new [table] at the end
+            head = nl if self.text else ""
+            line = f"{self._key(target[-1:])} = {self._value(value, path)}{nl}"
+            block = f"{head}[{self._key(parent)}]{nl}{line}"
+        elif layout and layout.get("entry"):
+            entry = layout["entry"]
+            block = entry if entry.endswith("\n") else entry + nl
+        else:
+            block = f"{self._key(target[len(table) :])} = {self._value(value, path)}{nl}"
+        self._commit(insert_lines(self.text, at, block), expected, path)
+
+    @staticmethod
+    def _key(path: Sequence[str]) -> str:
+        from optscale_cli.edit import toml_text
+
+        return ".".join(toml_text.key_text(part) for part in path)
+
+    def _root_end(self, found: list[Any]) -> int:
+        """Where a new top-level key goes when there is none yet: before the first table
+        (and the comment lines right above it), or at the end."""
+        from optscale_cli.edit.textlines import line_start
+
+        first = next((s for s in self._statements() if s.kind == "header"), None)
+        if first is None:
+            return len(self.text)
+        at = first.line
+        while at > 0:
+            prev = line_start(self.text, at - 1)
+            if not self.text[prev:at].strip().startswith("#"):
+                break
+            at = prev
+        return at
+
+    def layout(self, path: Sequence[str | int]) -> dict[str, Any] | None:
+        target = tuple(path)
+        found = [s for s in self._statements() if not s.array]
+        for index, statement in enumerate(found):
+            if statement.kind == "kv" and statement.path == target:
+                following = next((s for s in found[index + 1 :] if s.kind == "kv"), None)
+                if following is not None and following.table != statement.table:
+                    following = None
+                return {
+                    "value": self.text[statement.vstart : statement.vend],
+                    "entry": self.text[statement.line : statement.end],
+                    "next": list(following.path) if following else None,
+                    "gap": self.text[statement.end : following.line] if following else "",
+                }
+        return None
+
+    def restore(self, path: Sequence[str | int], value: Any, layout: dict[str, Any]) -> None:
+        try:
+            self.set(path, value, layout)
+        except ConfigFileError:
+            self.set(path, value)
 
     def remove(self, path: Sequence[str | int]) -> None:
-        parent = lookup(self._doc, path[:-1])
-        if isinstance(parent, dict) and path[-1] in parent:
-            del parent[path[-1]]
+        from optscale_cli.edit.textlines import line_start, remove_lines
+
+        if lookup(self._data, path) is ABSENT:
+            return
+        target = tuple(str(part) for part in path)
+        expected = copy.deepcopy(self._data)
+        parent = lookup(expected, target[:-1])
+        del parent[target[-1]]
+        text = self.text
+        found = [s for s in self._statements() if s.path[: len(target)] == target]
+        for statement in reversed(found):
+            start = statement.line
+            if statement.kind == "header" and start > 0:
+                prev = line_start(text, start - 1)
+                if not text[prev:start].strip():  # the blank line we put before it
+                    start = prev
+            text = remove_lines(text, start, statement.end)
+        text = self._drop_emptied_header(text, target[:-1], expected)
+        self._commit(text, expected, path)
+
+    def _drop_emptied_header(self, text: str, table: tuple[str, ...], expected: Any) -> str:
+        """The ``[table]`` header we added at the end for a table that already existed
+        (through its sub-tables) goes with its last key, when nothing else follows it."""
+        from optscale_cli.edit import toml_text
+        from optscale_cli.edit.textlines import line_start, remove_lines
+
+        try:
+            found = toml_text.scan(text)
+        except (toml_text.ScanError, ValueError, IndexError):
+            return text
+        if not table or not found or found[-1].kind != "header" or found[-1].path != table:
+            return text
+        header = found[-1]
+        if header.array or text[header.end :].strip():
+            return text
+        start = header.line
+        if start > 0 and not text[line_start(text, start - 1) : start].strip():
+            start = line_start(text, start - 1)
+        shorter = remove_lines(text, start, header.end)
+        try:
+            same = _canon(self._parse(shorter)) == _canon(expected)
+        except ConfigFileError:
+            same = False
+        return shorter if same else text
 
     def render(self) -> str:
-        import tomlkit
-
-        rendered = tomlkit.dumps(self._doc)
-        if self._trailing:  # removing a table leaves blank lines behind: keep the file's end
-            rendered = rendered.rstrip("\n") + "\n" * self._trailing
-        return rendered
+        return self.text
 
 
 class YamlDocument:
-    def __init__(self, text: str | None, label: str) -> None:
-        from ruamel.yaml import YAML
-        from ruamel.yaml.error import MarkedYAMLError
+    """YAML edited as text (see :mod:`optscale_cli.edit.yaml_text`): ruamel only tells us
+    what the file says and where; every byte we do not change stays as the user wrote it."""
 
+    def __init__(self, text: str | None, label: str) -> None:
         self.label = label
-        self._yaml = YAML()  # round-trip: comments and order kept
-        self._yaml.preserve_quotes = True
-        self._yaml.indent(mapping=2, sequence=4, offset=2)
+        self.text = text or ""
+        self._bom = "\ufeff" if self.text.startswith("\ufeff") else ""
+        self.text = self.text[len(self._bom) :]  # offsets below are in the text after it
+        self._doc, self._root = self._parse(self.text)
+        if self._doc is None:
+            from ruamel.yaml.comments import CommentedMap
+
+            self._doc = CommentedMap()
+        if not isinstance(self._doc, dict):
+            raise ConfigFileError(label, "the top level is not a mapping", 1, 1)
+        self._data = plain(self._doc)
+
+    def _parse(self, text: str) -> tuple[Any, Any]:
+        from ruamel.yaml import YAML
+        from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+        from optscale_cli.edit import yaml_text
+
         try:
-            loaded = self._yaml.load(text or "")
+            loaded = YAML(typ="rt").load(text)
+            root = yaml_text.compose(text)
         except MarkedYAMLError as exc:
-            mark = exc.problem_mark
+            mark = exc.problem_mark or exc.context_mark
             raise ConfigFileError(
-                label,
-                f"invalid YAML: {exc.problem}",
+                self.label,
+                f"invalid YAML: {exc.problem or exc.context}",
                 mark.line + 1 if mark else None,
                 mark.column + 1 if mark else None,
             ) from None
-        if loaded is None:
-            from ruamel.yaml.comments import CommentedMap
-
-            loaded = CommentedMap()
-        if not isinstance(loaded, dict):
-            raise ConfigFileError(label, "the top level is not a mapping", 1, 1)
-        self._doc = loaded
+        except YAMLError as exc:
+            raise ConfigFileError(self.label, f"invalid YAML: {exc}") from None
+        return loaded, root
 
     @property
     def data(self) -> Any:
-        return plain(self._doc)
+        return copy.deepcopy(self._data)
+
+    def _position(self, offset: int) -> tuple[int, int]:
+        line = self.text.count("\n", 0, offset) + 1
+        return line, offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+
+    def _refuse(self, message: str, offset: int) -> ConfigFileError:
+        return ConfigFileError(self.label, message, *self._position(offset))
 
     def locate(self, path: Sequence[str | int]) -> tuple[int | None, int | None]:
         parent = lookup(self._doc, path[:-1])
@@ -254,54 +528,239 @@ class YamlDocument:
         return (line + 1, column + 1)
 
     def get(self, path: Sequence[str | int]) -> Any:
-        found = lookup(self._doc, path)
-        return ABSENT if found is ABSENT else plain(found)
+        return copy.deepcopy(lookup(self._data, path))
 
-    def set(self, path: Sequence[str | int], value: Any) -> None:
-        from ruamel.yaml.comments import CommentedMap
+    def _entries(self) -> list[Any]:
+        from optscale_cli.edit import yaml_text
 
-        check_containers(self, path, self.data)
-        node: Any = self._doc
-        for part in path[:-1]:
-            if part not in node:
-                node[part] = CommentedMap()
-            node = node[part]
-        current = lookup(self._doc, path)
-        if isinstance(current, list) and isinstance(value, list):
-            _update_sequence(current, value)  # keeps the comments of untouched items
-        elif current is ABSENT or plain(current) != value:
-            node[path[-1]] = value
+        try:
+            return yaml_text.entries(self.text, self._root)
+        except yaml_text.Refusal as exc:
+            raise self._refuse(exc.message, exc.offset) from None
+
+    def _entry(self, key: str) -> Any:
+        return next((e for e in self._entries() if e.key == key), None)
+
+    def _top_key(self, path: Sequence[str | int]) -> str:
+        if len(path) != 1 or not isinstance(path[0], str):
+            where = ".".join(map(str, path))
+            raise ConfigFileError(
+                self.label,
+                f"cannot change '{where}': optscale edits only top-level keys of a YAML file",
+                *self.locate(path[:1]),
+            )
+        return path[0]
+
+    def _commit(self, text: str, expected: dict[str, Any], key: str) -> None:
+        """Take ``text`` if it says exactly ``expected``; refuse otherwise (nothing written)."""
+        try:
+            doc, root = self._parse(text)
+        except ConfigFileError:
+            doc, root = ABSENT, None
+        if doc is None:
+            from ruamel.yaml.comments import CommentedMap
+
+            doc = CommentedMap()
+        if doc is ABSENT or _canon(plain(doc)) != _canon(expected):
+            entry = self._entry(key)
+            raise self._refuse(
+                f"cannot change '{key}' here without changing something else; edit it by hand",
+                entry.kstart if entry else 0,
+            )
+        self.text, self._doc, self._root, self._data = text, doc, root, plain(doc)
+
+    def _newline(self) -> str:
+        from optscale_cli.edit.textlines import newline_of
+
+        return newline_of(self.text)
+
+    def _value_text(self, value: Any, column: int) -> str:
+        """What follows ``key:`` for ``value``: inline, or block lines below the key."""
+        from optscale_cli.edit import yaml_text
+
+        if isinstance(value, dict | list) and value:
+            nl = self._newline()
+            offset = 2 if isinstance(value, dict) else self._seq_offset()
+            lines = yaml_text.block(value, column + offset, self._seq_offset())
+            return nl + nl.join(lines)
+        return " " + yaml_text.inline(value)
+
+    def _seq_offset(self) -> int:
+        """How this file indents a block list under its key (2 when it has none)."""
+        from optscale_cli.edit import yaml_text
+
+        for entry in self._entries():
+            if yaml_text._is_block(entry.node) and entry.node.id == "sequence":
+                try:
+                    items = yaml_text.sequence_items(self.text, entry)
+                except yaml_text.Refusal:
+                    continue
+                return max(items.dash_column - (entry.kstart - entry.line), 0)
+        return 2
+
+    def _insert_at(self, next_key: str | None = None, gap: str = "") -> int:
+        found = self._entries()
+        after = next((e for e in found if e.key == next_key), None) if next_key else None
+        if after is not None:
+            at = after.line
+            if gap and self.text[max(at - len(gap), 0) : at] == gap:
+                at -= len(gap)
+            return at
+        if found:
+            return found[-1].end
+        return len(self.text)
+
+    def set(
+        self, path: Sequence[str | int], value: Any, layout: dict[str, Any] | None = None
+    ) -> None:
+        from optscale_cli.edit import yaml_text
+        from optscale_cli.edit.textlines import insert_lines
+
+        check_containers(self, path, self._data)
+        key = self._top_key(path)
+        current = self._data.get(key, ABSENT)
+        if current is not ABSENT and _canon(current) == _canon(value):
+            return
+        expected = {**self._data, key: plain(value)}
+        entry = self._entry(key)
+        if isinstance(current, list) and current and isinstance(value, list) and value:
+            self._set_sequence(entry, current, value, expected)
+            return
+        if entry is not None:
+            if entry.after_colon < 0:
+                raise self._refuse(f"cannot tell where the value of '{key}' starts", entry.kstart)
+            column = entry.kstart - entry.line
+            new = self._value_text(value, column)
+            if layout and layout.get("value") is not None:
+                new = layout["value"]
+            text = self.text[: entry.after_colon] + new + self.text[entry.vend :]
+        else:
+            found = self._entries()
+            simple = [e for e in found if e.key is not None]
+            column = (simple[0].kstart - simple[0].line) if simple else 0
+            if layout and layout.get("entry"):
+                line = layout["entry"]
+                line = line if line.endswith("\n") else line + self._newline()
+            else:
+                line = (
+                    " " * column
+                    + yaml_text.scalar(key)
+                    + ":"
+                    + self._value_text(value, column)
+                    + self._newline()
+                )
+            at = self._insert_at(*(layout and (layout.get("next"), layout.get("gap", ""))) or ())
+            text = insert_lines(self.text, at, line)
+        self._commit(text, expected, key)
+
+    def _set_sequence(self, entry: Any, old: list[Any], new: list[Any], expected: Any) -> None:
+        import difflib
+
+        from optscale_cli.edit import yaml_text
+
+        key = entry.key
+        if entry.alias or not yaml_text._is_block(entry.node):
+            raise self._refuse(
+                f"'{key}' is a flow sequence ([...]) or an alias; optscale edits only block"
+                " sequences (one '- item' a line): rewrite it in block style, or edit it by hand",
+                entry.vstart,
+            )
+        matcher = difflib.SequenceMatcher(
+            a=[_canon(x) for x in old], b=[_canon(x) for x in new], autojunk=False
+        )
+        saved_text, saved_root = self.text, self._root
+        try:
+            self._edit_sequence(entry, matcher.get_opcodes(), new)
+            self._commit(self.text, expected, key)
+        except BaseException:
+            self.text, self._root = saved_text, saved_root
+            raise
+
+    def _edit_sequence(self, entry: Any, opcodes: list[Any], new: list[Any]) -> None:
+        from optscale_cli.edit import yaml_text
+        from optscale_cli.edit.textlines import insert_lines, remove_lines
+
+        key = entry.key
+        text = self.text
+        column = entry.kstart - entry.line
+        for tag, i1, i2, j1, j2 in reversed(opcodes):
+            if tag == "equal":
+                continue
+            current = self._entry(key)
+            try:
+                items = yaml_text.sequence_items(text, current)
+            except yaml_text.Refusal as exc:
+                raise self._refuse(exc.message, exc.offset) from None
+            nl = self._newline()
+            if i2 - i1 == len(items.spans) and j1 == j2:  # every item goes: an empty list
+                text = text[: current.after_colon] + " []" + text[current.vend :]
+            else:
+                lines = yaml_text.block(
+                    new[j1:j2],
+                    items.dash_column,
+                    max(items.dash_column - column, 0),
+                    items.content_offset,
+                )
+                added = "".join(line + nl for line in lines) if j2 > j1 else ""
+                if i2 > i1:
+                    start, end = items.spans[i1][0], items.spans[i2 - 1][1]
+                    text = remove_lines(text, start, end)
+                    if added:
+                        text = insert_lines(text, min(start, len(text)), added)
+                elif added:
+                    at = items.spans[i1][0] if i1 < len(items.spans) else items.spans[-1][1]
+                    text = insert_lines(text, at, added)
+            try:
+                self.text, self._root = text, yaml_text.compose(text)  # positions re-read
+            except Exception:  # (noqa: BLE001) whatever broke, the edit is refused below
+                raise self._refuse(
+                    f"cannot change '{key}' here without changing something else; edit it by hand",
+                    entry.kstart,
+                ) from None
+
+    def layout(self, path: Sequence[str | int]) -> dict[str, Any] | None:
+        """How the value at ``path`` is written, and what follows it: undo puts it back so."""
+        if len(path) != 1:
+            return None
+        found = self._entries()
+        for index, entry in enumerate(found):
+            if entry.key == path[0] and entry.after_colon >= 0:
+                following = found[index + 1] if index + 1 < len(found) else None
+                return {
+                    "value": self.text[entry.after_colon : entry.vend],
+                    "entry": self.text[entry.line : entry.end],
+                    "next": following.key if following else None,
+                    "gap": self.text[entry.end : following.line] if following else "",
+                }
+        return None
+
+    def restore(self, path: Sequence[str | int], value: Any, layout: dict[str, Any]) -> None:
+        """Put ``value`` back as it was written (``layout``), or as we would write it."""
+        try:
+            self.set(path, value, layout)
+        except ConfigFileError:
+            self.set(path, value)
 
     def remove(self, path: Sequence[str | int]) -> None:
-        parent = lookup(self._doc, path[:-1])
-        key = path[-1]
-        if (isinstance(parent, dict) and key in parent) or (
-            isinstance(parent, list) and isinstance(key, int)
-        ):
-            del parent[key]
+        from optscale_cli.edit.textlines import remove_lines
+
+        if lookup(self._data, path) is ABSENT:
+            return
+        key = self._top_key(path)
+        entry = self._entry(key)
+        if entry is None:
+            return
+        expected = {k: v for k, v in self._data.items() if k != key}
+        self._commit(remove_lines(self.text, entry.line, entry.end), expected, key)
 
     def render(self) -> str:
-        import io
-
-        buffer = io.StringIO()
-        self._yaml.dump(self._doc, buffer)
-        return buffer.getvalue()
+        return self._bom + self.text
 
 
-def _update_sequence(sequence: list[Any], new: list[Any]) -> None:
-    """Turn ``sequence`` into ``new`` in place, touching only the items that differ."""
-    import difflib
+def _canon(value: Any) -> str:
     import json
 
-    def dumps(item: Any) -> str:
-        return json.dumps(plain(item), sort_keys=True, default=str)
-
-    matcher = difflib.SequenceMatcher(
-        a=[dumps(x) for x in sequence], b=[dumps(x) for x in new], autojunk=False
-    )
-    for tag, i1, i2, j1, j2 in reversed(matcher.get_opcodes()):
-        if tag != "equal":
-            sequence[i1:i2] = new[j1:j2]
+    return json.dumps(plain(value), sort_keys=True, ensure_ascii=False, default=repr)
 
 
 class DotenvDocument:

@@ -25,6 +25,7 @@ from optscale_cli.edit.documents import (
     JsonDocument,
     TomlDocument,
     YamlDocument,
+    restore,
 )
 from optscale_cli.edit.stores import FileStore, Store, fingerprint, prune_backups
 from optscale_cli.edit.transaction import Step
@@ -263,6 +264,7 @@ def plan_edit(
             record = {"op": "set", "path": list(op.path)}
             key = _record_key(record)
             before = doc.get(op.path)
+            layout = _layout(doc, op.path, before, secrets)
             if op.value is ABSENT:
                 doc.remove(op.path)
             else:
@@ -277,6 +279,7 @@ def plan_edit(
                     *getattr(doc, "locate", lambda p: (None, None))(op.path),
                 )
             items = list(current) if isinstance(current, list) else []
+            layout = None
             ident = op.identity(op.value)
             record = {
                 "op": "list",
@@ -298,8 +301,12 @@ def plan_edit(
             record["group"] = op.group
         if key in old_records:  # keep what was there before our first connect
             record["before"] = old_records[key]["before"]
+            if "layout" in old_records[key]:
+                record["layout"] = old_records[key]["layout"]
         else:
             record["before"] = box(before, secrets, op.path)
+            if layout:
+                record["layout"] = layout if "v" in record["before"] else {"next": layout["next"]}
         seen.add(key)
         records.append(record)
     recover = backup_recovery(target, (previous or {}).get("backup"))
@@ -312,6 +319,22 @@ def plan_edit(
     change.user_text = user_text
     change.backup = (previous or {}).get("backup")
     return change
+
+
+def _layout(
+    doc: Document, path: Sequence[str | int], before: Any, secrets: Sequence[str] = ()
+) -> dict[str, Any] | None:
+    """How the user wrote the value we change and which key follows it (the record's
+    ``layout``): undo puts back those bytes, at that place. Never anything secret-looking."""
+    from optscale_cli.redact import redact_text
+
+    found = getattr(doc, "layout", None)
+    layout = found(path) if found and before is not ABSENT else None
+    if layout is None:
+        return None
+    text = json.dumps(layout, ensure_ascii=False)
+    secret = any(s and s in text for s in secrets) or redact_text(text) != text
+    return {"next": layout.get("next")} if secret else layout
 
 
 def _user_content(
@@ -354,7 +377,7 @@ def _revert_record(
         if before is ABSENT:
             doc.remove(path)
         elif not isinstance(before, SecretDigest):  # a digest equal to ours: keep the value
-            doc.set(path, before)
+            restore(doc, path, before, record.get("layout"))  # as and where it was
         return
     items = doc.get(path)
     if not isinstance(items, list):

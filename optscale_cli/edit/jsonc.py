@@ -467,3 +467,27 @@ def _remove(text: str, parent: Node, index: int) -> str:
     if len(entries) == 1 and not text[parent.start + 1 : close].strip():
         text = text[: parent.start + 1] + text[close:]  # the emptied container becomes {} or []
     return text
+
+
+def insert_before(
+    text: str, path: Sequence[PathPart], value: Any, following: str, raw: str | None = None
+) -> str:
+    """Return ``text`` with member ``path`` (absent now) put back just before its sibling
+    ``following``, where it was before it was removed; ``raw`` is its value as written then.
+    KeyError when there is no such sibling."""
+    path = list(path)
+    _chain, node = _find(parse_tree(text), path[:-1])
+    if node is None or node.kind != "object" or not isinstance(path[-1], str):
+        raise KeyError(path)
+    index = _index(node, following)
+    if index is None or _index(node, path[-1]) is not None:
+        raise KeyError(path)
+    entry = node.entries[index]
+    newline = _newline(text)
+    indent = _line_indent(text, entry.start)
+    if raw is None:
+        compact = "\n" not in text[node.start : node.end]
+        raw = _render(json.loads(_dump(value)), indent, detect_indent(text), newline, compact)
+    item = _dump(path[-1]) + ": " + raw
+    glue = f",{newline}{indent}" if _first_on_line(text, entry.start) else ", "
+    return text[: entry.start] + item + glue + text[entry.start :]

@@ -1,0 +1,235 @@
+"""YAML edited as text: the few shapes our clients need, every other byte left alone.
+
+ruamel.yaml only parses (for the data, and for where each node sits); it never writes.
+What we edit: a top-level key (add, replace its whole value node, remove its lines) and the
+items of a top-level block sequence (Continue's ``models``), written in the sequence's own
+indentation. Anything else (a flow mapping at the top level, a flow sequence to change, a
+key that is not at the top level) is refused with the file, line and column.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from optscale_cli.edit.textlines import content_end, line_start
+
+_ALIAS = re.compile(r"[ \t]*(\*[^\s,\[\]{}]+)")
+_PLAIN = re.compile(
+    r"[A-Za-z_/][A-Za-z0-9_./@+-]*(?::[A-Za-z0-9_./@+-]+)*(?: [A-Za-z0-9_./@+()-]+)*"
+)
+_SPECIAL = frozenset(
+    [
+        "y",
+        "n",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "true",
+        "false",
+        "null",
+        "~",
+        "nan",
+        "inf",
+    ]  # YAML 1.1 and 1.2 words
+)
+
+
+@dataclass
+class Entry:
+    """One top-level ``key: value`` with the offsets that matter for editing it."""
+
+    key: Any  # the key's value (None for a complex key we never edit)
+    kstart: int  # where the key starts
+    line: int  # start of the key's line
+    end: int  # past the line break of the last line holding something of the entry
+    after_colon: int  # just after the ``:`` (-1 when there is none on the key's line)
+    vstart: int
+    vend: int
+    node: Any  # the value node (ruamel)
+    alias: bool = False
+
+
+class Refusal(Exception):
+    """An edit we cannot make faithfully as text; ``offset`` is where."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+
+def compose(text: str) -> Any:
+    from ruamel.yaml import YAML
+
+    return YAML(typ="rt").compose(text)
+
+
+def _is_block(node: Any) -> bool:
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    return isinstance(node, MappingNode | SequenceNode) and not node.flow_style
+
+
+def entries(text: str, root: Any) -> list[Entry]:
+    """The top-level entries of ``text`` (whose composed node is ``root``), in order."""
+    from ruamel.yaml.nodes import MappingNode, ScalarNode
+
+    if root is None:
+        return []
+    if not isinstance(root, MappingNode):
+        raise Refusal("the top level is not a mapping", root.start_mark.index)
+    if root.flow_style:
+        raise Refusal(
+            "the top level is a flow mapping ({...}); optscale edits only block mappings"
+            " (one 'key: value' a line): rewrite it in block style, or edit it by hand",
+            root.start_mark.index,
+        )
+    found: list[Entry] = []
+    pairs = root.value
+    for index, (knode, vnode) in enumerate(pairs):
+        kstart = knode.start_mark.index
+        line = line_start(text, kstart)
+        if index + 1 < len(pairs):
+            region_end = line_start(text, pairs[index + 1][0].start_mark.index)
+        else:
+            region_end = root.end_mark.index
+            if region_end != len(text):
+                region_end = line_start(text, region_end)
+        end = content_end(text, kstart, max(region_end, line))
+        simple = isinstance(knode, ScalarNode) and not text[line:kstart].strip()
+        key = knode.value if simple else None
+        after_colon = -1
+        if simple:
+            at = knode.end_mark.index
+            while at < len(text) and text[at] in " \t":
+                at += 1
+            if text.startswith(":", at):
+                after_colon = at + 1
+        alias = vnode.start_mark.index < kstart
+        bare_end = end - (
+            2 if text[:end].endswith("\r\n") else 1 if text[:end].endswith("\n") else 0
+        )
+        if alias:
+            match = _ALIAS.match(text, max(after_colon, 0))
+            vstart = match.start(1) if match else after_colon
+            vend = match.end(1) if match else after_colon
+        else:
+            vstart = vnode.start_mark.index
+            if _is_block(vnode):
+                vend = bare_end
+            elif isinstance(vnode, ScalarNode) and vnode.style in ("|", ">"):
+                vend = min(vnode.end_mark.index, bare_end)
+                while vend > vstart + 1 and text[vend - 1] in " \t\r\n":
+                    vend -= 1
+            else:
+                vend = vnode.end_mark.index
+        found.append(
+            Entry(key, kstart, line, end, after_colon, vstart, max(vend, after_colon), vnode, alias)
+        )
+    return found
+
+
+@dataclass
+class Items:
+    """The items of a block sequence: each one's line span, and the layout to copy."""
+
+    spans: list[tuple[int, int]]
+    dash_column: int
+    content_offset: int
+
+
+def sequence_items(text: str, entry: Entry) -> Items:
+    node = entry.node
+    spans: list[tuple[int, int]] = []
+    dash_column, content_offset = 0, 2
+    for index, item in enumerate(node.value):
+        start = item.start_mark.index
+        if start < entry.kstart:
+            raise Refusal("an item of this list is an alias (*name); edit it by hand", entry.kstart)
+        dash = start - 1
+        while dash >= 0 and text[dash] in " \t\r\n":
+            dash -= 1
+        line = line_start(text, dash)
+        if dash < 0 or text[dash] != "-" or text[line:dash].strip():
+            raise Refusal("cannot tell where an item of this list starts", start)
+        if index == 0:
+            dash_column = dash - line
+            if "\n" not in text[dash:start]:
+                content_offset = start - dash
+        spans.append((line, 0))
+    for index, (line, _) in enumerate(spans):
+        nxt = spans[index + 1][0] if index + 1 < len(spans) else None
+        spans[index] = (line, entry.end if nxt is None else content_end(text, line, nxt))
+    return Items(spans, dash_column, content_offset)
+
+
+def scalar(value: Any) -> str:
+    """``value`` as a YAML scalar that any YAML 1.1 or 1.2 reader takes back as it is."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value:
+            return ".nan"
+        if value in (float("inf"), float("-inf")):
+            return ".inf" if value > 0 else "-.inf"
+        return repr(value)
+    text = str(value)
+    if _PLAIN.fullmatch(text) and text.lower() not in _SPECIAL and not text.endswith(":"):
+        return text
+    quoted = json.dumps(text, ensure_ascii=False)
+    return "".join(ch if _printable(ch) else _escape(ch) for ch in quoted)
+
+
+def _printable(ch: str) -> bool:
+    code = ord(ch)
+    return (
+        0x20 <= code <= 0x7E
+        or 0xA0 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
+
+
+def block(value: Any, column: int, seq_offset: int, content_offset: int = 2) -> list[str]:
+    """``value`` (a non-empty mapping or list) as block lines starting at ``column``."""
+    pad = " " * column
+    lines: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            head = f"{pad}{scalar(key)}:"
+            if isinstance(item, dict | list) and item:
+                lines.append(head)
+                inner = column + (2 if isinstance(item, dict) else seq_offset)
+                lines += block(item, inner, seq_offset, content_offset)
+            else:
+                lines.append(f"{head} {inline(item)}")
+        return lines
+    for item in value:
+        if isinstance(item, dict | list) and item:
+            inner = block(item, column + content_offset, seq_offset, content_offset)
+            lines.append(f"{pad}-{' ' * max(content_offset - 1, 1)}{inner[0].lstrip(' ')}")
+            lines += inner[1:]
+        else:
+            lines.append(f"{pad}- {inline(item)}")
+    return lines
+
+
+def inline(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{scalar(k)}: {inline(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(inline(v) for v in value) + "]"
+    return scalar(value)

@@ -1,0 +1,461 @@
+"""Undo gives the user's bytes back: TOML with dotted keys and inline tables, YAML in all its
+styles, and a removed key restored where it was (JSON, YAML, TOML)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomllib
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+
+from optscale_cli.edit.documents import ABSENT, YamlDocument
+from optscale_cli.edit.engine import ListItem, Op, SetValue, Target, commit, plan_edit, plan_revert
+from optscale_cli.edit.stores import FileStore
+from optscale_cli.errors import ConfigFileError
+
+PROVIDER = ("model_providers", "optscale")
+CODEX: list[Op] = [
+    SetValue((*PROVIDER, "name"), "OptScale AI"),
+    SetValue((*PROVIDER, "base_url"), "https://127.0.0.1:8443/llm_proxy/org/v1"),
+    SetValue((*PROVIDER, "env_key"), "OPTSCALE_API_KEY"),
+    SetValue((*PROVIDER, "wire_api"), "responses"),
+    SetValue(("model_provider",), "optscale"),
+    SetValue(("model",), "openai/gpt-4.1"),
+]
+AIDER: list[Op] = [
+    SetValue(("openai-api-base",), "https://127.0.0.1:8443/llm_proxy/org/v1"),
+    SetValue(("model",), "openai/openai/gpt-4.1"),
+]
+GOOSE: list[Op] = [
+    SetValue(("GOOSE_PROVIDER",), "openai"),
+    SetValue(("GOOSE_MODEL",), "openai/gpt-4.1"),
+    SetValue(("OPENAI_HOST",), "https://127.0.0.1:8443"),
+    SetValue(("OPENAI_BASE_PATH",), "llm_proxy/org/v1/chat/completions"),
+]
+OURS = {
+    "name": "OptScale openai/gpt-4.1",
+    "provider": "openai",
+    "model": "openai/gpt-4.1",
+    "apiBase": "https://127.0.0.1:8443/llm_proxy/org/v1",
+    "apiKey": "${{ secrets.OPTSCALE_API_KEY }}",
+    "roles": ["chat", "edit", "apply"],
+    "capabilities": ["tool_use"],
+}
+
+
+def continue_ops(text: str) -> list[Op]:
+    """What Continue's plan asks for: its three top-level keys if absent, and our model."""
+    current = YamlDocument(text, "config.yaml")
+    ops: list[Op] = [
+        SetValue((k,), v)
+        for k, v in (("name", "Local Config"), ("version", "1.0.0"), ("schema", "v1"))
+        if current.get((k,)) in (ABSENT, v)
+    ]
+    return [*ops, ListItem(("models",), OURS, key="name")]
+
+
+def round_trip(folder: Path, name: str, text: str, fmt: str, ops: list[Op]) -> str | None:
+    """connect then disconnect through the engine on a real file; the text in between, or
+    None when the edit was refused (and then nothing was written)."""
+    path = folder / name
+    path.write_bytes(text.encode())
+    target = Target(FileStore(path), fmt)
+    try:
+        change = plan_edit(target, ops)
+    except ConfigFileError:
+        assert path.read_bytes() == text.encode()
+        return None
+    commit([change], folder / "locks")
+    connected = path.read_text()
+    commit([plan_revert(target, change.ledger_entry())], folder / "locks")
+    assert path.read_bytes() == text.encode(), (text, connected, path.read_text())
+    return connected
+
+
+# --- Codex TOML: dotted keys and inline tables -------------------------------------------
+
+
+def test_codex_next_to_dotted_keys_parses_right_and_undoes(tmp_path: Path) -> None:
+    original = 'model_providers.azure.base_url = "https://x"\n\n[tui]\nnotifications = true\n'
+    connected = round_trip(tmp_path, "config.toml", original, "toml", CODEX)
+    assert connected is not None
+    data = tomllib.loads(connected)
+    assert data == {
+        "model_providers": {
+            "azure": {"base_url": "https://x"},
+            "optscale": {
+                "name": "OptScale AI",
+                "base_url": "https://127.0.0.1:8443/llm_proxy/org/v1",
+                "env_key": "OPTSCALE_API_KEY",
+                "wire_api": "responses",
+            },
+        },
+        "tui": {"notifications": True},
+        "model_provider": "optscale",
+        "model": "openai/gpt-4.1",
+    }
+    assert "[model_providers.optscale]" in connected
+
+
+def test_codex_inline_table_is_refused_naming_the_line(tmp_path: Path) -> None:
+    original = '# mine\nmodel_providers = { azure = { base_url = "https://x" } }\n[tui]\nx = 1\n'
+    path = tmp_path / "config.toml"
+    path.write_text(original)
+    with pytest.raises(ConfigFileError) as err:
+        plan_edit(Target(FileStore(path), "toml"), CODEX)
+    assert f"{path}:2" in err.value.message and "inline" in err.value.message
+    assert path.read_text() == original
+
+
+@pytest.mark.parametrize(
+    "original",
+    [
+        "model = 'o3'  # single quotes stay\n[model_providers.azure]\nname = \"Azure\"\n",
+        'model="o3"\nmodel_provider = "azure"\n[profiles.x]\nmodel = "y"\n[[skills]]\na = 1\n',
+        '# only a comment, no final newline\n[tui]\nx = """multi\nline"""',
+        "[model_providers]\nazure.name = 'A'\nazure.base_url = \"u\"\n",
+        "",
+        "\n",  # only a blank line (found by the property test at 1500 examples)
+    ],
+)
+def test_codex_round_trips_are_byte_identical(tmp_path: Path, original: str) -> None:
+    connected = round_trip(tmp_path, "config.toml", original, "toml", CODEX)
+    assert connected is not None
+    assert tomllib.loads(connected)["model_providers"]["optscale"]["wire_api"] == "responses"
+
+
+# --- YAML: every style survives ------------------------------------------------------------
+
+LONG = "a long string that goes on and on past the eightieth column of the line, really far"
+YAML_CASES = [
+    "models:\n- name: Local\n  provider: ollama\n    \n",  # indentless sequence
+    "models:\n    -   name: Local\n        provider: ollama\n",  # 4 + 3 indentation
+    "name: x   # comment far away\nversion: 1.0.0 #tight\nschema: v1\nmodels:\n  - name: a\n",
+    f"description: {LONG}\nmodels:\n  - name: a\n",
+    "auto-commits: yes\ndark-mode: no\nmodel: gpt-4o\n",
+    "? [a, b]\n: complex key\nmodel: gpt-4o\n",
+    "settings: {a: 1, b: [x, y]}\nmodel: gpt-4o\n",
+    "model: !custom sonnet\nother: &anchor value\nref: *anchor\n",
+    "model: |\n  a block\n  scalar\n\n# trailing comment\n",
+    "model: >-\n  folded\n  text\nx: 1",  # no final newline
+    "---\nmodel: gpt-4o\n...\n",
+    "model:\n  - nested\n  - list\nmodels:\n  - name: a\n    roles: [chat]\n",
+    "GOOSE_MODEL: 'quoted'\r\nGOOSE_PROVIDER: \"anthropic\"\r\n",
+    "\ufeffmodels:\n  - name: a  # a byte-order mark first\n",
+]
+
+
+@pytest.mark.parametrize("original", YAML_CASES)
+@pytest.mark.parametrize("client", ["continue", "aider", "goose"])
+def test_yaml_round_trips_are_byte_identical(tmp_path: Path, original: str, client: str) -> None:
+    ops = {"continue": continue_ops(original), "aider": AIDER, "goose": GOOSE}[client]
+    connected = round_trip(tmp_path, "config.yaml", original, "yaml", ops)
+    assert connected is not None
+    data = YamlDocument(connected, "config.yaml").data
+    if client == "continue":
+        assert OURS in data["models"]
+    elif client == "aider":
+        assert data["model"] == "openai/openai/gpt-4.1"
+
+
+def test_yaml_tag_at_a_key_we_replace(tmp_path: Path) -> None:
+    original = "model: !custom sonnet  # mine\nauto-commits: false\n"
+    connected = round_trip(tmp_path, ".aider.conf.yml", original, "yaml", AIDER)
+    assert connected is not None
+    assert "model: openai/openai/gpt-4.1  # mine\n" in connected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "yes",
+        "No",
+        "null",
+        "~",
+        "1.0",
+        "0o17",
+        "*x",
+        "&a",
+        "{a}",
+        "[b]",
+        "a: b",
+        "a #b",
+        "@at",
+        "`tick",
+        "%pct",
+        "- dash",
+        "2001-12-14",
+        "1:20",
+        "",
+        " pad",
+        "tab\there",
+        "line\nbreak",
+        "ünïcode",
+        "\x7f\x85",
+        "!tag",
+        "'q'",
+        '"q"',
+        "a:",
+        "true",
+    ],
+)
+def test_new_yaml_scalars_stay_strings(value: str) -> None:
+    doc = YamlDocument("a: 1\n", "x.yaml")
+    doc.set(("k",), value)
+    assert YAML(typ="safe").load(doc.render())["k"] == value
+    assert YAML(typ="safe", pure=True).load(doc.render())["k"] == value
+
+
+@pytest.mark.parametrize(
+    ("original", "line", "column", "words"),
+    [
+        ("{model: gpt-4o, x: 1}\n", 1, 1, "flow mapping"),
+        ("name: x\nversion: 1.0.0\nschema: v1\nmodels: [{name: a}]\n", 4, 9, "flow sequence"),
+    ],
+)
+def test_yaml_outside_what_we_edit_is_refused(
+    tmp_path: Path, original: str, line: int, column: int, words: str
+) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(original)
+    with pytest.raises(ConfigFileError) as err:
+        plan_edit(Target(FileStore(path), "yaml"), continue_ops(original))
+    assert f"{path}:{line}:{column}" in err.value.message and words in err.value.message
+    assert path.read_text() == original
+
+
+# --- a removed key comes back where it was -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fmt", "original", "path"),
+    [
+        (
+            "json",
+            '{\n  "env": {\n    "A": "1",\n    "DROP": "x",\n    "Z": "2"\n  }\n}\n',
+            ("env", "DROP"),
+        ),
+        ("jsonc", '{"env": {"A": 1, "DROP": 2, "Z": 3}}', ("env", "DROP")),
+        ("yaml", "a: 1\nDROP: 'x'  # why\n\n# about z\nz: 2\n", ("DROP",)),
+        ("toml", "a = 1\nDROP = 'x'  # why\n# about z\nz = 2\n[t]\nq = 1\n", ("DROP",)),
+        ("toml", "[t]\na = 1\nDROP = 'x'\nz = 2\n", ("t", "DROP")),
+    ],
+)
+def test_removed_key_is_restored_in_place(
+    tmp_path: Path, fmt: str, original: str, path: tuple[str, ...]
+) -> None:
+    ops = [SetValue((*path[:-1], "NEW"), "ours"), SetValue(path, ABSENT)]
+    connected = round_trip(tmp_path, f"c.{fmt}", original, fmt, ops)
+    assert connected is not None and "DROP" not in connected
+
+
+# --- properties ----------------------------------------------------------------------------
+
+words = st.sampled_from(["alpha", "beta", "gpt-4o", "x", "sonnet", "yes", "no", "on", "~", "1.0"])
+comments = st.sampled_from(["", "  # note", " #tight", "      # far away"])
+yaml_scalars = st.sampled_from(
+    [
+        "plain",
+        "yes",
+        "No",
+        "~",
+        "1.0",
+        "'single'",
+        '"double \\t"',
+        "!custom tagged",
+        "&ANCHOR anchored",
+        LONG,
+        "|\n  block\n  text\n",
+        ">-\n  folded\n    more\n",
+        "[a,  b , c]",
+        "{a: 1,   b: [x]}",
+        "",
+    ]
+)
+
+
+@st.composite
+def yaml_documents(draw: Any) -> str:
+    lines: list[str] = []
+    used: set[str] = set()
+    anchors = 0
+    for _ in range(draw(st.integers(0, 6))):
+        kind = draw(st.sampled_from(["scalar", "seq", "map", "models", "complex", "comment"]))
+        key = draw(
+            st.sampled_from(
+                [
+                    "model",
+                    "name",
+                    "version",
+                    "schema",
+                    "auto-commits",
+                    "x",
+                    "GOOSE_MODEL",
+                    "openai-api-base",
+                    "extra",
+                    "y",
+                ]
+            )
+        )
+        if kind == "models":
+            key = "models"
+        if key in used:
+            continue
+        used.add(key)
+        note = draw(comments)
+        if kind == "comment":
+            lines.append(draw(st.sampled_from(["# a comment", "", "   # indented", "#"])))
+            used.discard(key)
+        elif kind == "scalar":
+            value = draw(yaml_scalars)
+            if "&ANCHOR" in value:
+                anchors += 1
+                value = value.replace("ANCHOR", f"a{anchors}")
+            elif anchors and draw(st.booleans()):
+                value = f"*a{anchors}"
+            block = value.startswith(("|", ">"))
+            lines.append(f"{key}: {value}" + ("" if block else note))
+            if block:
+                lines[-1] = lines[-1].rstrip("\n")
+        elif kind in ("seq", "models"):
+            indent = " " * draw(st.sampled_from([0, 2, 4]))
+            lines.append(f"{key}:{note}")
+            for n in range(draw(st.integers(1, 3))):
+                if kind == "models":
+                    gap = " " * draw(st.sampled_from([1, 3]))
+                    inner = indent + " " * (1 + len(gap))
+                    lines.append(f"{indent}-{gap}name: m{n}{draw(comments)}")
+                    lines.append(f"{inner}provider: {draw(words)}")
+                else:
+                    lines.append(f"{indent}- {draw(words)}{draw(comments)}")
+        elif kind == "map":
+            indent = " " * draw(st.sampled_from([2, 3, 4]))
+            lines.append(f"{key}:{note}")
+            lines.append(f"{indent}inner: {draw(yaml_scalars)}".rstrip("\n"))
+        else:
+            lines.append(f"? [{key}, {draw(words)}]\n: {draw(words)}")
+            used.discard(key)
+    text = "\n".join(lines)
+    if draw(st.booleans()):
+        text += "\n"
+    if draw(st.integers(0, 9)) == 0:
+        text = "{model: gpt-4o, other: [1, 2]}\n"
+    return text
+
+
+def _parses(text: str) -> bool:
+    try:
+        loaded = YAML(typ="rt").load(text)
+    except Exception:
+        return False
+    return loaded is None or isinstance(loaded, dict)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=yaml_documents(), client=st.sampled_from(["continue", "aider", "goose"]))
+def test_yaml_property_connect_disconnect_gives_the_bytes_back(text: str, client: str) -> None:
+    assume(_parses(text))
+    ops = {"continue": continue_ops(text), "aider": AIDER, "goose": GOOSE}[client]
+    with tempfile.TemporaryDirectory() as folder:
+        connected = round_trip(Path(folder), "config.yaml", text, "yaml", ops)
+    if connected is not None:
+        before = YamlDocument(text, "config.yaml").data
+        after = YamlDocument(connected, "config.yaml").data
+        for op in ops:
+            if isinstance(op, SetValue):
+                assert after[op.path[0]] == op.value
+        others = {k: v for k, v in after.items() if all(k != op.path[0] for op in ops)}
+        assert others == {k: v for k, v in before.items() if k in others}
+
+
+toml_values = st.sampled_from(
+    [
+        '"plain"',
+        "'literal'",
+        '"""multi\nline"""',
+        "'''raw\n'''",
+        "[1, 2,\n  3, # comment\n]",
+        '{ a = 1, b = { c = "d" } }',
+        "1979-05-27T07:32:00Z",
+        "true",
+        "3.14",
+        "0x1F",
+    ]
+)
+
+
+@st.composite
+def toml_documents(draw: Any) -> str:
+    lines: list[str] = []
+    for n in range(draw(st.integers(0, 3))):
+        lines.append(f"root{n} = {draw(toml_values)}{draw(comments)}")
+    if draw(st.booleans()):
+        lines.append(f'model = "o3"{draw(comments)}')
+    shape = draw(st.sampled_from(["none", "dotted", "inline", "header", "super", "dotted-in"]))
+    if shape == "dotted":
+        lines.append('model_providers.azure.base_url = "https://x"')
+        lines.append("model_providers.azure.name = 'Azure'")
+    elif shape == "inline":
+        lines.append('model_providers = { azure = { base_url = "https://x" } }')
+    for _ in range(draw(st.integers(0, 3))):
+        section = draw(
+            st.sampled_from(["[tui]", "[[profiles]]", "[mcp_servers.docs]", "[[arr.x]]"])
+        )
+        if section.startswith("[[") or section not in lines:
+            lines.append(draw(st.sampled_from(["", "# section"])))
+            lines.append(section)
+            lines.append(f"key = {draw(toml_values)}")
+    if shape == "header":
+        lines += ["", "[model_providers.azure]", 'base_url = "https://x"']
+    elif shape == "super":
+        lines += ["[model_providers]", "azure.base_url = 'u'"]
+    elif shape == "dotted-in":
+        lines += ["[model_providers.optscale.extra]", "a = 1"]
+    text = "\n".join(lines)
+    return text + ("\n" if draw(st.booleans()) else "")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=toml_documents())
+def test_toml_property_connect_disconnect_gives_the_bytes_back(text: str) -> None:
+    try:
+        before = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        assume(False)
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        connected = round_trip(Path(folder), "config.toml", text, "toml", CODEX)
+    if connected is not None:
+        after = tomllib.loads(connected)
+        ours = after["model_providers"].pop("optscale")
+        assert ours["wire_api"] == "responses"
+        assert after.pop("model") == "openai/gpt-4.1"
+        assert after.pop("model_provider") == "optscale"
+        before.pop("model", None)
+        if before.get("model_providers", {}).get("optscale") is not None:
+            before["model_providers"]["optscale"].pop("extra", None)
+            after["model_providers"]["optscale"] = before["model_providers"]["optscale"]
+        if not after["model_providers"]:
+            del after["model_providers"]
+        assert json.dumps(after, sort_keys=True, default=str) == json.dumps(
+            before, sort_keys=True, default=str
+        )
+
+
+def test_the_ledger_keeps_no_secret_in_a_layout(tmp_path: Path) -> None:
+    key = "sk-test-0123456789abcdefghijklmnopqrstuv"
+    path = tmp_path / ".aider.conf.yml"
+    original = f"model: gpt-4o\n# old key: {key}\nopenai-api-key: {key}\n"
+    path.write_text(original)
+    target = Target(FileStore(path), "yaml")
+    change = plan_edit(target, [*AIDER, SetValue(("openai-api-key",), ABSENT)], secrets=[key])
+    assert key not in json.dumps(change.ledger_entry())
+    commit([change], tmp_path / "locks")
+    commit([plan_revert(target, change.ledger_entry())], tmp_path / "locks")
+    assert path.read_text() == original
