@@ -414,9 +414,24 @@ def _hollow(value: Any) -> bool:
 
 
 def _remove_empty_created(doc: Document, created: list[list[str | int]]) -> None:
-    for path in sorted(created, key=len, reverse=True):
-        if _hollow(doc.get(path)):
+    """Remove the containers we created that hold nothing of the user's: outermost first,
+    so a created parent goes whole (with the created children inside it) in one edit."""
+    ours = {tuple(p) for p in created}
+
+    def hollow(path: tuple[str | int, ...], value: Any) -> bool:
+        if value == [] or value == {} or (isinstance(value, dict) and _hollow(value)):
+            return True
+        return isinstance(value, dict) and all(
+            (*path, key) in ours and hollow((*path, key), inner) for key, inner in value.items()
+        )
+
+    removed: list[list[str | int]] = []
+    for path in sorted(created, key=len):
+        if any(path[: len(done)] == done for done in removed):
+            continue
+        if hollow(tuple(path), doc.get(path)):
             doc.remove(path)
+            removed.append(path)
 
 
 def _record_name(record: dict[str, Any]) -> str:
