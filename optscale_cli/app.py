@@ -158,10 +158,10 @@ def hoist_global_options(args: list[str]) -> list[str]:
 def run(args: list[str]) -> int:
     """Run the CLI; return the exit code. Every failure path ends here as one clear line.
 
-    Typer (in standalone mode) handles usage errors (exit 2), ``--help`` and Ctrl-C; our own
-    errors and any bug surface here.
+    Typer handles ``--help`` and Ctrl-C; click's usage errors (exit 2; a JSON document too
+    under ``--json``), our own errors and any bug surface here.
     """
-    from optscale_cli.errors import ExitCode, OptscaleError
+    from optscale_cli.errors import ExitCode, OptscaleError, UsageError
 
     set_state(AppState())
     if "_OPTSCALE_COMPLETE" in os.environ:  # a shell asking for completions
@@ -169,10 +169,29 @@ def run(args: list[str]) -> int:
 
         completion_init()
     try:
-        app(args=hoist_global_options(args), prog_name="optscale")
+        from typer._click.exceptions import ClickException  # typer that vendors click
+    except ImportError:  # pragma: no cover - older typer, on click itself
+        from click.exceptions import ClickException
+
+    args = hoist_global_options(args)
+    try:
+        # not standalone: click's usage errors come back here, to be shown in --json too
+        result = app(args=args, prog_name="optscale", standalone_mode=False)
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
+    except ClickException as exc:  # a bad flag or value: click's own message, exit 2
+        exc.show()
+        if "--json" in (args[: args.index("--")] if "--" in args else args):
+            ctx = getattr(exc, "ctx", None)
+            error = (UsageError if exc.exit_code == ExitCode.USAGE else OptscaleError)(
+                exc.format_message(), f"see: {ctx.command_path if ctx else 'optscale'} --help"
+            )
+            Output(json_mode=True).json({"ok": False, "error": error.to_dict()})
+        return exc.exit_code
+    except typer.Abort:
+        sys.stderr.write("Aborted!\n")
+        return int(ExitCode.FAILED)
     except OptscaleError as exc:
         state().output.error(exc)
         _traceback_if_verbose()
@@ -190,7 +209,7 @@ def run(args: list[str]) -> int:
         )
         state().output.error(error)
         return int(ExitCode.FAILED)
-    return 0
+    return result if isinstance(result, int) else 0  # typer.Exit(code) returns its code
 
 
 def _traceback_if_verbose() -> None:
