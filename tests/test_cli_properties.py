@@ -29,10 +29,12 @@ from hypothesis import strategies as st
 from tests.conftest import Cli, Result
 from tests.gateway import GatewayStandIn, Programmed
 
-pytestmark = pytest.mark.timeout(120)
-
+# modest by default (the file runs in about half a minute on 2 cores); raise it to explore:
+# OPTSCALE_PROPERTY_EXAMPLES=500 python -m pytest tests/test_cli_properties.py
+EXAMPLES = int(os.environ.get("OPTSCALE_PROPERTY_EXAMPLES", "0")) or None
+pytestmark = pytest.mark.timeout(120 + 2 * (EXAMPLES or 0))
 SETTINGS = settings(
-    max_examples=60,
+    max_examples=EXAMPLES or 50,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -143,13 +145,18 @@ def commands(draw: st.DrawFn) -> tuple[list[str], str]:
                 "profiles remove",
                 "connection show",
                 "token",
+                "token --for-url",
             ]
         )
     )
     stdin = ""
     if kind == "login":
         args = ["login", "--url", draw(urls), "--api-key-stdin"]
+        if draw(st.booleans()):
+            args += ["--org", draw(st.one_of(st.just("org-1234"), text))]
         stdin = draw(st.one_of(garbage, st.just(GatewayStandIn.GOOD_KEY + "\n")))
+    elif kind == "token --for-url":
+        args = ["token", "--for-url", draw(urls)]
     elif kind == "models show":
         args = ["models", "show", draw(model_ids)]
     elif kind == "connect":
@@ -341,7 +348,7 @@ def programmable(ca: trustme.CA) -> Iterator[GatewayStandIn]:
         yield server
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=EXAMPLES or 40)
 @given(
     models=answers,
     post=st.one_of(st.none(), answers),
@@ -407,3 +414,20 @@ def test_click_usage_errors_without_json_are_unchanged(cli: Cli) -> None:
     result = cli("status", "--bogus")
     assert result.code == 2 and result.out == ""
     assert "No such option: --bogus" in result.err
+
+
+@pytest.mark.parametrize("url", ["https://[::1/llm_proxy/org-1/v1", "https://[x]/llm_proxy/o/v1"])
+def test_login_with_an_unclosed_ipv6_bracket_is_a_usage_error(cli: Cli, url: str) -> None:
+    """Found: urlsplit's ValueError ("Invalid IPv6 URL") escaped as an internal error."""
+    result = cli("login", "--url", url, "--api-key-stdin", "--json", input="sk-test-x-12345678")
+    assert result.code == 2, result.all
+    assert result.json()["error"]["kind"] == "usage"
+    assert "invalid URL" in result.err and "internal error" not in result.all
+
+
+def test_login_with_port_0_is_a_usage_error(cli: Cli, gateway: GatewayStandIn) -> None:
+    """Found: port 0 was dropped from the origin, so the key went to the default port 443."""
+    url = "https://127.0.0.1:0/llm_proxy/org-1/v1"
+    result = cli("login", "--url", url, "--api-key-stdin", input="sk-test-x-12345678")
+    assert result.code == 2, result.all
+    assert "invalid port" in result.err
