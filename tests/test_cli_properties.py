@@ -181,6 +181,10 @@ def commands(draw: st.DrawFn) -> tuple[list[str], str]:
 # --- the checks -----------------------------------------------------------------------------
 
 
+def _not_json(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")  # Python's json would accept NaN and Infinity
+
+
 def assert_bounded(result: Result, args: list[str]) -> None:
     assert result.code in (0, 1, 2, 3, 4), (args, result)
     if "-v" not in args and "--verbose" not in args:  # -v: "more detail; tracebacks"
@@ -189,7 +193,7 @@ def assert_bounded(result: Result, args: list[str]) -> None:
     own = args[: args.index("--")] if "--" in args else args  # after "--": not ours
     if "--json" in own:
         try:
-            json.loads(result.out)
+            json.loads(result.out, parse_constant=_not_json)
         except ValueError as exc:
             raise AssertionError(f"--json stdout is not one JSON document: {exc}") from exc
 
@@ -431,3 +435,63 @@ def test_login_with_port_0_is_a_usage_error(cli: Cli, gateway: GatewayStandIn) -
     result = cli("login", "--url", url, "--api-key-stdin", input="sk-test-x-12345678")
     assert result.code == 2, result.all
     assert "invalid port" in result.err
+
+
+def _serve_models(cli: Cli, gw: GatewayStandIn, body: bytes, *line: str) -> Result:
+    gw.program(Programmed(200, body), None)
+    env = {
+        "OPTSCALE_CA_BUNDLE": gw.ca_pem_path,
+        "OPTSCALE_URL": gw.base_url,
+        "OPTSCALE_API_KEY": gw.GOOD_KEY,
+    }
+    try:
+        return cli(*line, env=env)
+    finally:
+        gw.program(None, None)
+
+
+@pytest.mark.parametrize("json_mode", [False, True])
+@pytest.mark.parametrize(
+    "line",
+    [["models", "show", "openai/x"], ["doctor", "--timeout", "2", "-m", "openai/\\ud800"]],
+)
+def test_lone_surrogates_from_the_gateway_are_printable(
+    cli: Cli, programmable: GatewayStandIn, json_mode: bool, line: list[str]
+) -> None:
+    """Found: a model list with JSON escapes of lone surrogates (``"\\ud800"``) parsed into
+    strings no UTF-8 output can encode: `models show` and `doctor` ended in an internal
+    UnicodeEncodeError. They become U+FFFD when the answer is parsed."""
+    body = b'{"data": [{"id": "openai/x", "\\ud800": "\\udc00x"}, {"id": "openai/\\ud800"}]}'
+    flags = ["--json"] if json_mode else []
+    result = _serve_models(cli, programmable, body, *line, *flags)
+    assert_bounded(result, [*line, *flags])
+
+
+@pytest.mark.parametrize("depth", [150, 900])
+def test_deeply_nested_model_fields_are_a_gateway_error(
+    cli: Cli, programmable: GatewayStandIn, depth: int
+) -> None:
+    """Found: a model entry nested ~900 levels deep parsed, but printing it (`models show
+    --json`) and caching it recursed past Python's limit: internal RecursionError. Gateway
+    JSON nested more than 100 levels is now refused like any other unusable answer."""
+    body = b'{"data": [{"id": "openai/x", "capabilities": '
+    body += b'{"a":' * depth + b"1" + b"}" * depth + b"}]}"
+    line = ["models", "show", "openai/x", "--json"]
+    result = _serve_models(cli, programmable, body, *line)
+    assert_bounded(result, line)
+    assert result.code == 1, result.all
+    assert "did not answer with JSON" in result.err
+
+
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"1e999"])
+def test_non_finite_numbers_from_the_gateway_stay_valid_json(
+    cli: Cli, programmable: GatewayStandIn, number: bytes
+) -> None:
+    """Found: NaN / Infinity / 1e999 in a model entry were echoed by `models show --json` as
+    the bare tokens NaN and Infinity, which are not JSON. They become null."""
+    body = b'{"data": [{"id": "openai/x", "context_window": ' + number + b"}]}"
+    line = ["models", "show", "openai/x", "--json"]
+    result = _serve_models(cli, programmable, body, *line)
+    assert_bounded(result, line)
+    assert result.code == 0, result.all
+    assert "context_window" not in result.out or '"context_window": null' in result.out
