@@ -155,6 +155,16 @@ def hoist_global_options(args: list[str]) -> list[str]:
     return front + rest
 
 
+def _json_requested(args: list[str]) -> bool:
+    """Whether hoisted ``args`` ask for --json (not as the value of --profile or the like)."""
+    i = 0
+    while i < len(args) and args[i] != "--":
+        if args[i] == "--json":
+            return True
+        i += 2 if args[i] in _GLOBAL_VALUES else 1
+    return False
+
+
 def run(args: list[str]) -> int:
     """Run the CLI; return the exit code. Every failure path ends here as one clear line.
 
@@ -182,7 +192,7 @@ def run(args: list[str]) -> int:
         return code if isinstance(code, int) else (0 if code is None else 1)
     except ClickException as exc:  # a bad flag or value: click's own message, exit 2
         exc.show()
-        if "--json" in (args[: args.index("--")] if "--" in args else args):
+        if _json_requested(args):
             ctx = getattr(exc, "ctx", None)
             error = (UsageError if exc.exit_code == ExitCode.USAGE else OptscaleError)(
                 exc.format_message(), f"see: {ctx.command_path if ctx else 'optscale'} --help"

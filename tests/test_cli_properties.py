@@ -181,6 +181,16 @@ def commands(draw: st.DrawFn) -> tuple[list[str], str]:
 # --- the checks -----------------------------------------------------------------------------
 
 
+def json_mode(args: list[str]) -> bool:
+    """--json as a flag: not after "--", not the value of --profile/--timeout/--ca-bundle."""
+    i = 0
+    while i < len(args) and args[i] != "--":
+        if args[i] == "--json":
+            return True
+        i += 2 if args[i] in ("--profile", "--timeout", "--ca-bundle") else 1
+    return False
+
+
 def _not_json(name: str) -> None:
     raise ValueError(f"{name} is not JSON")  # Python's json would accept NaN and Infinity
 
@@ -190,8 +200,7 @@ def assert_bounded(result: Result, args: list[str]) -> None:
     if "-v" not in args and "--verbose" not in args:  # -v: "more detail; tracebacks"
         assert "Traceback (most recent call last)" not in result.all, (args, result)
     assert "internal error" not in result.all, (args, result)
-    own = args[: args.index("--")] if "--" in args else args  # after "--": not ours
-    if "--json" in own:
+    if json_mode(args):
         try:
             json.loads(result.out, parse_constant=_not_json)
         except ValueError as exc:
@@ -331,6 +340,9 @@ bodies = st.one_of(
             _deep(3000),
             b"[" * 5000,
             b'{"data": [' + b'{"a":' * 3000 + b"1" + b"}" * 3000 + b"]}",
+            b'{"data": [{"id": "openai/x", "c": ' + b"[" * 900 + b"]" * 900 + b"}]}",
+            b'{"data": [{"id": "openai/\\ud800", "owned_by": "\\udfff"}]}',
+            b'{"data": [{"id": "openai/x", "n": NaN, "m": -Infinity, "k": 1e999}]}',
         ]
     ),
     st.builds(lambda d: json.dumps({"object": "list", "data": d}).encode(), st.lists(entries)),
@@ -354,7 +366,7 @@ def programmable(ca: trustme.CA) -> Iterator[GatewayStandIn]:
 
 @settings(SETTINGS, max_examples=EXAMPLES or 40)
 @given(
-    models=answers,
+    models=st.one_of(answers, st.none()),  # None: the normal list, so doctor's probes run
     post=st.one_of(st.none(), answers),
     json_mode=st.booleans(),
     logged_in=st.booleans(),
@@ -363,7 +375,7 @@ def test_generated_gateway_answers_never_fail_internally(
     cli: Cli,
     programmable: GatewayStandIn,
     monkeypatch: pytest.MonkeyPatch,
-    models: Programmed,
+    models: Programmed | None,
     post: Programmed | None,
     json_mode: bool,
     logged_in: bool,
@@ -495,3 +507,10 @@ def test_non_finite_numbers_from_the_gateway_stay_valid_json(
     assert_bounded(result, line)
     assert result.code == 0, result.all
     assert "context_window" not in result.out or '"context_window": null' in result.out
+
+
+def test_json_as_the_value_of_profile_is_not_json_mode(cli: Cli) -> None:
+    """`--profile --json` names a profile "--json"; a usage error then is plain text."""
+    result = cli("--profile", "--json", "status", "--bogus")
+    assert result.code == 2, result.all
+    assert result.out == ""
