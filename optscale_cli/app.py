@@ -35,6 +35,8 @@ Start here:
 Global options work anywhere on the line, e.g. `optscale models list --json`.
 """
 
+MAX_TIMEOUT = 86400  # seconds (a day)
+
 app = typer.Typer(
     name="optscale",
     help=HELP,
@@ -99,11 +101,12 @@ def root(
         from optscale_cli.profiles import check_profile_name
 
         check_profile_name(profile)
-    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+    if timeout is not None and not (math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
         from optscale_cli.errors import UsageError
 
-        raise UsageError(
-            f"--timeout must be a number of seconds greater than 0, not {timeout:g}",
+        raise UsageError(  # huge values overflow the timers and socket timeouts
+            f"--timeout must be a number of seconds greater than 0 and at most {MAX_TIMEOUT}, "
+            f"not {timeout:g}",
             "e.g. --timeout 60",
         )
     current.profile_name = profile

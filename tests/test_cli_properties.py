@@ -514,3 +514,17 @@ def test_json_as_the_value_of_profile_is_not_json_mode(cli: Cli) -> None:
     result = cli("--profile", "--json", "status", "--bogus")
     assert result.code == 2, result.all
     assert result.out == ""
+
+
+@pytest.mark.parametrize("value", ["9223372037.0", "1e300", "86401"])
+def test_a_huge_timeout_is_a_usage_error(cli: Cli, logged_in: GatewayStandIn, value: str) -> None:
+    """Found: --timeout 9223372037 passed validation, then overflowed time_t in the deadline's
+    timer thread and socket timeouts: internal OverflowError. At most a day is accepted."""
+    result = cli("status", f"--timeout={value}", "--json")
+    assert result.code == 2, result.all
+    assert result.json()["error"]["kind"] == "usage"
+    assert "at most 86400" in result.err
+
+
+def test_a_timeout_of_a_day_still_works(cli: Cli, logged_in: GatewayStandIn) -> None:
+    assert cli("status", "--timeout", "86400").code == 0
