@@ -35,6 +35,8 @@ Examples:
 Global options work anywhere on the line, e.g. `optscale models list --json`.
 """
 
+MAX_TIMEOUT = 86400  # seconds (a day)
+
 app = typer.Typer(
     name="optscale",
     help=HELP,
@@ -99,11 +101,12 @@ def root(
         from optscale_cli.profiles import check_profile_name
 
         check_profile_name(profile)
-    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+    if timeout is not None and not (math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
         from optscale_cli.errors import UsageError
 
-        raise UsageError(
-            f"--timeout must be a number of seconds greater than 0, not {timeout:g}",
+        raise UsageError(  # huge values overflow the timers and socket timeouts
+            f"--timeout must be a number of seconds greater than 0 and at most {MAX_TIMEOUT}, "
+            f"not {timeout:g}",
             "e.g. --timeout 60",
         )
     _recover_interrupted(current.output)
@@ -174,13 +177,23 @@ def hoist_global_options(args: list[str]) -> list[str]:
     return front + rest
 
 
+def _json_requested(args: list[str]) -> bool:
+    """Whether hoisted ``args`` ask for --json (not as the value of --profile or the like)."""
+    i = 0
+    while i < len(args) and args[i] != "--":
+        if args[i] == "--json":
+            return True
+        i += 2 if args[i] in _GLOBAL_VALUES else 1
+    return False
+
+
 def run(args: list[str]) -> int:
     """Run the CLI; return the exit code. Every failure path ends here as one clear line.
 
-    Typer (in standalone mode) handles usage errors (exit 2), ``--help`` and Ctrl-C; our own
-    errors and any bug surface here.
+    Typer handles ``--help`` and Ctrl-C; click's usage errors (exit 2; a JSON document too
+    under ``--json``), our own errors and any bug surface here.
     """
-    from optscale_cli.errors import ExitCode, OptscaleError
+    from optscale_cli.errors import ExitCode, OptscaleError, UsageError
 
     guard_streams()  # a non-UTF-8 stdout/stderr gets ASCII, never UnicodeEncodeError
     set_state(AppState())
@@ -189,10 +202,29 @@ def run(args: list[str]) -> int:
 
         completion_init()
     try:
-        app(args=hoist_global_options(args), prog_name="optscale")
+        from typer._click.exceptions import ClickException  # typer that vendors click
+    except ImportError:  # pragma: no cover - older typer, on click itself
+        from click.exceptions import ClickException
+
+    args = hoist_global_options(args)
+    try:
+        # not standalone: click's usage errors come back here, to be shown in --json too
+        result = app(args=args, prog_name="optscale", standalone_mode=False)
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
+    except ClickException as exc:  # a bad flag or value: click's own message, exit 2
+        exc.show()
+        if _json_requested(args):
+            ctx = getattr(exc, "ctx", None)
+            error = (UsageError if exc.exit_code == ExitCode.USAGE else OptscaleError)(
+                exc.format_message(), f"see: {ctx.command_path if ctx else 'optscale'} --help"
+            )
+            Output(json_mode=True).json({"ok": False, "error": error.to_dict()})
+        return exc.exit_code
+    except typer.Abort:
+        sys.stderr.write("Aborted!\n")
+        return int(ExitCode.FAILED)
     except OptscaleError as exc:
         state().output.error(exc)
         _traceback_if_verbose()
@@ -217,7 +249,7 @@ def run(args: list[str]) -> int:
         )
         state().output.error(error)
         return int(ExitCode.FAILED)
-    return 0
+    return result if isinstance(result, int) else 0  # typer.Exit(code) returns its code
 
 
 def _traceback_if_verbose() -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import json as jsonlib
+import math
 import re
 import socket
 import threading
@@ -124,11 +125,33 @@ class Answer:
     def json(self) -> Any:
         """The body as JSON; ValueError when it is not JSON (or nests too deeply to parse)."""
         try:
-            return jsonlib.loads(self.content)
+            return _usable(jsonlib.loads(self.content))
         except RecursionError:
             raise ValueError("JSON nested too deeply") from None
         except UnicodeDecodeError as exc:
             raise ValueError(str(exc)) from None
+
+
+MAX_JSON_DEPTH = 100  # deeper gateway JSON is refused: printing or caching it would recurse
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def _usable(value: Any, depth: int = 0) -> Any:
+    """Gateway JSON as the rest of the code can print and save it: lone surrogates (``\\ud800``
+    escapes, which no UTF-8 output can encode) become U+FFFD, NaN and ±Infinity (which
+    ``--json`` could not emit as JSON) become null, nesting deeper than MAX_JSON_DEPTH is a
+    ValueError like any other unusable body."""
+    if depth > MAX_JSON_DEPTH:
+        raise ValueError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
+    if isinstance(value, str):
+        return _SURROGATE_RE.sub("\ufffd", value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list):
+        return [_usable(item, depth + 1) for item in value]
+    if isinstance(value, dict):
+        return {_usable(key, depth): _usable(item, depth + 1) for key, item in value.items()}
+    return value
 
 
 def gateway_message(response: Answer) -> str | None:

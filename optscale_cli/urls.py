@@ -81,7 +81,13 @@ def parse_gateway_url(
             f"{raw!r} is not a URL",
             "pass the Base URL from the Chat dialog, e.g. https://host/llm_proxy/<org>/v1",
         )
-    parts = urlsplit(raw)
+    try:
+        parts = urlsplit(raw)
+    except ValueError as exc:  # e.g. "Invalid IPv6 URL" for an unclosed [
+        raise UsageError(
+            f"invalid URL {raw}: {exc}",
+            "pass the Base URL from the Chat dialog, e.g. https://host/llm_proxy/<org>/v1",
+        ) from None
     scheme = parts.scheme.lower()
     if scheme == "http" and not allow_insecure_http:
         raise UsageError(
@@ -96,7 +102,9 @@ def parse_gateway_url(
     try:
         port = parts.port
     except ValueError:
-        raise UsageError(f"invalid port in {raw}", "ports are numbers from 1 to 65535") from None
+        port = -1
+    if port is not None and not 1 <= port <= 65535:  # 0 would silently become the default
+        raise UsageError(f"invalid port in {raw}", "ports are numbers from 1 to 65535")
     if parts.username or parts.password:
         raise UsageError("the URL must not contain a user name or password", "pass the key apart")
     if parts.query or parts.fragment:

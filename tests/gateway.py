@@ -124,6 +124,7 @@ MODES = {
     "json_list": "/models: a JSON list instead of an object",
     "deep_json": "/models: 50,000 nested '['",
     "bad_redirect": "every route: 302 to a Location holding a control character",
+    "programmable": "GET /models and every POST route: the Programmed answer set by program()",
 }
 BAD_LOCATION = "https://evil\x01.example/"
 
@@ -143,6 +144,16 @@ def gzip_bomb(gib: int = 1) -> bytes:
     header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
     trailer = struct.pack("<II", crc, (count << 20) & 0xFFFFFFFF)
     return header + segment * count + deflate.flush() + trailer
+
+
+@dataclass(frozen=True)
+class Programmed:
+    """One canned answer of the ``programmable`` mode, served whatever the key."""
+
+    status: int = 200
+    body: bytes = b""
+    content_type: str | None = "application/json"
+    location: str | None = None  # sent as Location (for 3xx answers, or odd ones)
 
 
 @dataclass
@@ -185,6 +196,8 @@ class GatewayStandIn:
         self.litellm_auth_errors = litellm_auth_errors
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
+        # mode "programmable": the answers for GET …/models and for POST routes (None: normal)
+        self._programmed: dict[str, Programmed | None] = {"models": None, "post": None}
         self._server: ThreadingHTTPServer | None = None
         self._socket: socket.socket | None = None
         self._thread: threading.Thread | None = None
@@ -211,6 +224,15 @@ class GatewayStandIn:
         if key == self.HOSTILE_KEY:
             return set(HOSTILE_MODELS)
         return None
+
+    def program(self, models: Programmed | None, post: Programmed | None = None) -> None:
+        """Set what mode "programmable" answers next (thread-safe; None: the normal answer)."""
+        with self._lock:
+            self._programmed = {"models": models, "post": post}
+
+    def programmed(self, which: str) -> Programmed | None:
+        with self._lock:
+            return self._programmed[which] if self.mode == "programmable" else None
 
     def record(self, request: RecordedRequest) -> None:
         with self._lock:
@@ -465,6 +487,17 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(body)
             self.close_connection = True
 
+        def _canned(self, answer: Programmed) -> None:
+            """Mode "programmable": exactly the answer the test set."""
+            self.send_response(answer.status)
+            if answer.content_type is not None:
+                self.send_header("Content-Type", answer.content_type)
+            if answer.location is not None:
+                self.send_header("Location", answer.location)
+            self.send_header("Content-Length", str(len(answer.body)))
+            self.end_headers()
+            self.wfile.write(answer.body)
+
         def _keepalive_stream(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
@@ -508,6 +541,13 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
                 return
             route = path[len(prefix) :].rstrip("/")
             anthropic = route.startswith("anthropic/")
+            if method == "GET" and route in ("v1/models", "cursor/models"):
+                canned = gw.programmed("models")
+            else:
+                canned = gw.programmed("post") if method == "POST" else None
+            if canned is not None:
+                self._canned(canned)
+                return
             allowed = gw.allowed(self._key(anthropic))
             if allowed is None:
                 if gw.litellm_auth_errors:
@@ -531,7 +571,11 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
                 if not gw.models_route:
                     self._error(404, "Not Found", "not_found", "not_found", False)
                     return
-                if gw.mode in MODES and gw.mode not in ("sse_keepalive", "bad_redirect"):
+                if gw.mode in MODES and gw.mode not in (
+                    "sse_keepalive",
+                    "bad_redirect",
+                    "programmable",
+                ):
                     self._misbehave(
                         {"object": "list", "data": [_model_entry(m) for m in sorted(allowed)]}
                     )
