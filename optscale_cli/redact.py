@@ -37,6 +37,7 @@ _ASSIGNMENT = re.compile(
     r"(?i)(?<![A-Za-z0-9_-])(?P<name>" + _SECRET_NAME + r")(?![A-Za-z0-9])"
     r"(?P<sep>[\"']?\s*(?:=|:)\s*)(?P<q>[\"']?)(?P<value>[^\s\"',}\]]+)"
 )
+_NOT_SECRET = re.compile(r"(?i)(?:per[_-]token|token[_-]?(?:count|limit))$")  # prices, sizes
 _REFERENCE = re.compile(r"^(?:\{(?:file|env):|\$\{\{|\$\{?[A-Za-z_]|<|\*|…|\(none\))")
 _KEY_SHAPE = re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{8,}")
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s\"',]+")
@@ -63,7 +64,7 @@ def redact_key(key: str | None) -> str:
 
 def _assignment(match: re.Match[str]) -> str:
     value = match["value"]
-    if _REFERENCE.match(value) or "…" in value:
+    if _REFERENCE.match(value) or "…" in value or _NOT_SECRET.search(match["name"]):
         return match[0]
     return f"{match['name']}{match['sep']}{match['q']}{redact_key(value)}"
 
