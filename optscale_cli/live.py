@@ -204,4 +204,4 @@ def _hint(said: str) -> str | None:
         return BUDGET_HINT
     if _RATE_TEXT.search(said):
         return RATE_LIMIT_HINT
-    return "the lines above are the client's own; `optscale doctor` without --live checks the rest"
+    return "that is the client's own error text; `optscale doctor` without --live checks the rest"
