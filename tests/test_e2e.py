@@ -264,3 +264,20 @@ def test_doctor_live_reports_the_clients_own_error(
     live = found["live:opencode"]
     assert live["status"] == "fail", live
     assert logged_in.GOOD_KEY not in live["message"]
+
+
+def test_claude_code_discovers_the_gateways_models(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    import json
+
+    client_binary("claude")
+    assert cli("connect", "claude-code", "-m", "anthropic/claude-sonnet-4-0", "--yes").code == 0
+    before = len(logged_in.requests)
+    assert _doctor_live(cli, "claude-code", "claude")["live:claude-code"]["status"] == "pass"
+    asked = [r for r in logged_in.requests[before:] if r.method == "GET"]
+    assert any(r.path.endswith("/anthropic/v1/models?limit=1000") for r in asked)
+    cache = json.loads((isolated_home / ".claude/cache/gateway-models.json").read_text())
+    ids = {m["id"] for m in cache["models"]}
+    assert "anthropic/claude-sonnet-4-0" in ids
+    assert not any(i.startswith("openai/") for i in ids)  # only claude*/anthropic* are kept
