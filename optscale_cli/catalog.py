@@ -135,3 +135,20 @@ def resolve_model(catalog: Catalog, name: str) -> str:
     near = near_matches(name, ids)
     hint = f"did you mean: {', '.join(near)}" if near else "see: optscale models list"
     raise UsageError(f"model '{name}' is not available to this key", hint)
+
+
+def anthropic_model_list(client: GatewayClient) -> list[str] | None:
+    """The gateway's Anthropic model list (what Claude Code's gateway model discovery
+    reads), or None when it does not serve one in that shape. Never raises."""
+    from optscale_cli.errors import OptscaleError
+
+    try:
+        return client.list_anthropic_models()
+    except OptscaleError:
+        return None
+
+
+def cached_models(base_url: str, api_key: str) -> list[Model]:
+    """The model list as last fetched (no network): extra fields such as context sizes."""
+    cached = _read_cache(_cache_file(base_url, api_key))
+    return (cached.models or []) if cached is not None else []

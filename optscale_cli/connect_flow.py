@@ -80,6 +80,12 @@ def build_request(st: AppState, opts: ConnectOptions, client: Client) -> Connect
     models = [model] if model else []
     if opts.all_models:
         models += [m for m in catalog.ids() if m not in models]
+    discovery: dict[str, Any] = {}
+    if "anthropic:models" in client.probes:  # Claude Code's gateway model discovery
+        from optscale_cli.catalog import anthropic_model_list
+
+        with st.client(profile) as gateway:
+            discovery["anthropic_models"] = anthropic_model_list(gateway)
     return ConnectRequest(
         profile=profile,
         model=model,
@@ -94,6 +100,7 @@ def build_request(st: AppState, opts: ConnectOptions, client: Client) -> Connect
             "export": opts.export,
             "output": opts.output_path,
             "key_in_git": opts.key_in_git,
+            **discovery,
         },
     )
 

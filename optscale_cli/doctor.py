@@ -47,9 +47,13 @@ TITLES = {
     "tools": "Tool calling",
     "stream": "Streaming",
     "anthropic": "Anthropic surface",
+    "anthropic:models": "Anthropic model list",
     "responses": "Responses API",
     "cursor": "Cursor surface",
     "proxy": "Proxy",
+    "budget": "Budget",
+    "rate-limit": "Rate limit",
+    "live": "Live run",
 }
 
 
@@ -59,6 +63,8 @@ def title_for(check_id: str) -> str:
         return f"{rest.removesuffix(':version')} version" if rest.endswith(":version") else rest
     if check_id == "cursor:reachable":
         return "Cursor reachability"
+    if check_id in TITLES:
+        return TITLES[check_id]
     base = TITLES.get(head, head)
     return f"{base}: {rest}" if rest else base
 
@@ -70,6 +76,7 @@ class Check:
     message: str
     hint: str | None = None
     title: str = ""
+    limit: OptscaleError | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.title:
@@ -85,6 +92,8 @@ class DoctorOptions:
     client: str | None = None
     offline: bool = False
     timeout: float = 10.0  # each probe, whole; the network phase as a whole gets 2x + 1 s
+    live: bool = False  # also run each connected client for real (spends a few tokens)
+    live_timeout: float = 60.0  # each client's run
 
 
 @dataclass
@@ -142,7 +151,28 @@ def run_doctor(state: Any, options: DoctorOptions) -> list[Check]:
         checks += per_client.get(name, [])
         if _version_command(name):
             checks += jobs.result(f"version:{name}", versions_due, list)
-    return checks + environment + network
+    live = _live_phase(ctx, names, network) if options.live else []
+    return checks + environment + network + live
+
+
+def _live_phase(ctx: Context, names: list[str], network: list[Check]) -> list[Check]:
+    """``doctor --live``: the connected clients, run for real, once the path is known good."""
+    from optscale_cli.live import live_checks
+
+    connected = [n for n in names if n in ctx.clients and ctx.clients[n].connected]
+    reason = None
+    if ctx.profile is None or not ctx.profile.api_key:
+        reason = "skipped: no usable profile (see the profile check)"
+    else:
+        broken = next(
+            (c for c in network if c.id in ("dns", "tcp", "tls") and c.status == FAIL), None
+        )
+        if broken is not None:
+            reason = f"skipped: the {broken.id.upper()} check failed"
+    if reason is not None:
+        targets = connected or ([ctx.options.client] if ctx.options.client else [])
+        return [Check(f"live:{n}", SKIP, reason) for n in targets]
+    return live_checks(ctx, names, ctx.options.live_timeout)
 
 
 # --- local ----------------------------------------------------------------------------------
@@ -779,6 +809,7 @@ def _network_checks(ctx: Context, jobs: _Jobs) -> list[Check]:
             )
     finally:
         client.close()
+    checks += _limit_checks(checks)
     if not _models_to_check(ctx):
         checks.append(
             Check(
@@ -817,6 +848,10 @@ def _gateway_probes(ctx: Context, client: Any) -> dict[str, _Probe]:
     needed = _probes_needed(wanted)
     if "anthropic" in needed:
         probes["anthropic"] = _Probe(["anthropic"], lambda: [_anthropic_check(client, ctx)])
+    if "anthropic:models" in needed:
+        probes["anthropic:models"] = _Probe(
+            ["anthropic:models"], lambda: [_anthropic_models_check(client)]
+        )
     if "cursor" in needed:
         probes["cursor"] = _Probe(["cursor"], lambda: [_cursor_check(client)])
     if "responses" in needed:
@@ -870,9 +905,13 @@ def _auth_checks(client: Any, models: list[str]) -> list[Check]:
                 WARN,
                 "no model list: the gateway answers GET /models with 404; "
                 "the probes below prove the key instead",
-            )
-        ] + [Check(f"model:{m}", SKIP, "no model list to check against") for m in models]
+            ),
+            *_unlisted(models),
+        ]
     except OptscaleError as exc:
+        limited = _limited("auth", exc)
+        if limited is not None:  # the key was recognised: only its limit stopped us
+            return [limited, *_unlisted(models)]
         return [Check("auth", FAIL, exc.message, exc.hint)]
     try:
         body = response.json()
@@ -883,8 +922,9 @@ def _auth_checks(client: Any, models: list[str]) -> list[Check]:
                 FAIL,
                 "the gateway answered GET /models with something that is not JSON",
                 "check the URL: it should end in /v1 of the gateway, not a web page",
-            )
-        ] + [Check(f"model:{m}", SKIP, "no model list to check against") for m in models]
+            ),
+            *_unlisted(models),
+        ]
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, list):
         return [
@@ -893,27 +933,31 @@ def _auth_checks(client: Any, models: list[str]) -> list[Check]:
                 FAIL,
                 "the gateway's answer to GET /models is not a model list (no 'data' list)",
                 "check the URL: it should end in /v1 of the gateway",
-            )
-        ] + [Check(f"model:{m}", SKIP, "no model list to check against") for m in models]
+            ),
+            *_unlisted(models),
+        ]
     ids = [e.get("id") for e in data if isinstance(e, dict) and isinstance(e.get("id"), str)]
     checks = [Check("auth", PASS, f"key accepted; {len(ids)} models allowed")]
     checks.append(_clock_check(response.headers.get("date")))
-    for model in models:
-        if model in ids:
-            checks.append(Check(f"model:{model}", PASS, f"{model} is allowed for this key"))
-            continue
-        from optscale_cli.catalog import near_matches
+    return checks + [_model_check(model, ids) for model in models]
 
-        near = near_matches(model, ids)
-        checks.append(
-            Check(
-                f"model:{model}",
-                FAIL,
-                f"{model} is not allowed for this key",
-                f"did you mean: {', '.join(near)}" if near else "see: optscale models list",
-            )
-        )
-    return checks
+
+def _model_check(model: str, ids: list[str]) -> Check:
+    if model in ids:
+        return Check(f"model:{model}", PASS, f"{model} is allowed for this key")
+    from optscale_cli.catalog import near_matches
+
+    near = near_matches(model, ids)
+    return Check(
+        f"model:{model}",
+        FAIL,
+        f"{model} is not allowed for this key",
+        f"did you mean: {', '.join(near)}" if near else "see: optscale models list",
+    )
+
+
+def _unlisted(models: list[str]) -> list[Check]:
+    return [Check(f"model:{m}", SKIP, "no model list to check against") for m in models]
 
 
 def _clock_check(date_header: str | None) -> Check:
@@ -934,7 +978,33 @@ def _clock_check(date_header: str | None) -> Check:
 
 
 def _probe_error(check_id: str, exc: OptscaleError) -> Check:
-    return Check(check_id, FAIL, exc.message, exc.hint)
+    return _limited(check_id, exc) or Check(check_id, FAIL, exc.message, exc.hint)
+
+
+def _limited(check_id: str, exc: OptscaleError) -> Check | None:
+    """A probe stopped by the key's budget or rate limit proves nothing about what it
+    checks: it is skipped, and the limit is reported once, as its own result."""
+    from optscale_cli.errors import BudgetError, RateLimitError
+
+    if not isinstance(exc, (BudgetError, RateLimitError)):
+        return None
+    what = "over budget" if isinstance(exc, BudgetError) else "rate limited"
+    return Check(check_id, SKIP, f"not checked: the key is {what}", limit=exc)
+
+
+def _limit_checks(checks: list[Check]) -> list[Check]:
+    """One ``budget`` / ``rate-limit`` result for the probes a limit stopped."""
+    from optscale_cli.errors import BudgetError
+
+    found: dict[str, Check] = {}
+    for check in checks:
+        exc = check.limit
+        if exc is None:
+            continue
+        cid = "budget" if isinstance(exc, BudgetError) else "rate-limit"
+        if cid not in found:
+            found[cid] = Check(cid, FAIL, exc.message, exc.hint)
+    return list(found.values())
 
 
 def _tools_check(client: Any, model: str) -> Check:
@@ -963,6 +1033,8 @@ def _tools_check(client: Any, model: str) -> Check:
             what=f"tool-calling probe ({model})",
         )
     except OptscaleError as exc:
+        if _limited(cid, exc):
+            return _probe_error(cid, exc)
         if "tool" in exc.message.lower() and "(400)" in exc.message:
             return Check(cid, FAIL, TOOL_FAIL, exc.message)
         return _probe_error(cid, exc)
@@ -1044,6 +1116,42 @@ def _anthropic_check(client: Any, ctx: Context) -> Check:
     return Check("anthropic", PASS, f"Anthropic surface answers ({model})")
 
 
+def _anthropic_models_check(client: Any) -> Check:
+    """The Anthropic model list Claude Code's gateway model discovery reads, and which of
+    its models Claude Code will list (ids starting with claude or anthropic)."""
+    from optscale_cli.clients.claude_code import CLAUDE_CODE_PREFIXES, DISCOVERY_VAR
+    from optscale_cli.redact import clean_text
+
+    cid = "anthropic:models"
+    try:
+        ids = client.list_anthropic_models()
+    except OptscaleError as exc:
+        limited = _limited(cid, exc)
+        if limited is not None:
+            return limited
+        return Check(
+            cid,
+            WARN,
+            f"no Anthropic model list: {exc.message}",
+            "Claude Code's /model picker will show only the tier models connect set",
+        )
+    listed = [i for i in ids if i.startswith(CLAUDE_CODE_PREFIXES)]
+    if not listed:
+        return Check(
+            cid,
+            WARN,
+            f"Anthropic model list answers ({len(ids)} models), but no id starts with "
+            "'claude' or 'anthropic': Claude Code will list none of them",
+        )
+    shown = ", ".join(clean_text(i, 100) for i in listed[:8])
+    more = f" and {len(listed) - 8} more" if len(listed) > 8 else ""
+    return Check(
+        cid,
+        PASS,
+        f"Claude Code will list {len(listed)} gateway model(s) ({DISCOVERY_VAR}): {shown}{more}",
+    )
+
+
 def _responses_check(client: Any, model: str | None) -> Check:
     """Codex speaks only the Responses API: the gateway must serve /v1/responses."""
     if not model:
@@ -1057,6 +1165,8 @@ def _responses_check(client: Any, model: str | None) -> Check:
             what=f"Responses API probe ({model})",
         )
     except OptscaleError as exc:
+        if _limited("responses", exc):
+            return _probe_error("responses", exc)
         return Check(
             "responses",
             FAIL,

@@ -70,6 +70,18 @@ class NotFoundError(GatewayError):
     kind = "not_found"
 
 
+class BudgetError(GatewayError):
+    """The key (or its user, team or organization) has spent its budget on the gateway."""
+
+    kind = "budget"
+
+
+class RateLimitError(GatewayError):
+    """The gateway limits how fast this key may send requests, and it sent too many."""
+
+    kind = "rate_limit"
+
+
 class ConfigFileError(OptscaleError):
     """A user's file we were asked to edit cannot be read safely. Nothing was written."""
 

@@ -28,9 +28,11 @@ from typing import TYPE_CHECKING, Any
 
 from optscale_cli.errors import (
     AuthError,
+    BudgetError,
     GatewayError,
     NetworkError,
     NotFoundError,
+    RateLimitError,
     TlsError,
 )
 from optscale_cli.redact import clean_text
@@ -52,6 +54,17 @@ _AUTH_BODY_RE = re.compile(
     r"invalid.{0,20}(api[ _-]?key|token)|api[ _-]?key.{0,20}(invalid|not valid|expired)|"
     r"unauthori[sz]ed|authentication|no connected db",
     re.IGNORECASE,
+)
+# Over budget: LiteLLM-style gateways answer 400 (or 429) with type "budget_exceeded" and
+# "Budget has been exceeded! Current cost: …, Max budget: …" (design.md 2c).
+_BUDGET_RE = re.compile(r"budget.{0,40}(exceeded|reached|exhausted)|over.{0,10}budget", re.I)
+_RATE_RE = re.compile(r"rate.?limit|too many requests", re.IGNORECASE)
+BUDGET_HINT = (
+    "the key has spent its budget; the OptScale admin can raise it under AI Access policies"
+)
+RATE_LIMIT_HINT = (
+    "too many requests for now: wait a minute and retry; if it persists, ask the OptScale "
+    "admin about the key's limits (AI Access policies)"
 )
 
 
@@ -97,6 +110,20 @@ def model_from_entry(entry: dict[str, Any]) -> Model | None:
         owned_by=owned_by,
         extra=extra,
     )
+
+
+def anthropic_list_ids(body: Any) -> list[str] | None:
+    """The ids of an Anthropic model list (``data[].id``, optional ``display_name``), as
+    Claude Code's gateway model discovery reads it; None when ``body`` is not that shape."""
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list) or not all(isinstance(e, dict) for e in data):
+        return None
+    ids = [e.get("id") for e in data]
+    if not all(isinstance(i, str) and i for i in ids):
+        return None
+    if any(not isinstance(e.get("display_name", ""), str) for e in data):
+        return None
+    return [str(i) for i in ids]
 
 
 class ResponseTooLarge(NetworkError):
@@ -174,11 +201,42 @@ def gateway_message(response: Answer) -> str | None:
     return None
 
 
+def gateway_error_type(response: Answer) -> str:
+    """The ``type`` and ``code`` of an OpenAI- or Anthropic-style error body ("" if none)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    err = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(err, dict):
+        return ""
+    return " ".join(str(err[k]) for k in ("type", "code") if isinstance(err.get(k), (str, int)))
+
+
+def limit_error(response: Answer, what: str, message: str | None) -> Exception | None:
+    """A budget or rate limit answer (400/403/429 with a body that says so), else None."""
+    status = response.status_code
+    if status not in (400, 403, 429):
+        return None
+    kind = gateway_error_type(response).lower()
+    said = f": {message}" if message else ""
+    if "budget" in kind or (message and _BUDGET_RE.search(message)):
+        return BudgetError(f"{what}: over budget ({status}){said}", BUDGET_HINT, status)
+    if status == 429 or "rate_limit" in kind or (message and _RATE_RE.search(message)):
+        return RateLimitError(
+            f"{what}: rate limit reached ({status}){said}", RATE_LIMIT_HINT, status
+        )
+    return None
+
+
 def error_for_response(response: Answer, what: str) -> Exception:
     """The one error handler: an HTTP answer that is not 2xx becomes one of our errors."""
     status = response.status_code
     message = gateway_message(response)
     said = f": {message}" if message else ""
+    limited = limit_error(response, what, message)
+    if limited is not None:
+        return limited
     if 300 <= status < 400:
         location = clean_text(response.headers.get("location", "?"), 200)
         return GatewayError(
@@ -198,12 +256,6 @@ def error_for_response(response: Answer, what: str) -> Exception:
         )
     if status == 404:
         return NotFoundError(f"{what}: not found (404){said}", None, status)
-    if status == 429:
-        return GatewayError(
-            f"{what}: rate or budget limit reached (429){said}",
-            "wait, or ask about your budget",
-            status,
-        )
     return GatewayError(f"{what}: the gateway answered {status}{said}", None, status)
 
 
@@ -566,3 +618,23 @@ class GatewayClient:
             raise GatewayError("listing models: unexpected answer (no 'data' list)")
         models = [m for m in (model_from_entry(e) for e in data if isinstance(e, dict)) if m]
         return sorted(models, key=lambda m: m.id)
+
+    def list_anthropic_models(self) -> list[str]:
+        """``GET {anthropic base}/v1/models?limit=1000`` as Claude Code asks it; the ids, or
+        GatewayError when the answer is not an Anthropic model list."""
+        response = self.request(
+            "GET",
+            self.url("anthropic", "v1/models?limit=1000"),
+            headers={"anthropic-version": "2023-06-01"},
+            what="listing Anthropic models",
+            max_bytes=MODELS_CAP,
+        )
+        try:
+            ids = anthropic_list_ids(response.json())
+        except ValueError:
+            ids = None
+        if ids is None:
+            raise GatewayError(
+                "listing Anthropic models: not an Anthropic model list (data[].id)", None
+            )
+        return ids

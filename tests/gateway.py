@@ -128,6 +128,17 @@ MODES = {
 }
 BAD_LOCATION = "https://evil\x01.example/"
 
+# Limits (``GatewayStandIn(ca, mode=…)``): every model call (POST) is refused, the model
+# list still answers; with ``_all`` the model list too (what login and doctor's key check see).
+LIMIT_MODES = {
+    "budget": "POST: 400 budget_exceeded, as LiteLLM-style gateways answer (design.md 2c)",
+    "budget_all": "every route: 400 budget_exceeded",
+    "rate_limit": "POST: 429 rate_limit_exceeded",
+    "rate_limit_all": "every route: 429 rate_limit_exceeded",
+}
+BUDGET_MESSAGE = "Budget has been exceeded! Current cost: 50.02, Max budget: 50.0"
+RATE_MESSAGE = "Rate limit reached: 10 requests per minute"
+
 
 @functools.lru_cache(maxsize=1)
 def gzip_bomb(gib: int = 1) -> bytes:
@@ -183,7 +194,7 @@ class GatewayStandIn:
         litellm_auth_errors: bool = False,
         mode: str | None = None,
     ) -> None:
-        assert mode is None or mode in MODES, mode
+        assert mode is None or mode in MODES or mode in LIMIT_MODES, mode
         self.mode = mode
         self.stopping = threading.Event()  # ends the endless answers of the modes
         self.ca = ca
@@ -515,6 +526,13 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
             else:
                 self._send(status, {"error": {"message": message, "type": kind, "code": code}})
 
+        def _limited(self, anthropic: bool) -> None:
+            if str(gw.mode).startswith("budget"):
+                self._error(400, BUDGET_MESSAGE, "budget_exceeded", "400", anthropic)
+            else:
+                kind = "rate_limit_error"
+                self._error(429, RATE_MESSAGE, kind, "rate_limit_exceeded", anthropic)
+
         def _key(self, anthropic: bool) -> str | None:
             auth = self.headers.get("authorization", "")
             if auth.lower().startswith("bearer "):
@@ -566,6 +584,9 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
                 self._error(
                     401, "Invalid API key", "authentication_error", "invalid_api_key", anthropic
                 )
+                return
+            if gw.mode in LIMIT_MODES and (method == "POST" or gw.mode.endswith("_all")):
+                self._limited(anthropic)
                 return
             if method == "GET" and route in ("v1/models", "cursor/models"):
                 if not gw.models_route:

@@ -275,3 +275,75 @@ def test_continue_cli_reads_the_key_from_its_env_file(
     assert {r.body["model"] for r in sent} == {"openai/gpt-4.1"}
     assert {r.headers["authorization"] for r in sent} == {f"Bearer {logged_in.GOOD_KEY}"}
     assert_tool_round_trip(sent, tmp_path, '"role": "tool"')
+
+
+# --- doctor --live: the real clients, run by optscale itself ------------------------------
+
+LIVE_ENV = {
+    "DISABLE_AUTOUPDATER": "1",
+    "OPENCODE_DISABLE_AUTOUPDATE": "1",
+    "TERM": "dumb",
+}
+
+
+def _doctor_live(cli: Cli, client: str, binary: str) -> dict:  # type: ignore[type-arg]
+    folder = str(Path(client_binary(binary)).parent)
+    env = {**LIVE_ENV, "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
+    result = cli("doctor", "--live", "--client", client, "--live-timeout", "90", "--json", env=env)
+    return {c["id"]: c for c in result.json()["checks"]}  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("client", "binary", "model", "route"),
+    [
+        ("opencode", "opencode", "openai/gpt-4.1", "/v1/chat/completions"),
+        ("claude-code", "claude", "anthropic/claude-sonnet-4-0", "/anthropic/v1/messages"),
+        ("codex", "codex", "openai/gpt-4.1", "/v1/responses"),
+    ],
+)
+def test_doctor_live_with_the_real_client(
+    cli: Cli, logged_in: GatewayStandIn, client: str, binary: str, model: str, route: str
+) -> None:
+    client_binary(binary)  # skip when it is not installed
+    assert cli("connect", client, "-m", model, "--yes").code == 0
+    before = len(requests_to(logged_in, route))
+    found = _doctor_live(cli, client, binary)
+    live = found[f"live:{client}"]
+    assert live["status"] == "pass", live
+    assert "answered in" in live["message"]
+    sent = requests_to(logged_in, route)[before:]
+    assert sent, f"{client} never called the gateway"
+    assert {r.headers.get("authorization") for r in sent} == {f"Bearer {logged_in.GOOD_KEY}"}
+
+
+def test_doctor_live_reports_the_clients_own_error(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    client_binary("opencode")
+    # a model the key may not use: the gateway answers 403, OpenCode says so, doctor shows it
+    assert cli("connect", "opencode", "-m", "openai/gpt-4.1", "--yes").code == 0
+    config = isolated_home / ".config/opencode/opencode.json"
+    config.write_text(
+        config.read_text().replace('"optscale/openai/gpt-4.1"', '"optscale/openai/o3-pro"')
+    )
+    found = _doctor_live(cli, "opencode", "opencode")
+    live = found["live:opencode"]
+    assert live["status"] == "fail", live
+    assert logged_in.GOOD_KEY not in live["message"]
+
+
+def test_claude_code_discovers_the_gateways_models(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    import json
+
+    client_binary("claude")
+    assert cli("connect", "claude-code", "-m", "anthropic/claude-sonnet-4-0", "--yes").code == 0
+    before = len(logged_in.requests)
+    assert _doctor_live(cli, "claude-code", "claude")["live:claude-code"]["status"] == "pass"
+    asked = [r for r in logged_in.requests[before:] if r.method == "GET"]
+    assert any(r.path.endswith("/anthropic/v1/models?limit=1000") for r in asked)
+    cache = json.loads((isolated_home / ".claude/cache/gateway-models.json").read_text())
+    ids = {m["id"] for m in cache["models"]}
+    assert "anthropic/claude-sonnet-4-0" in ids
+    assert not any(i.startswith("openai/") for i in ids)  # only claude*/anthropic* are kept

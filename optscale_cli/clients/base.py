@@ -149,6 +149,7 @@ class Client(ABC):
     probes: tuple[str, ...] = ()  # gateway surfaces doctor checks for it: anthropic, …
     version_command: tuple[str, ...] | None = None  # prints its version, if it has a CLI
     headless: tuple[str, ...] | None = None  # runs one prompt ("{prompt}") without a UI
+    ca_variable: str | None = None  # where its runtime takes an extra CA bundle from
 
     @property
     def project_scope(self) -> bool:

@@ -20,6 +20,11 @@ from optscale_cli.edit.stores import FileStore
 
 TIERS = ("opus", "sonnet", "haiku")
 TIER_VAR = {tier: f"ANTHROPIC_DEFAULT_{tier.upper()}_MODEL" for tier in TIERS}
+# Gateway model discovery (code.claude.com LLM gateway docs; design.md 2c): opt-in, and off
+# while the second variable is set (anthropics/claude-code#61112).
+DISCOVERY_VAR = "CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY"
+NO_TRAFFIC_VAR = "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"
+CLAUDE_CODE_PREFIXES = ("claude", "anthropic")  # the ids discovery keeps
 
 
 def config_dir() -> Path:
@@ -61,9 +66,10 @@ class ClaudeCode(Client):
     title = "Claude Code"
     surface = "anthropic"
     key_modes = ("helper", "plaintext")
-    probes = ("anthropic",)
+    probes = ("anthropic", "anthropic:models")
     version_command = ("claude", "--version")
     headless = ("claude", "-p", "{prompt}")
+    ca_variable = "NODE_EXTRA_CA_CERTS"
 
     def installed(self) -> bool:
         return shutil.which("claude") is not None or config_dir().is_dir()
@@ -99,27 +105,32 @@ class ClaudeCode(Client):
             )
             ops.append(SetValue((*env, "ANTHROPIC_AUTH_TOKEN"), ABSENT))
         ops.append(SetValue((*env, "ANTHROPIC_API_KEY"), ABSENT))  # would send x-api-key
-        warnings = [
-            f"{var} is set in your shell; the settings file wins over it, but unset it "
-            "to avoid confusion"
-            for var in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL")
-            if os.environ.get(var)
-        ]
-        state_file = home() / ".claude.json"
-        try:
-            if "primaryApiKey" in json.loads(state_file.read_text(encoding="utf-8")):
-                warnings.append(
-                    f"{state_file} holds a primaryApiKey from an Anthropic login; "
-                    "run `claude /logout` if Claude Code keeps using it"
-                )
-        except (OSError, ValueError, TypeError):
-            pass
+        discovery = self._discovery(request)
+        if discovery:
+            ops.append(SetValue((*env, DISCOVERY_VAR), "1"))
+        warnings = _credential_warnings()
+        if discovery:
+            warnings += _discovery_warnings(target, request.options.get("anthropic_models"))
         return ClientPlan(
             edits=[Edit(target, ops)],
-            details={"key_mode": key_mode, "config": str(target.store.label)},
+            details={
+                "key_mode": key_mode,
+                "config": str(target.store.label),
+                "discovery": discovery,
+            },
             notes=["Restart Claude Code; `/status` shows the gateway base URL."],
             warnings=warnings,
         )
+
+    @staticmethod
+    def _discovery(request: ConnectRequest) -> bool:
+        """Turn gateway model discovery on when the gateway serves an Anthropic model list
+        (fetched by the connect flow, not here); when it was not fetched (key rotation,
+        setup), keep what the last connect decided."""
+        if "anthropic_models" not in request.options:
+            details = (request.previous or {}).get("details") or {}
+            return bool(details.get("discovery"))
+        return request.options["anthropic_models"] is not None
 
     def doctor_problems(self, key_mode: str | None, warnings: list[str]) -> list[str]:
         """Credentials Claude Code would prefer over the ones we configured."""
@@ -140,3 +151,50 @@ class ClaudeCode(Client):
         except (OSError, ValueError):
             pass
         return problems
+
+
+def _credential_warnings() -> list[str]:
+    warnings = [
+        f"{var} is set in your shell; the settings file wins over it, but unset it "
+        "to avoid confusion"
+        for var in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL")
+        if os.environ.get(var)
+    ]
+    state_file = home() / ".claude.json"
+    try:
+        if "primaryApiKey" in json.loads(state_file.read_text(encoding="utf-8")):
+            warnings.append(
+                f"{state_file} holds a primaryApiKey from an Anthropic login; "
+                "run `claude /logout` if Claude Code keeps using it"
+            )
+    except (OSError, ValueError, TypeError):
+        pass
+    return warnings
+
+
+def _discovery_warnings(target: Target, listed: list[str] | None) -> list[str]:
+    """What would keep Claude Code's gateway model discovery from showing our models."""
+    warnings = []
+    current = target.parse(target.store.read()).get(("env", NO_TRAFFIC_VAR))
+    where = [
+        place
+        for place, value in (
+            ("your shell", os.environ.get(NO_TRAFFIC_VAR)),
+            (
+                str(target.store.label),
+                None if current is ABSENT else current,
+            ),
+        )
+        if value not in (None, "")
+    ]
+    if where:
+        warnings.append(
+            f"{NO_TRAFFIC_VAR} is set in {' and in '.join(where)}: it switches Claude Code's "
+            "gateway model discovery off (the /model picker will not list the gateway's models)"
+        )
+    if listed is not None and not any(m.startswith(CLAUDE_CODE_PREFIXES) for m in listed):
+        warnings.append(
+            "the gateway's Anthropic model list has no ids starting with 'claude' or "
+            "'anthropic': Claude Code's model discovery will list none of them"
+        )
+    return warnings

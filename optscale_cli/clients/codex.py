@@ -32,6 +32,7 @@ class Codex(Client):
     probes = ("responses",)
     version_command = ("codex", "--version")
     headless = ("codex", "exec", "--skip-git-repo-check", "{prompt}")
+    ca_variable = "CODEX_CA_CERTIFICATE"
 
     def installed(self) -> bool:
         return shutil.which("codex") is not None or codex_home().is_dir()

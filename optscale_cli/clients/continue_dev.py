@@ -31,6 +31,7 @@ class Continue(Client):
     key_modes = ("secrets-env", "plaintext")
     version_command = ("cn", "--version")
     headless = ("cn", "-p", "{prompt}")
+    ca_variable = "NODE_EXTRA_CA_CERTS"
 
     def installed(self) -> bool:
         return continue_dir().is_dir()

@@ -32,6 +32,7 @@ class Goose(Client):
     key_modes = ("env",)
     version_command = ("goose", "--version")
     headless = ("goose", "run", "--text", "{prompt}")
+    ca_variable = "SSL_CERT_FILE"
 
     def installed(self) -> bool:
         return shutil.which("goose") is not None or config_file().parent.is_dir()

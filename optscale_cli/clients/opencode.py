@@ -45,6 +45,7 @@ class OpenCode(Client):
     key_modes = ("file", "env", "plaintext")
     version_command = ("opencode", "--version")
     headless = ("opencode", "run", "{prompt}")
+    ca_variable = "NODE_EXTRA_CA_CERTS"
 
     def installed(self) -> bool:
         return shutil.which("opencode") is not None or config_dir().is_dir()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -24,55 +24,80 @@ def doctor(
         str | None, typer.Option(help="Only this client (and its gateway surface).")
     ] = None,
     offline: Annotated[bool, typer.Option(help="Only the local checks; no network.")] = False,
+    live: Annotated[
+        bool,
+        typer.Option(
+            help="Also run each connected client's CLI for real on a one-word prompt "
+            "(spends a few tokens)."
+        ),
+    ] = False,
+    live_timeout: Annotated[
+        float, typer.Option(help="Seconds each client may take with --live.", min=1)
+    ] = 60.0,
 ) -> None:
     """Check TLS, the key, model access, tool calling and each client's config.
 
-    Exit 0 when nothing failed (warnings allowed), 1 when a check failed.
+    Exit 0 when nothing failed (warnings allowed), 1 when a check failed. With --live,
+    each connected client that has a CLI (OpenCode, Claude Code, Codex, Continue, Aider,
+    Goose) answers "Reply with the single word: ok" through the gateway, as you would run it.
 
     \b
     Examples:
       optscale doctor
       optscale doctor --model ollama/qwen3:32b
       optscale doctor --client claude-code --json
+      optscale doctor --live
+      optscale doctor --live --client codex --live-timeout 120
     """
-    from rich.markup import escape
-
     from optscale_cli.clients import get_client
     from optscale_cli.doctor import DoctorOptions, run_doctor
 
     st = state()
     if client:
         get_client(client)  # an unknown name is a usage error
+    if live:
+        _announce_live(st, offline)
     started = time.monotonic()
-    checks = run_doctor(
-        st, DoctorOptions(model=model, client=client, offline=offline, timeout=st.timeout or 10.0)
-    )
+    options = DoctorOptions(model=model, client=client, offline=offline, timeout=st.timeout or 10.0)
+    options.live, options.live_timeout = live, live_timeout
+    checks = run_doctor(st, options)
     elapsed = time.monotonic() - started
     failed = [c for c in checks if c.status == "fail"]
-    warned = [c for c in checks if c.status == "warn"]
     doc = {
         "ok": not failed,
         "checks": [c.to_dict() for c in checks],
         "elapsed_s": round(elapsed, 3),
     }
 
-    def render() -> None:
-        out = st.output.out
-        for c in checks:
-            out.print(f"{SYMBOL[c.status]} [bold]{escape(c.title)}[/bold]  {escape(c.message)}")
-            if c.hint and c.status in ("fail", "warn"):
-                out.print(f"    [dim]→ {escape(c.hint)}[/dim]")
-        if failed:
-            many = "s" if len(failed) > 1 else ""
-            out.print(f"[red]✗ {len(failed)} problem{many} found[/red] ({elapsed:.1f} s)")
-        elif warned:
-            many = "s" if len(warned) > 1 else ""
-            out.print(
-                f"[yellow]✓ No problems, {len(warned)} warning{many}[/yellow] ({elapsed:.1f} s)"
-            )
-        else:
-            out.print(f"[green]✓ All checks passed[/green] ({elapsed:.1f} s)")
-
-    st.output.data(doc, render)
+    st.output.data(doc, lambda: _render(st.output.out, checks, elapsed))
     if failed:
         raise typer.Exit(1)
+
+
+def _announce_live(st: object, offline: bool) -> None:
+    from optscale_cli.errors import UsageError
+
+    if offline:
+        raise UsageError("--live runs the clients against the gateway: it cannot be --offline")
+    output = st.output  # type: ignore[attr-defined]
+    if not output.json_mode:
+        output.info("--live: running each connected client for real; this spends a few tokens")
+
+
+def _render(out: Any, checks: list[Any], elapsed: float) -> None:
+    from rich.markup import escape
+
+    failed = [c for c in checks if c.status == "fail"]
+    warned = [c for c in checks if c.status == "warn"]
+    for c in checks:
+        out.print(f"{SYMBOL[c.status]} [bold]{escape(c.title)}[/bold]  {escape(c.message)}")
+        if c.hint and c.status in ("fail", "warn"):
+            out.print(f"    [dim]→ {escape(c.hint)}[/dim]")
+    if failed:
+        many = "s" if len(failed) > 1 else ""
+        out.print(f"[red]✗ {len(failed)} problem{many} found[/red] ({elapsed:.1f} s)")
+    elif warned:
+        many = "s" if len(warned) > 1 else ""
+        out.print(f"[yellow]✓ No problems, {len(warned)} warning{many}[/yellow] ({elapsed:.1f} s)")
+    else:
+        out.print(f"[green]✓ All checks passed[/green] ({elapsed:.1f} s)")
