@@ -62,7 +62,8 @@ def _live_check(ctx: Any, name: str, state: Any, timeout: float) -> Check:
         )
     if shutil.which(client.headless[0]) is None:
         return Check(cid, SKIP, f"`{client.headless[0]}` is not on PATH: not installed here")
-    scope = ((load_ledger(name) or {}).get("request") or {}).get("scope", "user")
+    ledger = load_ledger(name)
+    scope = ledger.request.get("scope", "user") if ledger else "user"
     if scope != "user":
         return Check(
             cid,

@@ -128,8 +128,8 @@ class ClaudeCode(Client):
         (fetched by the connect flow, not here); when it was not fetched (key rotation,
         setup), keep what the last connect decided."""
         if "anthropic_models" not in request.options:
-            details = (request.previous or {}).get("details") or {}
-            return bool(details.get("discovery"))
+            previous = request.previous
+            return bool(previous.details.get("discovery")) if previous else False
         return request.options["anthropic_models"] is not None
 
     def doctor_problems(self, key_mode: str | None, warnings: list[str]) -> list[str]:
