@@ -303,16 +303,11 @@ def run_connect(st: AppState, client_name: str, opts: ConnectOptions) -> None:
     if opts.export:
         if not opts.output_path:
             raise UsageError("--export needs --output FILE")
-        written = client.export(request, opts.export, Path(opts.output_path).expanduser())
-        note = (
-            " (it holds the key: 0600)"
-            if request.plaintext_key
-            else "; the key is not in it: supply it with the app's credential helper or in-app"
-        )
-        out.data(
-            {"client": client.name, "export": opts.export, "path": str(written)},
-            lambda: out.success(f"wrote {written}{note}"),
-        )
+        from optscale_cli.commands.export import render_result  # the alias of `export`
+        from optscale_cli.flows.export import export_for_request
+
+        output = Path(opts.output_path).expanduser()
+        render_result(st, export_for_request(client, request, opts.export, output))
         return
     item = plan_connection(client, request)
     show_plans(st, [item])
