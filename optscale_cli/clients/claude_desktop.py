@@ -43,9 +43,7 @@ REG_MARKER = "; written by: optscale connect claude-desktop --export reg"
 MOBILECONFIG_PLACEMENT = Placement(
     "macOS", f"a configuration profile pushed by MDM (payload {DOMAIN}), user scope"
 )
-REG_PLACEMENT = Placement(
-    "Windows", f"{REGISTRY_KEY} (or HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Claude)"
-)
+REG_PLACEMENT = Placement("Windows", f"registry {REGISTRY_KEY} (HKLM works too)")
 
 
 def library_dir(platform: str = sys.platform, env: dict[str, str] | None = None) -> Path | None:
@@ -292,10 +290,18 @@ class ClaudeDesktop(Client):
             gateway_settings(request, self.base_url(request), helper=None)
         )
         if kind == "mobileconfig":
-            data = mobileconfig(settings, request.profile.name)
-            name, placements = "claude-desktop.mobileconfig", [MOBILECONFIG_PLACEMENT]
+            data, name = mobileconfig(settings, request.profile.name), "claude-desktop.mobileconfig"
+            placements = [MOBILECONFIG_PLACEMENT]
+            deploy = (
+                "Upload it to your MDM as a custom configuration profile (Jamf Pro: "
+                "Configuration Profiles → Upload; Intune: macOS → Templates → Custom)"
+            )
         else:
             data, name, placements = reg_file(settings), "claude-desktop.reg", [REG_PLACEMENT]
+            deploy = (
+                "Import it on each machine: `reg import claude-desktop.reg` (Intune: a "
+                "script or Win32 app that runs it; Group Policy: Registry preferences)"
+            )
         key = request.plaintext_key
         return ExportFile(
             data,
@@ -303,14 +309,14 @@ class ClaudeDesktop(Client):
             written_by_us,
             placements=placements,
             steps=[
-                "Deploy it with your MDM (Jamf, Intune; or `reg import FILE` on Windows)",
+                deploy,
                 "Quit and restart Claude Desktop: it reads managed preferences at launch",
             ],
             notes=[]
             if key
             else [
-                "The key is not in it: each user supplies it in the app, or runs "
-                "`optscale login` and `optscale connect claude-desktop` for a credential helper"
+                "The key is not in it: each user enters it in the app, or runs `optscale "
+                "login` and `optscale connect claude-desktop` for a credential helper"
             ],
             mode=0o600 if key else 0o644,
             holds_key=key,

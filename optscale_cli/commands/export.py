@@ -71,13 +71,13 @@ def render_result(st: AppState, result: ExportResult) -> None:
             out.success(f"wrote {result.path}{held}")
         else:
             out.success(f"{result.path} already holds this export; nothing to change")
-        out.info("Copy it to:")
+        out.info("Where it goes:")
         for place in result.placements:
             mark = "" if place.verified else "  (unverified)"
             out.info(f"  {place.os}: {place.where}{mark}")
         for step in result.steps:
             out.info(f"→ {step}")
         for note in result.notes:
-            out.warn(note)
+            out.info(f"Note: {note}")
 
     out.data(result.to_dict(), render)
