@@ -69,7 +69,6 @@ MANAGED_SETTINGS = (  # code.claude.com/docs/en/settings (ProgramData not read s
     Placement("Linux/WSL", "/etc/claude-code/managed-settings.json"),
     Placement("Windows", "C:\\Program Files\\ClaudeCode\\managed-settings.json"),
 )
-SETTINGS_SCHEMA = "https://json.schemastore.org/claude-code-settings.json"
 HELPER_PREFIX = "optscale token --for-url "
 
 
@@ -85,14 +84,14 @@ def managed_settings(request: ConnectRequest, base_url: str) -> ExportFile:
     env = {"ANTHROPIC_BASE_URL": base_url}
     env.update({TIER_VAR[t]: tiers[t] for t in TIERS if t in tiers})
     env["ANTHROPIC_MODEL"] = model
-    doc = {"$schema": SETTINGS_SCHEMA, "apiKeyHelper": HELPER_PREFIX + shlex.quote(base_url)}
+    doc: dict[str, object] = {"apiKeyHelper": HELPER_PREFIX + shlex.quote(base_url)}
     doc["env"] = env
 
     def ours(data: bytes) -> bool:
         found = json_object(data)
         helper = (found or {}).get("apiKeyHelper")
         return (
-            only_keys(found, {"$schema", "apiKeyHelper", "env"})
+            only_keys(found, {"apiKeyHelper", "env"})
             and isinstance(helper, str)
             and helper.startswith(HELPER_PREFIX)
             and only_keys(found.get("env", {}), set(env) | set(TIER_VAR.values()))  # type: ignore[union-attr]

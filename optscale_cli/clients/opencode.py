@@ -130,13 +130,13 @@ def well_known_export(base_url: str, model: str) -> ExportFile:
         json_bytes(doc),
         "opencode",
         ours,
-        placements=[Placement("web", "https://HOST/.well-known/opencode (any HTTPS server)")],
+        placements=[Placement("web", "https://SERVER/.well-known/opencode (any HTTPS server)")],
         steps=[
-            "Serve it as JSON at https://HOST/.well-known/opencode on a server your team "
-            "reaches (HOST is yours to choose)",
-            "Each user runs `optscale login` once, then `opencode auth login https://HOST`: "
+            "Serve it as JSON at https://SERVER/.well-known/opencode, on any HTTPS server "
+            "your team reaches",
+            "Each user runs `optscale login` once, then `opencode auth login https://SERVER`: "
             f"OpenCode runs `{' '.join(command)}` and keeps the key it prints",
-            "After a key rotation, users run `opencode auth login https://HOST` again",
+            "After a key rotation, users run `opencode auth login https://SERVER` again",
             "Verify on a machine: `optscale doctor`, then "
             f'`opencode run -m {PROVIDER_ID}/{model} "hello"`',
         ],
