@@ -222,3 +222,22 @@ def test_connect_export_alias_uses_the_same_flow(
     assert via_connect.read_bytes() == via_export.read_bytes()
     refused = cli("connect", "codex", "-m", GPT, "--export", "reg", "--output", str(via_connect))
     assert refused.code == 2 and "exports: managed" in refused.err
+
+
+def test_exported_helpers_hand_each_user_their_key(
+    cli: Cli, logged_in: GatewayStandIn, tmp_path: Path
+) -> None:
+    """What the exported files run on a user's machine (after `optscale login`) prints that
+    user's key: Claude Code's apiKeyHelper and OpenCode's well-known auth command."""
+    import shlex
+
+    settings, well_known = tmp_path / "managed-settings.json", tmp_path / "opencode"
+    assert export(cli, "claude-code", "managed-settings", SONNET, settings).code == 0
+    assert export(cli, "opencode", "well-known", GPT, well_known).code == 0
+    helper = shlex.split(json.loads(settings.read_text())["apiKeyHelper"])
+    command = json.loads(well_known.read_text())["auth"]["command"]
+    for argv in (helper, command):
+        assert argv[0] == "optscale" and "--profile" not in argv
+        result = cli(*argv[1:])
+        assert result.code == 0, result.all
+        assert result.out == logged_in.GOOD_KEY + "\n"
