@@ -17,6 +17,7 @@ from optscale_cli.commands import (
     connection,
     doctor,
     env,
+    export,
     models,
     profiles,
     setup,
@@ -127,6 +128,7 @@ app.add_typer(connection.app, name="connection")
 app.command("token")(auth.token)
 app.command("connect")(connect.connect)
 app.command("disconnect")(connect.disconnect)
+app.command("export")(export.export)
 app.command("clients")(connect.clients)
 app.command("doctor")(doctor.doctor)
 app.command("env")(env.env)

@@ -307,18 +307,7 @@ def run_connect(st: AppState, client_name: str, opts: ConnectOptions) -> None:
         )
         return
     if opts.export:
-        if not opts.output_path:
-            raise UsageError("--export needs --output FILE")
-        written = client.export(request, opts.export, Path(opts.output_path).expanduser())
-        note = (
-            " (it holds the key: 0600)"
-            if request.plaintext_key
-            else "; the key is not in it: supply it with the app's credential helper or in-app"
-        )
-        out.data(
-            {"client": client.name, "export": opts.export, "path": str(written)},
-            lambda: out.success(f"wrote {written}{note}"),
-        )
+        _export_alias(st, client, request, opts)
         return
     item = plan_connection(client, request)
     show_plans(st, [item])
@@ -361,6 +350,19 @@ def run_connect(st: AppState, client_name: str, opts: ConnectOptions) -> None:
         out.info(f"Undo with: optscale disconnect {client.name}")
 
     out.data(doc, render)
+
+
+def _export_alias(
+    st: AppState, client: Client, request: ConnectRequest, opts: ConnectOptions
+) -> None:
+    """``connect CLIENT --export KIND --output F``: the same flow as ``optscale export``."""
+    from optscale_cli.commands.export import render_result
+    from optscale_cli.flows.export import export_for_request
+
+    if not opts.output_path:
+        raise UsageError("--export needs --output FILE")
+    output = Path(opts.output_path).expanduser()
+    render_result(st, export_for_request(client, request, opts.export or "", output))
 
 
 def run_disconnect(

@@ -11,6 +11,7 @@ import os
 import shlex
 import sys
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -136,6 +137,30 @@ class ClientPlan:
     owned_files: dict[Path, str] = field(default_factory=dict)  # our helper scripts (0700)
 
 
+@dataclass
+class Placement:
+    """Where an admin puts an exported file on one OS (or how it is served)."""
+
+    os: str  # "macOS", "Linux/WSL", "Windows", "web", …
+    where: str
+    verified: bool = True  # False: seen only in the client's code, not its documentation
+
+
+@dataclass
+class ExportFile:
+    """One file for an admin to deploy: its bytes, where it goes, and what users then do.
+    It holds no key unless the caller asked for one (Claude Desktop's --plaintext-key)."""
+
+    data: bytes
+    filename: str  # its usual name, for hints
+    ours: Callable[[bytes], bool]  # whether an existing file is one we wrote (may replace)
+    placements: list[Placement] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)  # what admins and users do next
+    notes: list[str] = field(default_factory=list)  # caveats (unverified behaviour, …)
+    mode: int = 0o644
+    holds_key: bool = False
+
+
 class Client(ABC):
     """What a client is and supports, declared once; everything else (choices, help,
     refusals, doctor's probes and version checks, setup) derives from these."""
@@ -200,10 +225,26 @@ class Client(ABC):
     def base_url(self, request: ConnectRequest) -> str:
         return request.profile.location.surface_url(self.surface)
 
+    def render_export(self, request: ConnectRequest, kind: str) -> ExportFile:
+        """The file an admin deploys for ``kind`` (only called with a kind in ``exports``)."""
+        raise NotImplementedError
+
     def export(self, request: ConnectRequest, kind: str, output: Path) -> Path:
         """Write a file for an admin to deploy instead of editing this machine's config
         (only called with a kind in ``exports``)."""
-        raise NotImplementedError
+        from optscale_cli.flows.export import write_export
+
+        write_export(self.render_export(request, kind), output)
+        return output
+
+    def require_export_model(self, request: ConnectRequest, kind: str) -> str:
+        from optscale_cli.errors import UsageError
+
+        if not request.model:
+            raise UsageError(
+                f"export {self.name} --format {kind} needs --model", "see: optscale models list"
+            )
+        return request.model
 
     def doctor_problems(self, key_mode: str | None, warnings: list[str]) -> list[str]:
         """Client-specific problems doctor should report for a connected client."""

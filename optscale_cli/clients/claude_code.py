@@ -13,7 +13,15 @@ import os
 import shutil
 from pathlib import Path
 
-from optscale_cli.clients.base import Client, ClientPlan, ConnectRequest, Edit, home
+from optscale_cli.clients.base import (
+    Client,
+    ClientPlan,
+    ConnectRequest,
+    Edit,
+    ExportFile,
+    Placement,
+    home,
+)
 from optscale_cli.edit.documents import ABSENT
 from optscale_cli.edit.engine import Op, SetValue, Target
 from optscale_cli.edit.stores import FileStore
@@ -61,11 +69,65 @@ def fill_tiers(model: str | None, given: dict[str, str], available: list[str]) -
     return tiers
 
 
+MANAGED_SETTINGS = (  # code.claude.com/docs/en/settings (ProgramData not read since 2.1.75)
+    Placement("macOS", "/Library/Application Support/ClaudeCode/managed-settings.json"),
+    Placement("Linux/WSL", "/etc/claude-code/managed-settings.json"),
+    Placement("Windows", "C:\\Program Files\\ClaudeCode\\managed-settings.json"),
+)
+HELPER_PREFIX = "optscale token --for-url "
+
+
+def managed_settings(request: ConnectRequest, base_url: str) -> ExportFile:
+    """managed-settings.json: the settings ``connect`` writes, for every user of a machine.
+    ``apiKeyHelper`` runs each user's own ``optscale`` (their default profile): no key here."""
+    import shlex
+
+    from optscale_cli.flows.export import json_bytes, json_object, only_keys
+
+    model = request.model or ""
+    tiers = fill_tiers(model, request.tiers, request.available)
+    env = {"ANTHROPIC_BASE_URL": base_url}
+    env.update({TIER_VAR[t]: tiers[t] for t in TIERS if t in tiers})
+    env["ANTHROPIC_MODEL"] = model
+    doc: dict[str, object] = {"apiKeyHelper": HELPER_PREFIX + shlex.quote(base_url)}
+    doc["env"] = env
+
+    def ours(data: bytes) -> bool:
+        found = json_object(data)
+        helper = (found or {}).get("apiKeyHelper")
+        return (
+            only_keys(found, {"apiKeyHelper", "env"})
+            and isinstance(helper, str)
+            and helper.startswith(HELPER_PREFIX)
+            and only_keys(found.get("env", {}), set(env) | set(TIER_VAR.values()))  # type: ignore[union-attr]
+        )
+
+    return ExportFile(
+        json_bytes(doc),
+        "managed-settings.json",
+        ours,
+        placements=list(MANAGED_SETTINGS),
+        steps=[
+            "Copy it to the path for each OS (owned by root/Administrators, mode 0644); "
+            "Claude Code reads it at start and users cannot override it",
+            "Install optscale on each machine (on PATH); each user runs `optscale login` "
+            "once: apiKeyHelper runs `optscale token` with their default profile",
+            "Verify on a machine: `optscale doctor`; in Claude Code, `/status` shows the "
+            "gateway base URL",
+        ],
+        notes=[
+            "ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN in a user's shell wins over "
+            "apiKeyHelper: make sure they are not set",
+        ],
+    )
+
+
 class ClaudeCode(Client):
     name = "claude-code"
     title = "Claude Code"
     surface = "anthropic"
     key_modes = ("helper", "plaintext")
+    exports = ("managed-settings",)
     probes = ("anthropic", "anthropic:models")
     version_command = ("claude", "--version")
     headless = ("claude", "-p", "{prompt}")
@@ -73,6 +135,10 @@ class ClaudeCode(Client):
 
     def installed(self) -> bool:
         return shutil.which("claude") is not None or config_dir().is_dir()
+
+    def render_export(self, request: ConnectRequest, kind: str) -> ExportFile:
+        self.require_export_model(request, kind)
+        return managed_settings(request, self.base_url(request))
 
     def plan(self, request: ConnectRequest) -> ClientPlan:
         from optscale_cli.errors import UsageError

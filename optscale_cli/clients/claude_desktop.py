@@ -21,7 +21,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from optscale_cli.clients.base import Client, ClientPlan, ConnectRequest, Edit, home
+from optscale_cli.clients.base import (
+    Client,
+    ClientPlan,
+    ConnectRequest,
+    Edit,
+    ExportFile,
+    Placement,
+    home,
+)
 from optscale_cli.clients.claude_code import fill_tiers
 from optscale_cli.edit.engine import ListItem, SetValue, Target
 from optscale_cli.edit.stores import FileStore
@@ -32,6 +40,10 @@ DOMAIN = "com.anthropic.claudefordesktop"
 REGISTRY_KEY = r"HKEY_CURRENT_USER\SOFTWARE\Policies\Claude"
 PROFILE_ID = "ai.optscale.claude-desktop"
 REG_MARKER = "; written by: optscale connect claude-desktop --export reg"
+MOBILECONFIG_PLACEMENT = Placement(
+    "macOS", f"a configuration profile pushed by MDM (payload {DOMAIN}), user scope"
+)
+REG_PLACEMENT = Placement("Windows", f"registry {REGISTRY_KEY} (HKLM works too)")
 
 
 def library_dir(platform: str = sys.platform, env: dict[str, str] | None = None) -> Path | None:
@@ -272,33 +284,40 @@ class ClaudeDesktop(Client):
             owned_files={script[0]: script[1]} if script else {},
         )
 
-    def export(self, request: ConnectRequest, kind: str, output: Path) -> Path:
-        """Write a managed-preferences file an admin can deploy (mobileconfig or reg)."""
-        from optscale_cli.edit.atomic import atomic_write
-        from optscale_cli.errors import Refused, UsageError
-
-        if kind not in ("mobileconfig", "reg"):
-            raise UsageError(f"--export takes mobileconfig or reg, not {kind!r}")
+    def render_export(self, request: ConnectRequest, kind: str) -> ExportFile:
+        """A managed-preferences file an admin can deploy (mobileconfig or reg)."""
         settings = as_preference_strings(
             gateway_settings(request, self.base_url(request), helper=None)
         )
-        data = (
-            mobileconfig(settings, request.profile.name)
-            if kind == "mobileconfig"
-            else reg_file(settings)
+        if kind == "mobileconfig":
+            data, name = mobileconfig(settings, request.profile.name), "claude-desktop.mobileconfig"
+            placements = [MOBILECONFIG_PLACEMENT]
+            deploy = (
+                "Upload it to your MDM as a custom configuration profile (Jamf Pro: "
+                "Configuration Profiles → Upload; Intune: macOS → Templates → Custom)"
+            )
+        else:
+            data, name, placements = reg_file(settings), "claude-desktop.reg", [REG_PLACEMENT]
+            deploy = (
+                "Import it on each machine: `reg import claude-desktop.reg` (Intune: a "
+                "script or Win32 app that runs it; Group Policy: Registry preferences)"
+            )
+        key = request.plaintext_key
+        return ExportFile(
+            data,
+            name,
+            written_by_us,
+            placements=placements,
+            steps=[
+                deploy,
+                "Quit and restart Claude Desktop: it reads managed preferences at launch",
+            ],
+            notes=[]
+            if key
+            else [
+                "The key is not in it: each user enters it in the app, or runs `optscale "
+                "login` and `optscale connect claude-desktop` for a credential helper"
+            ],
+            mode=0o600 if key else 0o644,
+            holds_key=key,
         )
-        from optscale_cli.edit.stores import refuse_special
-
-        refuse_special(output)
-        if output.exists():
-            current = output.read_bytes()
-            if current == data:
-                return output
-            if not written_by_us(current):
-                raise Refused(
-                    f"{output} exists and was not written by optscale; not overwriting it",
-                    "choose another --output",
-                )
-        output.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(output, data, mode=0o600 if request.plaintext_key else 0o644)
-        return output

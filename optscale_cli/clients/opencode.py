@@ -11,7 +11,15 @@ import os
 import shutil
 from pathlib import Path
 
-from optscale_cli.clients.base import Client, ClientPlan, ConnectRequest, Edit, xdg_config_home
+from optscale_cli.clients.base import (
+    Client,
+    ClientPlan,
+    ConnectRequest,
+    Edit,
+    ExportFile,
+    Placement,
+    xdg_config_home,
+)
 from optscale_cli.edit.documents import ABSENT
 from optscale_cli.edit.engine import Op, SetValue, Target
 from optscale_cli.edit.stores import FileStore
@@ -19,6 +27,14 @@ from optscale_cli.edit.stores import FileStore
 PROVIDER_ID = "optscale"
 SCHEMA_URL = "https://opencode.ai/config.json"
 NAMES = ("opencode.jsonc", "opencode.json")
+KEY_VARIABLE = "OPTSCALE_API_KEY"
+KEY_REFERENCE = "{env:" + KEY_VARIABLE + "}"
+# config/managed.ts: macOS is documented (opencode.ai/docs/config); the others only in code
+MANAGED_FILES = (
+    Placement("macOS", "/Library/Application Support/opencode/opencode.json"),
+    Placement("Linux", "/etc/opencode/opencode.json", verified=False),
+    Placement("Windows", "%ProgramData%\\opencode\\opencode.json", verified=False),
+)
 
 
 def config_dir() -> Path:
@@ -38,17 +54,116 @@ def config_file(scope: str) -> Path:
     return existing[0] if existing else folder / "opencode.json"
 
 
+def provider_config(base_url: str, models: list[str]) -> dict[str, object]:
+    """The ``provider.optscale`` block ``connect --key-from-env`` writes."""
+    return {
+        "npm": "@ai-sdk/openai-compatible",
+        "name": "OptScale AI",
+        "options": {"baseURL": base_url, "apiKey": KEY_REFERENCE},
+        "models": {m: {"name": f"{m} (OptScale)"} for m in models},
+    }
+
+
+def _ours_config(doc: object) -> bool:
+    """Our shape: only $schema/provider/model, the one provider ours, its key a reference."""
+    from optscale_cli.flows.export import only_keys
+
+    if not only_keys(doc, {"$schema", "provider", "model"}):
+        return False
+    providers = doc.get("provider")  # type: ignore[union-attr]
+    if not only_keys(providers, {PROVIDER_ID}) or PROVIDER_ID not in providers:  # type: ignore[operator]
+        return False
+    options = providers[PROVIDER_ID].get("options")  # type: ignore[index]
+    return isinstance(options, dict) and options.get("apiKey") == KEY_REFERENCE
+
+
+def managed_export(base_url: str, model: str) -> ExportFile:
+    """opencode.json for the managed config directory: it overrides every user's config,
+    so it declares the provider and its model but does not force the default model."""
+    from optscale_cli.flows.export import json_bytes, json_object
+
+    doc = {"$schema": SCHEMA_URL, "provider": {PROVIDER_ID: provider_config(base_url, [model])}}
+    return ExportFile(
+        json_bytes(doc),
+        "opencode.json",
+        lambda data: _ours_config(json_object(data)),
+        placements=list(MANAGED_FILES),
+        steps=[
+            "Copy it to the managed directory for each OS (admin-owned, mode 0644); "
+            "it wins over every user and project config",
+            f"Each user runs `optscale login` once, then starts OpenCode with "
+            f"`optscale exec -- opencode` (it sets ${KEY_VARIABLE}), and picks "
+            f"'{PROVIDER_ID}/{model}'",
+            "Verify on a machine: `optscale doctor`, then "
+            f'`optscale exec -- opencode run -m {PROVIDER_ID}/{model} "hello"`',
+        ],
+        notes=[
+            "The Linux and Windows managed directories are seen only in OpenCode's source "
+            "(config/managed.ts), not in its documentation: check them on one machine first",
+        ],
+    )
+
+
+def well_known_export(base_url: str, model: str) -> ExportFile:
+    """The ``/.well-known/opencode`` document ``opencode auth login <url>`` fetches: it runs
+    ``auth.command``, keeps its output as the token, sets ``auth.env`` to it at each start,
+    and merges ``config`` as the lowest layer (cli/cmd/auth.ts, config/config.ts)."""
+    from optscale_cli.flows.export import json_bytes, json_object, only_keys
+
+    command = ["optscale", "token", "--for-url", base_url]
+    config = {"provider": {PROVIDER_ID: provider_config(base_url, [model])}}
+    config["model"] = f"{PROVIDER_ID}/{model}"  # org default: users may still choose another
+    doc = {"auth": {"command": command, "env": KEY_VARIABLE}, "config": config}
+
+    def ours(data: bytes) -> bool:
+        found = json_object(data)
+        auth = (found or {}).get("auth")
+        return (
+            only_keys(found, {"auth", "config"})
+            and only_keys(auth, {"command", "env"})
+            and auth.get("env") == KEY_VARIABLE  # type: ignore[union-attr]
+            and auth.get("command", [])[:3] == command[:3]  # type: ignore[union-attr]
+            and _ours_config(found.get("config", {}))  # type: ignore[union-attr]
+        )
+
+    return ExportFile(
+        json_bytes(doc),
+        "opencode",
+        ours,
+        placements=[Placement("web", "https://SERVER/.well-known/opencode (any HTTPS server)")],
+        steps=[
+            "Serve it as JSON at https://SERVER/.well-known/opencode, on any HTTPS server "
+            "your team reaches",
+            "Each user runs `optscale login` once, then `opencode auth login https://SERVER`: "
+            f"OpenCode runs `{' '.join(command)}` and keeps the key it prints",
+            "After a key rotation, users run `opencode auth login https://SERVER` again",
+            "Verify on a machine: `optscale doctor`, then "
+            f'`opencode run -m {PROVIDER_ID}/{model} "hello"`',
+        ],
+        notes=[
+            "OpenCode stores the key printed at `opencode auth login` in its own auth.json "
+            "and fetches this document again at each start",
+        ],
+    )
+
+
 class OpenCode(Client):
     name = "opencode"
     title = "OpenCode"
     surface = "openai"
     key_modes = ("file", "env", "plaintext")
+    exports = ("managed", "well-known")
     version_command = ("opencode", "--version")
     headless = ("opencode", "run", "{prompt}")
     ca_variable = "NODE_EXTRA_CA_CERTS"
 
     def installed(self) -> bool:
         return shutil.which("opencode") is not None or config_dir().is_dir()
+
+    def render_export(self, request: ConnectRequest, kind: str) -> ExportFile:
+        model = self.require_export_model(request, kind)
+        build = managed_export if kind == "managed" else well_known_export
+        return build(self.base_url(request), model)
 
     def plan(self, request: ConnectRequest) -> ClientPlan:
         self.require_model(request)

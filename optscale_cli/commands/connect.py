@@ -64,7 +64,7 @@ def connect(
     export: Annotated[
         str | None,
         typer.Option(
-            help="Claude Desktop: write a managed-preferences file (mobileconfig or reg)."
+            help="Write an admin file instead (same as: optscale export CLIENT --format KIND).",
         ),
     ] = None,
     output_path: Annotated[
