@@ -226,7 +226,7 @@ def _readable_by_others(path: str | Path) -> bool:
 
 
 def _client_checks(ctx: Context, names: list[str]) -> dict[str, list[Check]]:
-    from optscale_cli.connect_flow import connection_state
+    from optscale_cli.flows.connect import connection_state
 
     out: dict[str, list[Check]] = {}
     for name in names:

@@ -20,7 +20,7 @@ from optscale_cli.clients.claude_desktop import (
     windows_helper_text,
 )
 from optscale_cli.clients.cursor import ROW_KEY, unreachable_from_internet
-from optscale_cli.connect_flow import apply_connections, plan_connection
+from optscale_cli.flows.connect import apply_connections, plan_connection
 from optscale_cli.profiles import resolve_profile
 from tests.conftest import Cli, file_mode
 from tests.gateway import GatewayStandIn

@@ -357,15 +357,10 @@ def _rotate(api_key_stdin: bool, yes: bool) -> None:
     from dataclasses import replace
 
     from optscale_cli.clients import client_names, get_client
-    from optscale_cli.connect_flow import (
-        apply_connections,
-        confirm,
-        plan_connection,
-        replay_request,
-        show_plans,
-    )
+    from optscale_cli.commands.render import confirm, show_plans
     from optscale_cli.connections import load_ledger
     from optscale_cli.errors import UsageError
+    from optscale_cli.flows.connect import apply_connections, plan_connection, replay_request
     from optscale_cli.gateway import DEFAULT_TIMEOUT, GatewayClient
     from optscale_cli.profiles import save_profile
     from optscale_cli.redact import redact_key

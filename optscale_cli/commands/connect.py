@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from optscale_cli.commands.options import ClientArg, DryRun, Yes
+from optscale_cli.commands.render import confirm, show_changes, show_plans
 from optscale_cli.context import state
 
 
@@ -87,10 +88,9 @@ def connect(
       optscale connect claude-code --sonnet anthropic/claude-sonnet-4-0 --yes
       optscale connect cursor --model openai/gpt-4.1 --dry-run
     """
-    from optscale_cli.connect_flow import ConnectOptions, run_connect
+    from optscale_cli.flows.connect import ConnectOptions
 
-    run_connect(
-        state(),
+    _run_connect(
         client.value,
         ConnectOptions(
             model=model,
@@ -133,9 +133,95 @@ def disconnect(
       optscale disconnect claude-code --yes
       optscale disconnect codex --force    # its record is damaged: forget it
     """
-    from optscale_cli.connect_flow import run_disconnect
+    from optscale_cli.flows.connect import disconnect as disconnect_flow
 
-    run_disconnect(state(), client.value, dry_run=dry_run, yes=yes, force=force)
+    st = state()
+    shown: list[bool] = []
+
+    def approve(result: Any) -> None:
+        _show_disconnect(st, result)
+        shown.append(True)
+        confirm(st, f"Remove optscale's settings from {result.client.title}?", yes)
+
+    result = disconnect_flow(client.value, dry_run=dry_run, approve=approve, force=force)
+    if not shown:
+        _show_disconnect(st, result)
+    _render_disconnect(st, result)
+
+
+def _show_disconnect(st: Any, result: Any) -> None:
+    show_changes(st, result.changes, [])
+    for item in result.left_alone:
+        st.output.warn(f"left as you edited it: {item}")
+
+
+def _render_disconnect(st: Any, result: Any) -> None:
+    out = st.output
+    title = result.client.title
+
+    def render() -> None:
+        if result.forgotten:
+            out.success(f"forgot the damaged record of {title}; its files were not touched")
+        elif not result.connected:
+            out.info(f"{title} is not connected by optscale; nothing to undo")
+        elif result.dry_run:
+            out.info("--dry-run: nothing was written")
+        else:
+            for c in result.changed:
+                out.success(f"{'removed' if c.delete_file else 'restored'} {c.target.label}")
+            for note in result.notes:
+                out.info(f"→ {note}")
+            out.success(f"{title} disconnected")
+
+    out.data(result.to_dict(), render)
+
+
+def _run_connect(client: str, opts: Any) -> None:
+    from optscale_cli.flows.connect import ConnectResult, ManualSteps, connect
+
+    st = state()
+    shown: list[bool] = []
+
+    def approve(result: ConnectResult) -> None:
+        show_plans(st, [result.item])
+        shown.append(True)
+        confirm(st, f"Write these changes to {result.client.title}?", opts.yes)
+
+    result = connect(st, client, opts, approve)
+    if isinstance(result, ManualSteps):
+        st.output.data(result.to_dict(), lambda: st.output.fields(result.steps))
+        return
+    if not isinstance(result, ConnectResult):  # --export: the export command renders it
+        from optscale_cli.commands.export import render_result
+
+        render_result(st, result)
+        return
+    if not shown:
+        show_plans(st, [result.item])
+    _render_connect(st, result)
+
+
+def _render_connect(st: Any, result: Any) -> None:
+    out = st.output
+    title, name = result.client.title, result.client.name
+
+    def render() -> None:
+        if not result.item.changed:
+            out.success(f"{title} is already connected; nothing to change")
+            return
+        if result.dry_run:
+            out.info("--dry-run: nothing was written")
+            return
+        for c in result.item.changes:
+            if c.changed:
+                out.success(f"wrote {c.target.label}")
+        for backup in result.backups:
+            out.info(f"  backup: {backup}")
+        for note in result.item.plan.notes:
+            out.info(f"→ {note}")
+        out.info(f"Undo with: optscale disconnect {name}")
+
+    out.data(result.to_dict(), render)
 
 
 def clients() -> None:
@@ -146,7 +232,7 @@ def clients() -> None:
       optscale clients
       optscale clients --json
     """
-    from optscale_cli.connect_flow import client_overview
+    from optscale_cli.flows.connect import client_overview
 
     st = state()
     rows: list[dict[str, Any]] = client_overview(st)

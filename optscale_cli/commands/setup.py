@@ -36,8 +36,9 @@ def setup(
     """
     from optscale_cli.clients import client_names, get_client
     from optscale_cli.commands.auth import _read_key, _read_url, perform_login
-    from optscale_cli.connect_flow import apply_connections, confirm, plan_connection, show_plans
+    from optscale_cli.commands.render import confirm, show_plans
     from optscale_cli.errors import AuthError, OptscaleError, UsageError
+    from optscale_cli.flows.connect import apply_connections, plan_connection
 
     st = state()
     out = st.output

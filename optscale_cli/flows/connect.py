@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,26 +103,6 @@ def build_request(st: AppState, opts: ConnectOptions, client: Client) -> Connect
             **discovery,
         },
     )
-
-
-def confirm(st: AppState, question: str, yes: bool) -> None:
-    if yes:
-        return
-    if not sys.stdin.isatty():
-        raise Refused(
-            "not asking on a non-interactive terminal; nothing was written",
-            "pass --yes to write, or --dry-run to preview",
-        )
-    if not st.output.confirm(question, default=True):
-        raise Refused("nothing was written")
-
-
-def _show_changes(st: AppState, changes: list[FileChange], secrets: list[str]) -> None:
-    if st.output.json_mode:
-        return
-    for change in changes:
-        if change.changed:
-            st.output.diff(change.diff(secrets))
 
 
 def _file_docs(
@@ -282,93 +262,138 @@ def replay_request(ledger: Ledger, profile: Profile) -> ConnectRequest:
     )
 
 
-def show_plans(st: AppState, planned: list[PlannedConnection]) -> None:
-    for item in planned:
-        for warning in item.plan.warnings:
-            st.output.warn(warning)
-        if item.previous_profile and item.previous_profile != item.request.profile.name:
-            st.output.warn(
-                f"{item.client.title} was connected with profile '{item.previous_profile}'; "
-                f"switching it to '{item.request.profile.name}'"
-            )
-        _show_changes(st, item.changes, [item.request.api_key])
+Approve = Callable[[Any], None]  # sees the planned result, asks; raises Refused for "no"
 
 
-def run_connect(st: AppState, client_name: str, opts: ConnectOptions) -> None:
-    out = st.output
+@dataclass
+class ConnectResult:
+    """What ``connect`` did (or would do, with --dry-run)."""
+
+    item: PlannedConnection
+    dry_run: bool
+    written: bool = False
+    backups: list[Path] = field(default_factory=list)
+
+    @property
+    def client(self) -> Client:
+        return self.item.client
+
+    def to_dict(self) -> dict[str, Any]:
+        request = self.item.request
+        return {
+            "client": self.client.name,
+            "profile": request.profile.name,
+            "base_url": self.client.base_url(request),
+            "model": request.model,
+            "changed": self.item.changed,
+            "dry_run": self.dry_run,
+            "notes": self.item.plan.notes,
+            "warnings": self.item.plan.warnings,
+            "files": _file_docs(self.item.changes, [request.api_key], written=self.written),
+        }
+
+
+def connect(st: AppState, client_name: str, opts: ConnectOptions, approve: Approve) -> Any:
+    """Plan the connection, let ``approve`` see it, then write it all or nothing. Returns a
+    ConnectResult, or the manual steps / export result for --manual / --export."""
     client = get_client(client_name)
     request = build_request(st, opts, client)
-    secrets = [request.api_key]
     if opts.manual:
-        _print_manual(
-            st,
-            client.name,
-            client.manual_steps(request) or _generic_steps(client.base_url(request), request),
-        )
-        return
+        return ManualSteps(client.name, manual_steps(client, request))
     if opts.export:
-        _export_alias(st, client, request, opts)
-        return
+        return _export_alias(client, request, opts)
     item = plan_connection(client, request)
-    show_plans(st, [item])
-    doc: dict[str, Any] = {
-        "client": client.name,
-        "profile": request.profile.name,
-        "base_url": client.base_url(request),
-        "model": request.model,
-        "changed": item.changed,
-        "dry_run": opts.dry_run,
-        "notes": item.plan.notes,
-        "warnings": item.plan.warnings,
-        "files": _file_docs(item.changes, secrets),
-    }
+    result = ConnectResult(item, opts.dry_run)
     if not item.changed:
-        if item.plan.uses_key_file:  # the key file may be gone (logout, another machine)
-            from optscale_cli.secrets import write_key_file
-
-            write_key_file(request.profile.name, request.api_key)
-        write_owned_files(item.plan.owned_files)
-        out.data(
-            doc, lambda: out.success(f"{client.title} is already connected; nothing to change")
-        )
-        return
+        _refresh_own_files(item)
+        return result
     if opts.dry_run:
-        out.data(doc, lambda: out.info("--dry-run: nothing was written"))
-        return
-    confirm(st, f"Write these changes to {client.title}?", opts.yes)
-    backups = apply_connections([item])
-    doc["files"] = _file_docs(item.changes, secrets, written=True)
-
-    def render() -> None:
-        for c in item.changes:
-            if c.changed:
-                out.success(f"wrote {c.target.label}")
-        for backup in backups:
-            out.info(f"  backup: {backup}")
-        for note in item.plan.notes:
-            out.info(f"→ {note}")
-        out.info(f"Undo with: optscale disconnect {client.name}")
-
-    out.data(doc, render)
+        return result
+    approve(result)
+    result.backups = apply_connections([item])
+    result.written = True
+    return result
 
 
-def _export_alias(
-    st: AppState, client: Client, request: ConnectRequest, opts: ConnectOptions
-) -> None:
+def _refresh_own_files(item: PlannedConnection) -> None:
+    """Connected already: our key file or helper may still be gone (logout, another
+    machine); put them back."""
+    if item.plan.uses_key_file:
+        from optscale_cli.secrets import write_key_file
+
+        write_key_file(item.request.profile.name, item.request.api_key)
+    write_owned_files(item.plan.owned_files)
+
+
+@dataclass
+class ManualSteps:
+    client: str
+    steps: list[tuple[str, str]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"client": self.client, "manual": [{"step": k, "value": v} for k, v in self.steps]}
+
+
+def manual_steps(client: Client, request: ConnectRequest) -> list[tuple[str, str]]:
+    from optscale_cli.redact import redact_key
+
+    own = client.manual_steps(request)
+    if own:
+        return own
+    return [
+        ("Base URL", client.base_url(request)),
+        (
+            "API key",
+            redact_key(request.api_key) + "  (full key: optscale connection show --reveal)",
+        ),
+        ("Model name", request.model or "(pass --model)"),
+    ]
+
+
+def _export_alias(client: Client, request: ConnectRequest, opts: ConnectOptions) -> Any:
     """``connect CLIENT --export KIND --output F``: the same flow as ``optscale export``."""
-    from optscale_cli.commands.export import render_result
     from optscale_cli.flows.export import export_for_request
 
     if not opts.output_path:
         raise UsageError("--export needs --output FILE")
     output = Path(opts.output_path).expanduser()
-    render_result(st, export_for_request(client, request, opts.export or "", output))
+    return export_for_request(client, request, opts.export or "", output)
 
 
-def run_disconnect(
-    st: AppState, client_name: str, *, dry_run: bool, yes: bool, force: bool = False
-) -> None:
-    out = st.output
+@dataclass
+class DisconnectResult:
+    client: Client
+    changes: list[FileChange] = field(default_factory=list)
+    dry_run: bool = False
+    connected: bool = True
+    forgotten: bool = False  # --force dropped a damaged record
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> list[FileChange]:
+        return [c for c in self.changes if c.changed]
+
+    @property
+    def left_alone(self) -> list[str]:
+        return [f"{c.target.label}: {key}" for c in self.changes for key in c.drifted]
+
+    def to_dict(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"client": self.client.name, "changed": bool(self.changed)}
+        if self.forgotten or not self.connected:
+            return {**doc, "connected": self.connected, "forgotten": self.forgotten}
+        return {
+            **doc,
+            "dry_run": self.dry_run,
+            "files": _file_docs(self.changes, []),
+            "left_alone": self.left_alone,
+            "notes": self.notes,
+        }
+
+
+def disconnect(
+    client_name: str, *, dry_run: bool, approve: Approve, force: bool = False
+) -> DisconnectResult:
+    """Undo what connect wrote, all or nothing; with ``force``, drop a damaged record."""
     client = get_client(client_name)
     if force:
         try:
@@ -376,52 +401,21 @@ def run_disconnect(
         except OptscaleError:
             if not dry_run:
                 delete_ledger(client.name)
-            out.data(
-                {"client": client.name, "changed": False, "forgotten": not dry_run},
-                lambda: out.success(
-                    f"forgot the damaged record of {client.title}; its files were not touched"
-                ),
-            )
-            return
+            return DisconnectResult(client, dry_run=dry_run, forgotten=not dry_run)
     ledger = load_ledger(client.name)
     if not ledger:
-        out.data(
-            {"client": client.name, "changed": False, "connected": False},
-            lambda: out.info(f"{client.title} is not connected by optscale; nothing to undo"),
-        )
-        return
+        return DisconnectResult(client, connected=False)
     changes = [plan_revert(Target.from_entry(entry), entry) for entry in ledger.files.values()]
-    changed = [c for c in changes if c.changed]
-    _show_changes(st, changes, [])
-    drifted = [f"{c.target.label}: {key}" for c in changes for key in c.drifted]
-    for item in drifted:
-        out.warn(f"left as you edited it: {item}")
-    doc: dict[str, Any] = {
-        "client": client.name,
-        "changed": bool(changed),
-        "dry_run": dry_run,
-        "files": _file_docs(changes, []),
-        "left_alone": drifted,
-    }
+    result = DisconnectResult(client, changes, dry_run)
     if dry_run:
-        out.data(doc, lambda: out.info("--dry-run: nothing was written"))
-        return
-    if changed:
-        confirm(st, f"Remove optscale's settings from {client.title}?", yes)
+        return result
+    if result.changed:
+        approve(result)
     from optscale_cli.connections import ledger_step
 
     commit(changes, lock_dir(), then=lambda: [ledger_step(client.name, None)])
-    notes = client.after_disconnect()
-    doc["notes"] = notes
-
-    def render() -> None:
-        for c in changed:
-            out.success(f"{'removed' if c.delete_file else 'restored'} {c.target.label}")
-        for note in notes:
-            out.info(f"→ {note}")
-        out.success(f"{client.title} disconnected")
-
-    out.data(doc, render)
+    result.notes = client.after_disconnect()
+    return result
 
 
 def connection_state(client_name: str) -> ConnectionState:
@@ -501,23 +495,3 @@ def client_overview(st: AppState) -> list[dict[str, Any]]:
             row["summary"] = "ok"
         rows.append(row)
     return rows
-
-
-def _generic_steps(base_url: str, request: ConnectRequest) -> list[tuple[str, str]]:
-    from optscale_cli.redact import redact_key
-
-    return [
-        ("Base URL", base_url),
-        (
-            "API key",
-            redact_key(request.api_key) + "  (full key: optscale connection show --reveal)",
-        ),
-        ("Model name", request.model or "(pass --model)"),
-    ]
-
-
-def _print_manual(st: AppState, client: str, steps: list[tuple[str, str]]) -> None:
-    st.output.data(
-        {"client": client, "manual": [{"step": k, "value": v} for k, v in steps]},
-        lambda: st.output.fields(steps),
-    )
