@@ -208,8 +208,8 @@ class ClaudeDesktop(Client):
     exports = ("mobileconfig", "reg")
     probes = ("anthropic",)
 
-    def __init__(self, platform: str = sys.platform) -> None:
-        self.platform = platform
+    def __init__(self, platform: str | None = None) -> None:
+        self.platform = platform or sys.platform  # read now, not when the module loaded
 
     def installed(self) -> bool:
         folder = library_dir(self.platform)  # Claude-3p/configLibrary; Claude/ beside it

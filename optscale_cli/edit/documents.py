@@ -117,6 +117,25 @@ def check_containers(doc: Document, path: Sequence[str | int], data: Any) -> Non
             )
 
 
+def _list_edit(text: str, path: list[str | int], old: Any, new: Any) -> str | None:
+    """One item appended, removed or replaced in a list: edited in place, so the other items
+    keep their bytes. None when the change is not one of those."""
+    from optscale_cli.edit import jsonc
+
+    if not (isinstance(old, list) and isinstance(new, list)):
+        return None
+    if len(new) == len(old) + 1 and new[:-1] == old:
+        return jsonc.set_value(text, [*path, len(old)], new[-1])
+    if len(new) == len(old) - 1:
+        gone = next((i for i in range(len(old)) if old[:i] + old[i + 1 :] == new), None)
+        return None if gone is None else jsonc.remove_value(text, [*path, gone])
+    if len(new) == len(old):
+        changed = [i for i in range(len(old)) if old[i] != new[i]]
+        if len(changed) == 1:
+            return jsonc.set_value(text, [*path, changed[0]], new[changed[0]])
+    return None
+
+
 class JsonDocument:
     """JSON (``comments=False``) or JSONC, edited as text."""
 
@@ -159,9 +178,12 @@ class JsonDocument:
         from optscale_cli.edit import jsonc
 
         check_containers(self, path, self._data)
-        if lookup(self._data, path) == value and lookup(self._data, path) is not ABSENT:
+        current = lookup(self._data, path)
+        if current == value and current is not ABSENT:
             return
-        self.text = jsonc.set_value(self.text, list(path), value)
+        self.text = _list_edit(self.text, list(path), current, value) or jsonc.set_value(
+            self.text, list(path), value
+        )
         self._data = jsonc.loads(self.text, allow_comments=True)
 
     def layout(self, path: Sequence[str | int]) -> dict[str, Any] | None:

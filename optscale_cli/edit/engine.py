@@ -153,8 +153,8 @@ def box(
 Recover = Callable[[Sequence[str | int]], Any]
 
 
-def _no_recovery(path: Sequence[str | int]) -> Any:
-    return ABSENT
+def _no_recovery(path: Sequence[str | int]) -> tuple[Any, Any]:
+    return ABSENT, None
 
 
 def backup_recovery(target: Target, backup: str | None) -> Recover:
@@ -163,12 +163,14 @@ def backup_recovery(target: Target, backup: str | None) -> Recover:
     if not backup:
         return _no_recovery
 
-    def recover(path: Sequence[str | int]) -> Any:
+    def recover(path: Sequence[str | int]) -> tuple[Any, Any]:
+        """The value at ``path`` in the backup, and its layout there (its exact bytes)."""
         try:
-            text = Path(backup).read_text(encoding="utf-8")
-            return target.parse(text).get(tuple(path))
+            doc = target.parse(Path(backup).read_text(encoding="utf-8"))
         except (OSError, ValueError, ConfigFileError):
-            return ABSENT
+            return ABSENT, None
+        layout = getattr(doc, "layout", None)
+        return doc.get(tuple(path)), layout(tuple(path)) if layout else None
 
     return recover
 
@@ -363,11 +365,13 @@ def _revert_record(
     if isinstance(before, SecretDigest) and before != after:
         # a secret of the user's: the ledger kept only its digest; the value is in their
         # own backup, and is put back only if it is the very value that was there
-        recovered = recover(path) if record["op"] == "set" else ABSENT
+        recovered, layout = recover(path) if record["op"] == "set" else (ABSENT, None)
         if recovered is ABSENT or before != recovered:
             drifted.append(f"{'.'.join(map(str, path))} (its earlier secret value is in no backup)")
             return
         before = recovered
+        if layout:  # its own bytes, from the backup; where it stood, from the record
+            record = {**record, "layout": {**layout, **(record.get("layout") or {})}}
     if record["op"] == "set":
         current = doc.get(path)
         if current != after:

@@ -301,6 +301,14 @@ def _render(value: Any, base: str, unit: str, newline: str, compact: bool) -> st
     return _dump(value, unit).replace("\n", newline + base)
 
 
+def _dump_like(text: str, parent: Node, value: Any) -> str:
+    """``value`` on one line, spaced like the container it goes into."""
+    colon, comma = _separators(text, parent)
+    if (colon, comma) == (": ", ", "):
+        return _dump(value)
+    return json.dumps(value, ensure_ascii=False, separators=(comma, colon), allow_nan=False)
+
+
 def _same(old: Any, new: Any) -> bool:
     """Equal as JSON values, telling ``true`` from ``1`` and ``1`` from ``1.0``."""
     return json.dumps(old, sort_keys=True) == json.dumps(new, sort_keys=True)
@@ -361,7 +369,7 @@ def set_value(text: str, path: Sequence[PathPart], value: Any, *, indent: str | 
         wanted = {later: wanted}
     index_ok = isinstance(part, int) and not isinstance(part, bool)
     if parent.kind == "object" and isinstance(part, str):
-        prefix = _dump(part) + ": "
+        prefix = _dump(part) + _separators(text, parent)[0]
     elif parent.kind == "array" and index_ok:
         if part != len(parent.entries):
             raise IndexError(f"{_describe(path[:depth], parent)} without an item {part!r}")
@@ -388,11 +396,12 @@ def _insert(
     last = entries[-1] if entries else None
     one_line = "\n" not in text[parent.start : parent.end]
     if one_line and (last or (enclosing and "\n" not in text[enclosing.start : enclosing.end])):
-        item = prefix + _dump(value)  # a one-line object stays on one line
+        item = prefix + _dump_like(text, parent, value)  # a one-line object stays on one line
+        comma = _separators(text, parent)[1]
         if last and last.comma is not None:
-            return text[: last.comma + 1] + f" {item}," + text[last.comma + 1 :]
+            return text[: last.comma + 1] + comma[1:] + item + "," + text[last.comma + 1 :]
         if last:
-            return text[: last.value.end] + f", {item}" + text[last.value.end :]
+            return text[: last.value.end] + comma + item + text[last.value.end :]
         inner = text[parent.start + 1 : parent.end - 1]
         at = parent.start + 1
         if not inner.strip():
@@ -488,6 +497,26 @@ def insert_before(
     if raw is None:
         compact = "\n" not in text[node.start : node.end]
         raw = _render(json.loads(_dump(value)), indent, detect_indent(text), newline, compact)
-    item = _dump(path[-1]) + ": " + raw
-    glue = f",{newline}{indent}" if _first_on_line(text, entry.start) else ", "
+    colon, comma = _separators(text, node)
+    item = _dump(path[-1]) + colon + raw
+    glue = f",{newline}{indent}" if _first_on_line(text, entry.start) else comma
     return text[: entry.start] + item + glue + text[entry.start :]
+
+
+def _separators(text: str, node: Node) -> tuple[str, str]:
+    """How this object writes ``key: value`` and ``, `` between members on one line: as its
+    own members do (a compact file stays compact), else the common ``": "`` and ``", "``."""
+    colon, comma = ": ", ", "
+    for entry in node.entries:
+        if entry.key is not None:
+            between = text[entry.start : entry.value.start]
+            colon = between[between.rfind('"') + 1 :] or colon
+            break
+    for entry in node.entries[:-1]:  # a comma between two members (not a trailing one)
+        if entry.comma is not None:
+            after = entry.comma + 1
+            gap = len(text[after:]) - len(text[after:].lstrip(" \t"))
+            if text[after + gap : after + gap + 1] not in ("\n", "\r", "/"):
+                comma = "," + text[after : after + gap]
+                break
+    return colon, comma
