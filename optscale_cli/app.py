@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -195,7 +195,7 @@ def run(args: list[str]) -> int:
     Typer handles ``--help`` and Ctrl-C; click's usage errors (exit 2; a JSON document too
     under ``--json``), our own errors and any bug surface here.
     """
-    from optscale_cli.errors import ExitCode, OptscaleError, UsageError
+    from optscale_cli.errors import ExitCode, OptscaleError
 
     guard_streams()  # a non-UTF-8 stdout/stderr gets ASCII, never UnicodeEncodeError
     set_state(AppState())
@@ -216,14 +216,7 @@ def run(args: list[str]) -> int:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
     except ClickException as exc:  # a bad flag or value: click's own message, exit 2
-        exc.show()
-        if _json_requested(args):
-            ctx = getattr(exc, "ctx", None)
-            error = (UsageError if exc.exit_code == ExitCode.USAGE else OptscaleError)(
-                exc.format_message(), f"see: {ctx.command_path if ctx else 'optscale'} --help"
-            )
-            Output(json_mode=True).json({"ok": False, "error": error.to_dict()})
-        return exc.exit_code
+        return _click_error(exc, args)
     except typer.Abort:
         sys.stderr.write("Aborted!\n")
         return int(ExitCode.FAILED)
@@ -234,13 +227,6 @@ def run(args: list[str]) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted; nothing was left half-written\n")
         return 130
-    except BaseException as exc:  # SIGTERM/SIGHUP during an edit (already rolled back)
-        from optscale_cli.edit.transaction import Interrupted
-
-        if not isinstance(exc, Interrupted):
-            raise
-        sys.stderr.write("interrupted; every file was put back as it was\n")
-        return 128 + int(exc.args[0])
     except Exception as exc:  # a bug of ours: say so in one line (a traceback with -v)
         from optscale_cli.errors import InternalError
 
@@ -251,7 +237,32 @@ def run(args: list[str]) -> int:
         )
         state().output.error(error)
         return int(ExitCode.FAILED)
+    except BaseException as exc:  # SIGTERM/SIGHUP during an edit (already rolled back)
+        return _interrupted(exc)
     return result if isinstance(result, int) else 0  # typer.Exit(code) returns its code
+
+
+def _click_error(exc: Any, args: list[str]) -> int:
+    """Click's own message on stderr, and under --json the one JSON document too."""
+    from optscale_cli.errors import ExitCode, OptscaleError, UsageError
+
+    exc.show()
+    if _json_requested(args):
+        ctx = getattr(exc, "ctx", None)
+        error = (UsageError if exc.exit_code == ExitCode.USAGE else OptscaleError)(
+            exc.format_message(), f"see: {ctx.command_path if ctx else 'optscale'} --help"
+        )
+        Output(json_mode=True).json({"ok": False, "error": error.to_dict()})
+    return int(exc.exit_code)
+
+
+def _interrupted(exc: BaseException) -> int:
+    from optscale_cli.edit.transaction import Interrupted
+
+    if not isinstance(exc, Interrupted):
+        raise exc
+    sys.stderr.write("interrupted; every file was put back as it was\n")
+    return 128 + int(exc.args[0])
 
 
 def _traceback_if_verbose() -> None:

@@ -205,19 +205,7 @@ def resolve_profile(
         check_profile_name(explicit, "--profile" if name else "OPTSCALE_PROFILE")
     env_ca = env.get("OPTSCALE_CA_BUNDLE") or None
     if explicit is None and env.get("OPTSCALE_URL"):
-        location = parse_gateway_url(
-            env["OPTSCALE_URL"],
-            env.get("OPTSCALE_ORG") or None,
-            allow_insecure_http=allow_insecure_http,
-        )
-        return Profile(
-            name=ENV_PROFILE,
-            location=location,
-            api_key=secrets.normalize_key(env.get("OPTSCALE_API_KEY"), "OPTSCALE_API_KEY"),
-            source="env",
-            ca_bundle=ca_bundle or env_ca,
-            allow_insecure_http=allow_insecure_http,
-        )
+        return _environment_profile(ca_bundle or env_ca, allow_insecure_http)
     doc = load_config()
     profiles = saved_profiles(doc)
     chosen = explicit or active_profile_name(doc) or DEFAULT_PROFILE
@@ -229,12 +217,38 @@ def resolve_profile(
             "run: optscale login --url https://<host>/llm_proxy/<org>/v1 "
             "(or set OPTSCALE_URL and OPTSCALE_API_KEY)",
         )
-    entry = profiles[chosen]
-    stored_insecure = bool(entry.get("allow_insecure_http", False))
+    return _saved_profile(chosen, profiles[chosen], ca_bundle, env_ca, allow_insecure_http)
+
+
+def _environment_profile(ca_bundle: str | None, allow_insecure_http: bool) -> Profile:
+    """``OPTSCALE_URL`` (+ ``OPTSCALE_ORG``, ``OPTSCALE_API_KEY``): a profile of its own."""
+    env = os.environ
     location = parse_gateway_url(
-        str(entry["origin"]),
-        str(entry["org"]),
-        allow_insecure_http=allow_insecure_http or stored_insecure,
+        env["OPTSCALE_URL"],
+        env.get("OPTSCALE_ORG") or None,
+        allow_insecure_http=allow_insecure_http,
+    )
+    return Profile(
+        name=ENV_PROFILE,
+        location=location,
+        api_key=secrets.normalize_key(env.get("OPTSCALE_API_KEY"), "OPTSCALE_API_KEY"),
+        source="env",
+        ca_bundle=ca_bundle,
+        allow_insecure_http=allow_insecure_http,
+    )
+
+
+def _saved_profile(
+    chosen: str,
+    entry: dict[str, Any],
+    ca_bundle: str | None,
+    env_ca: str | None,
+    allow_insecure_http: bool,
+) -> Profile:
+    env = os.environ
+    insecure = allow_insecure_http or bool(entry.get("allow_insecure_http", False))
+    location = parse_gateway_url(
+        str(entry["origin"]), str(entry["org"]), allow_insecure_http=insecure
     )
     storage = str(entry.get("key_storage", "file"))
     notices: list[str] = []
@@ -255,7 +269,7 @@ def resolve_profile(
         source="profile",
         key_storage=storage,
         ca_bundle=ca_bundle or env_ca or saved_ca,
-        allow_insecure_http=allow_insecure_http or stored_insecure,
+        allow_insecure_http=insecure,
         notices=notices,
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from optscale_cli.errors import UsageError
@@ -67,6 +67,9 @@ def _checked_host(hostname: str, raw: str) -> str:
     return host
 
 
+_PASTE_HINT = "pass the Base URL from the Chat dialog, e.g. https://host/llm_proxy/<org>/v1"
+
+
 def parse_gateway_url(
     url: str, org: str | None = None, *, allow_insecure_http: bool = False
 ) -> GatewayLocation:
@@ -76,54 +79,10 @@ def parse_gateway_url(
     and the ``/cursor`` and ``/anthropic`` forms all give the same location.
     """
     raw = url.strip()
-    if "://" not in raw:
-        raise UsageError(
-            f"{raw!r} is not a URL",
-            "pass the Base URL from the Chat dialog, e.g. https://host/llm_proxy/<org>/v1",
-        )
-    try:
-        parts = urlsplit(raw)
-    except ValueError as exc:  # e.g. "Invalid IPv6 URL" for an unclosed [
-        raise UsageError(
-            f"invalid URL {raw}: {exc}",
-            "pass the Base URL from the Chat dialog, e.g. https://host/llm_proxy/<org>/v1",
-        ) from None
-    scheme = parts.scheme.lower()
-    if scheme == "http" and not allow_insecure_http:
-        raise UsageError(
-            f"refusing plain http:// URL {raw}: the API key would travel unencrypted",
-            "use the https:// URL; to override for a lab gateway pass --allow-insecure-http",
-        )
-    if scheme not in ("https", "http"):
-        raise UsageError(f"unsupported URL scheme {parts.scheme!r} in {raw}", "use https://")
-    if not parts.hostname:
-        raise UsageError(f"no host in {raw}")
-    host = _checked_host(parts.hostname, raw)
-    try:
-        port = parts.port
-    except ValueError:
-        port = -1
-    if port is not None and not 1 <= port <= 65535:  # 0 would silently become the default
-        raise UsageError(f"invalid port in {raw}", "ports are numbers from 1 to 65535")
-    if parts.username or parts.password:
-        raise UsageError("the URL must not contain a user name or password", "pass the key apart")
-    if parts.query or parts.fragment:
-        raise UsageError(f"unexpected query or fragment in {raw}")
-
-    path = parts.path.rstrip("/")
-    match = _PROXY_RE.match(path)
-    url_org: str | None = None
-    if match:
-        prefix = match.group("prefix")
-        url_org = match.group("org")
-        rest = match.group("rest") or ""
-        if rest and rest.split("/")[0] not in SURFACE_SUFFIX.values():
-            raise UsageError(
-                f"unexpected path after the organization in {raw}",
-                "expected …/llm_proxy/<org>/v1 (or /cursor, /anthropic)",
-            )
-    else:
-        prefix = path
+    parts = _split(raw)
+    scheme = _checked_scheme(parts.scheme, raw, allow_insecure_http)
+    netloc = _checked_netloc(parts, raw)
+    prefix, url_org = _proxy_path(parts.path.rstrip("/"), raw)
     if url_org and org and url_org != org:
         raise UsageError(
             f"--org {org} does not match the organization {url_org} in the URL",
@@ -138,12 +97,63 @@ def parse_gateway_url(
         )
     if not _ORG_RE.match(chosen):
         raise UsageError(f"invalid organization id {chosen!r}")
-    if not _PREFIX_RE.match(prefix):
-        raise UsageError(
-            f"unexpected characters in the path of {raw}",
-            "paste the Base URL from the Chat dialog: https://host/llm_proxy/<org>/v1",
-        )
-    netloc = f"[{host}]" if ":" in host else host  # IPv6 literal
-    if port:
-        netloc = f"{netloc}:{port}"
     return GatewayLocation(origin=f"{scheme}://{netloc}{prefix}", org=chosen)
+
+
+def _split(raw: str) -> Any:
+    if "://" not in raw:
+        raise UsageError(f"{raw!r} is not a URL", _PASTE_HINT)
+    try:
+        parts = urlsplit(raw)
+    except ValueError as exc:  # e.g. "Invalid IPv6 URL" for an unclosed [
+        raise UsageError(f"invalid URL {raw}: {exc}", _PASTE_HINT) from None
+    if parts.username or parts.password:
+        raise UsageError("the URL must not contain a user name or password", "pass the key apart")
+    if parts.query or parts.fragment:
+        raise UsageError(f"unexpected query or fragment in {raw}")
+    return parts
+
+
+def _checked_scheme(scheme: str, raw: str, allow_insecure_http: bool) -> str:
+    scheme = scheme.lower()
+    if scheme == "http" and not allow_insecure_http:
+        raise UsageError(
+            f"refusing plain http:// URL {raw}: the API key would travel unencrypted",
+            "use the https:// URL; to override for a lab gateway pass --allow-insecure-http",
+        )
+    if scheme not in ("https", "http"):
+        raise UsageError(f"unsupported URL scheme {scheme!r} in {raw}", "use https://")
+    return scheme
+
+
+def _checked_netloc(parts: Any, raw: str) -> str:
+    """``host[:port]``: a checked host name or IP literal, and a port from 1 to 65535."""
+    if not parts.hostname:
+        raise UsageError(f"no host in {raw}")
+    host = _checked_host(parts.hostname, raw)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port is not None and not 1 <= port <= 65535:  # 0 would silently become the default
+        raise UsageError(f"invalid port in {raw}", "ports are numbers from 1 to 65535")
+    netloc = f"[{host}]" if ":" in host else host  # IPv6 literal
+    return f"{netloc}:{port}" if port else netloc
+
+
+def _proxy_path(path: str, raw: str) -> tuple[str, str | None]:
+    """The path prefix before ``/llm_proxy/<org>``, and the org if the URL names one."""
+    match = _PROXY_RE.match(path)
+    url_org: str | None = None
+    prefix = path
+    if match:
+        prefix, url_org = match.group("prefix"), match.group("org")
+        rest = match.group("rest") or ""
+        if rest and rest.split("/")[0] not in SURFACE_SUFFIX.values():
+            raise UsageError(
+                f"unexpected path after the organization in {raw}",
+                "expected …/llm_proxy/<org>/v1 (or /cursor, /anthropic)",
+            )
+    if not _PREFIX_RE.match(prefix):
+        raise UsageError(f"unexpected characters in the path of {raw}", _PASTE_HINT)
+    return prefix, url_org

@@ -251,76 +251,82 @@ def plan_edit(
 ) -> FileChange:
     """Plan applying ``ops``; ``previous`` is this file's ledger entry from an earlier connect:
     its original values are kept, and what it set that ``ops`` no longer set is reverted."""
+    previous = previous or {}
     original = target.store.read()
     doc = target.parse(original)
     user_text = _user_content(target, original, previous)
-    old_records = {_record_key(r): r for r in (previous or {}).get("records", [])}
-    created = [list(p) for p in (previous or {}).get("created", [])]
+    old_records = {_record_key(r): r for r in previous.get("records", [])}
+    created = [list(p) for p in previous.get("created", [])]
     records: list[dict[str, Any]] = []
-    seen: set[str] = set()
     for op in ops:
         for missing in _missing(doc, op.path if isinstance(op, SetValue) else (*op.path, 0)):
             if list(missing) not in created:
                 created.append(list(missing))
         if isinstance(op, SetValue):
-            record = {"op": "set", "path": list(op.path)}
-            key = _record_key(record)
-            before = doc.get(op.path)
-            layout = _layout(doc, op.path, before, secrets)
-            if op.value is ABSENT:
-                doc.remove(op.path)
-            else:
-                doc.set(op.path, op.value)
-            record["after"] = box(op.value, secrets, op.path)
+            record, before, layout = _apply_set(doc, op, secrets)
         else:
-            current = doc.get(op.path)
-            if current is not ABSENT and not isinstance(current, list):
-                raise ConfigFileError(
-                    target.label,
-                    f"'{'.'.join(map(str, op.path))}' is not a list",
-                    *getattr(doc, "locate", lambda p: (None, None))(op.path),
-                )
-            items = list(current) if isinstance(current, list) else []
-            layout = None
-            ident = op.identity(op.value)
-            record = {
-                "op": "list",
-                "path": list(op.path),
-                "key": op.key,
-                "id": ident if op.key else op.value,
-            }
-            key = _record_key(record)
-            index = next((i for i, it in enumerate(items) if op.identity(it) == ident), None)
-            before = ABSENT if index is None else items[index]
-            if index is None:
-                items.append(op.value)
-            else:
-                items[index] = op.value
-            if items != current:
-                doc.set(op.path, items)
-            record["after"] = box(op.value, secrets, op.path)
+            (record, before), layout = _apply_list_item(target, doc, op), None
+        record["after"] = box(op.value, secrets, op.path)
         if op.group:
             record["group"] = op.group
-        if key in old_records:  # keep what was there before our first connect
-            record["before"] = old_records[key]["before"]
-            if "layout" in old_records[key]:
-                record["layout"] = old_records[key]["layout"]
+        old = old_records.get(_record_key(record))
+        if old is not None:  # keep what was there before our first connect
+            record["before"] = old["before"]
+            if "layout" in old:
+                record["layout"] = old["layout"]
         else:
             record["before"] = box(before, secrets, op.path)
             if layout:
                 record["layout"] = layout if "v" in record["before"] else {"next": layout["next"]}
-        seen.add(key)
         records.append(record)
-    recover = backup_recovery(target, (previous or {}).get("backup"))
+    seen = {_record_key(r) for r in records}
+    recover = backup_recovery(target, previous.get("backup"))
     for key, old in old_records.items():  # set before, not now: put the original back
         if key not in seen:
             _revert_record(doc, old, [], recover)
     _remove_empty_created(doc, created)
-    created_file = original is None or bool((previous or {}).get("created_file"))
+    created_file = original is None or bool(previous.get("created_file"))
     change = FileChange(target, original, doc.render(), records, created, created_file)
     change.user_text = user_text
-    change.backup = (previous or {}).get("backup")
+    change.backup = previous.get("backup")
     return change
+
+
+def _apply_set(
+    doc: Document, op: SetValue, secrets: Sequence[str]
+) -> tuple[dict[str, Any], Any, dict[str, Any] | None]:
+    """Set (or remove) one value; the record, what was there, and how it was written."""
+    before = doc.get(op.path)
+    layout = _layout(doc, op.path, before, secrets)
+    if op.value is ABSENT:
+        doc.remove(op.path)
+    else:
+        doc.set(op.path, op.value)
+    return {"op": "set", "path": list(op.path)}, before, layout
+
+
+def _apply_list_item(target: Target, doc: Document, op: ListItem) -> tuple[dict[str, Any], Any]:
+    """Make the list hold ``op.value`` (replacing the item with the same identity); the
+    record, and the item that was there."""
+    current = doc.get(op.path)
+    if current is not ABSENT and not isinstance(current, list):
+        raise ConfigFileError(
+            target.label,
+            f"'{'.'.join(map(str, op.path))}' is not a list",
+            *getattr(doc, "locate", lambda p: (None, None))(op.path),
+        )
+    items = list(current) if isinstance(current, list) else []
+    ident = op.identity(op.value)
+    index = next((i for i, it in enumerate(items) if op.identity(it) == ident), None)
+    before = ABSENT if index is None else items[index]
+    if index is None:
+        items.append(op.value)
+    else:
+        items[index] = op.value
+    if items != current:
+        doc.set(op.path, items)
+    record = {"op": "list", "path": list(op.path), "key": op.key}
+    return {**record, "id": ident if op.key else op.value}, before
 
 
 def _layout(
