@@ -11,6 +11,7 @@ A path is a tuple of object keys (str) and list indexes (int).
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -145,8 +146,10 @@ class JsonDocument:
         self.label = label
         self.comments = comments
         self.text = text if text and text.strip() else "{\n}\n"
+        self._index: Any = None
+        self._indent: str | None = None
         try:
-            self._data = jsonc.loads(self.text, allow_comments=comments)
+            self._data = jsonc.fast_loads(self.text, allow_comments=comments)
         except jsonc.JsoncError as exc:
             raise ConfigFileError(
                 label,
@@ -162,6 +165,26 @@ class JsonDocument:
     @property
     def data(self) -> Any:
         return self._data
+
+    def index(self) -> Any:
+        """Where things sit in the current text (found lazily, kept until the next edit)."""
+        from optscale_cli.edit import jsonc
+
+        if self._index is None or self._index.text != self.text:
+            self._index = jsonc.Index(self.text, self._data)
+        return self._index
+
+    def indent(self) -> str:
+        from optscale_cli.edit import jsonc
+
+        if self._indent is None:
+            blanked = self.index().blanked
+            self._indent = jsonc.fast_indent(self.text, blanked.blank if blanked else None)
+        return self._indent
+
+    def peek(self, path: Sequence[str | int]) -> Any:
+        """The value at ``path`` without a copy: read it, never change it."""
+        return lookup(self._data, path)
 
     def locate(self, path: Sequence[str | int]) -> tuple[int | None, int | None]:
         from optscale_cli.edit import jsonc
@@ -181,20 +204,24 @@ class JsonDocument:
         current = lookup(self._data, path)
         if current == value and current is not ABSENT:
             return
-        self.text = _list_edit(self.text, list(path), current, value) or jsonc.set_value(
-            self.text, list(path), value
+        listed = _list_edit(self.text, list(path), current, value)
+        self.text = (
+            listed
+            if listed is not None
+            else jsonc.set_value(
+                self.text, list(path), value, indent=self.indent(), index=self.index()
+            )
         )
-        self._data = jsonc.loads(self.text, allow_comments=True)
+        self._data = _replaced(self._data, list(path), json.loads(json.dumps(value)))
 
     def layout(self, path: Sequence[str | int]) -> dict[str, Any] | None:
         """How the member at ``path`` is written, and the key that follows it."""
-        from optscale_cli.edit import jsonc
 
-        chain, node = jsonc._find(jsonc.parse_tree(self.text, allow_comments=True), list(path))
+        chain, node = self.index().find(list(path))
         if node is None or len(chain) < 2 or chain[-2].kind != "object":
             return None
         parent = chain[-2]
-        index = jsonc._index(parent, path[-1])
+        index = self.index().index(parent, path[-1])
         following = parent.entries[index + 1].key if index + 1 < len(parent.entries) else None
         return {"value": self.text[node.start : node.end], "next": following}
 
@@ -212,13 +239,13 @@ class JsonDocument:
         current = lookup(self._data, path)
         try:
             if current is not ABSENT and raw is not None:
-                _chain, node = jsonc._find(jsonc.parse_tree(self.text), list(path))
+                _chain, node = self.index().find(list(path))
                 text = self.text[: node.start] + raw + self.text[node.end :]  # type: ignore[union-attr]
             elif current is ABSENT and layout.get("next"):
                 text = jsonc.insert_before(self.text, list(path), value, layout["next"], raw)
             else:
                 raise KeyError(path)
-            data = jsonc.loads(text, allow_comments=True)
+            data = jsonc.fast_loads(text, allow_comments=True)
         except (KeyError, ValueError, TypeError):
             self.set(path, value)
             return
@@ -232,11 +259,34 @@ class JsonDocument:
 
         if lookup(self._data, path) is ABSENT:
             return
-        self.text = jsonc.remove_value(self.text, list(path))
-        self._data = jsonc.loads(self.text, allow_comments=True)
+        self.text = jsonc.remove_value(self.text, list(path), self.index())
+        self._data = _replaced(self._data, list(path), ABSENT)
 
     def render(self) -> str:
         return self.text
+
+
+def _replaced(data: Any, path: list[str | int], value: Any) -> Any:
+    """``data`` with ``value`` at ``path`` (ABSENT: removed), copying only the containers on
+    the way: the text edit already says the same, and re-reading a big file for it would cost
+    a parse per edit."""
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    copy_ = list(data) if isinstance(data, list) else dict(data)
+    inner = lookup(data, [head])
+    if rest:
+        copy_[head] = _replaced({} if inner is ABSENT else inner, rest, value)  # type: ignore[index]
+    elif value is ABSENT:
+        if isinstance(copy_, dict):
+            copy_.pop(head, None)  # type: ignore[arg-type]
+        elif inner is not ABSENT:
+            del copy_[head]  # type: ignore[arg-type]
+    elif isinstance(copy_, list) and head == len(copy_):
+        copy_.append(value)
+    else:
+        copy_[head] = value  # type: ignore[index]
+    return copy_
 
 
 class TomlDocument:

@@ -9,6 +9,7 @@ replace keeping the mode -> re-read and verify -> record what we changed (the le
 from __future__ import annotations
 
 import contextlib
+import copy
 import difflib
 import hashlib
 import json
@@ -77,10 +78,19 @@ class Target:
         return self.store.label
 
     def parse(self, text: str | None) -> Document:
+        """The document ``text`` holds. JSON is parsed once per text in a command: a text seen
+        before (the plan's read, the undo preview, the re-read after writing) is served from
+        the last parse, as a copy that shares its (never mutated) data."""
+        cache_key = (self.format, self.label, _text_digest(text))
+        cached = _PARSED.get(cache_key)
+        if cached is not None:
+            return copy.copy(cached)
         try:
-            return self._parse(text)
+            doc = self._parse(text)
         except RecursionError:
             raise ConfigFileError(self.label, "is nested too deeply to edit safely") from None
+        remember(self, text, doc)
+        return copy.copy(doc) if isinstance(doc, JsonDocument) else doc
 
     def _parse(self, text: str | None) -> Document:
         if self.format in ("json", "jsonc"):
@@ -112,6 +122,24 @@ class Target:
         from optscale_cli.edit.stores import store_from_entry
 
         return cls(store_from_entry(entry), entry["format"], bool(entry.get("secret")))
+
+
+_PARSED: dict[tuple[str, str, str], Document] = {}
+
+
+def _text_digest(text: str | None) -> str:
+    if text is None:
+        return "-"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def remember(target: Target, text: str | None, doc: Document) -> None:
+    """Keep the parse of ``text`` for this command (JSON documents: their edits copy what
+    they change, so a shared parse stays as it was)."""
+    if isinstance(doc, JsonDocument):
+        while len(_PARSED) >= 8:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[(target.format, target.label, _text_digest(text))] = copy.copy(doc)
 
 
 def _digest(value: Any) -> str:
@@ -190,7 +218,8 @@ def _record_key(record: dict[str, Any]) -> str:
 def _missing(doc: Document, path: Sequence[str | int]) -> list[tuple[str | int, ...]]:
     """Every container on the way to ``path`` that is not there yet: setting ``path`` creates
     them all (``a`` and ``a.b`` for ``a.b.c``), and each is removed again once left empty."""
-    return [tuple(path[:d]) for d in range(1, len(path)) if doc.get(path[:d]) is ABSENT]
+    peek = getattr(doc, "peek", doc.get)  # no copy of a big subtree just to test it
+    return [tuple(path[:d]) for d in range(1, len(path)) if peek(path[:d]) is ABSENT]
 
 
 @dataclass
@@ -287,6 +316,7 @@ def plan_edit(
     _remove_empty_created(doc, created)
     created_file = original is None or bool(previous.get("created_file"))
     change = FileChange(target, original, doc.render(), records, created, created_file)
+    remember(target, change.new_text, doc)  # verify re-reads this text after writing
     change.user_text = user_text
     change.backup = previous.get("backup")
     return change

@@ -193,6 +193,173 @@ class _Parser:
         return node
 
 
+# -- the fast path: one scan blanks comments (and JSONC's trailing commas) to spaces of the same
+# length, so every offset still points into the user's text, and the C ``json`` decoder reads the
+# values. Anything it does not accept goes to the parser above, for its exact error (or value).
+_STR = r'"[^"\\\r\n]*+(?:\\.[^"\\\r\n]*+)*+"'
+_GAP = re.compile(r"(?:[ \t\r\n]+|//[^\n]*|/\*.*?\*/)*", re.S)
+_SCAN = re.compile(  # a run of anything else, then a comment, or a comma that may be trailing
+    rf"(?:[^\"/,]++|{_STR}|,(?![ \t\r\n]*+[}}\]/]))*+(?:(//[^\n]*|/\*.*?\*/)|(,)|\Z)", re.S
+)
+_WS = re.compile(r"[ \t\r\n]*")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN / Infinity are not JSON
+
+
+_DECODER = json.JSONDecoder(strict=False, parse_constant=_no_constant)
+_STRICT_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
+class Blanked:
+    """``text`` with its comments and trailing commas turned into spaces (same offsets)."""
+
+    def __init__(self, text: str, comments: bool = True) -> None:
+        pieces: list[str] = []
+        trailing: list[int] = []
+        pos, last, end = 0, 0, len(text)
+        if text.startswith(_BOM):
+            pieces.append(" ")
+            pos = last = 1
+        while True:
+            match = _SCAN.match(text, pos)
+            if match is None:  # an unterminated string, a stray '/'
+                raise ValueError(pos)
+            at = match.end()
+            if match.lastindex is None:  # type: ignore[union-attr]
+                if at != end:
+                    raise ValueError(at)
+                break
+            if not comments:
+                raise ValueError(at)
+            start = match.start(match.lastindex)  # type: ignore[union-attr]
+            if match.lastindex == 2:  # type: ignore[union-attr]
+                after = _GAP.match(text, at).end()  # type: ignore[union-attr]
+                if text[after : after + 1] not in ("}", "]"):
+                    pos = at  # a comma before a comment, with more after it
+                    continue
+                trailing.append(start)
+            pieces += (text[last:start], " " * (at - start))
+            pos = last = at
+        pieces.append(text[last:])
+        self.text = text
+        self.blank = "".join(pieces) if len(pieces) > 1 else text
+        self.trailing = trailing
+
+    def comma_before(self, start: int, end: int) -> int | None:
+        """The (blanked) trailing comma between two offsets, if there is one."""
+        import bisect
+
+        i = bisect.bisect_left(self.trailing, start)
+        return self.trailing[i] if i < len(self.trailing) and self.trailing[i] < end else None
+
+
+def fast_loads(text: str, *, allow_comments: bool = True) -> Any:
+    """:func:`loads`, at the speed of the C ``json`` decoder for any text it accepts."""
+    try:
+        blank = Blanked(text, allow_comments).blank
+        decoder = _DECODER if allow_comments else _STRICT_DECODER
+        value, end = decoder.raw_decode(blank, _WS.match(blank).end())  # type: ignore[union-attr]
+        if _WS.match(blank, end).end() != len(blank):  # type: ignore[union-attr]
+            raise ValueError(end)
+        return value
+    except (ValueError, RecursionError):
+        return _Parser(text, allow_comments).document().value
+
+
+ABSENT_VALUE: Any = object()
+
+
+class Index:
+    """Where things sit in one version of a text, found lazily: a container's own members are
+    read (each member's value decoded by the C decoder, which also finds its end) only when a
+    path goes through it, and at most once."""
+
+    def __init__(self, text: str, value: Any = ABSENT_VALUE) -> None:
+        self.text = text
+        self._value = value
+        try:
+            self.blanked: Blanked | None = Blanked(text)
+        except ValueError:
+            self.blanked = None
+        self._nodes: dict[int, Node] = {}
+        self._keys: dict[int, dict[str, int]] = {}
+        self._root: Node | None = None
+
+    def root(self) -> Node:
+        if self._root is None:
+            if self.blanked is None:
+                self._root = parse_tree(self.text)
+            else:
+                b = self.blanked.blank
+                start = _WS.match(b).end()  # type: ignore[union-attr]
+                end = len(b.rstrip(" \t\r\n"))
+                value = self._value
+                try:
+                    if value is ABSENT_VALUE:
+                        value = _DECODER.raw_decode(b, start)[0]
+                    self._root = Node(_kind(b[start]), start, end, value)
+                except (ValueError, RecursionError, IndexError):
+                    self.blanked = None
+                    self._root = parse_tree(self.text)  # its exact error, or its tree
+        return self._root
+
+    def children(self, node: Node) -> Node:
+        """``node`` with its members read (containers only)."""
+        if node.kind not in ("object", "array") or node.entries or self.blanked is None:
+            return node
+        known = self._nodes.get(node.start)
+        if known is not None:
+            return known
+        b, close = self.blanked.blank, "}" if node.kind == "object" else "]"
+        pos = _WS.match(b, node.start + 1).end()  # type: ignore[union-attr]
+        while b[pos] != close:
+            start, key = pos, None
+            if node.kind == "object":
+                key, pos = json.decoder.scanstring(b, pos + 1, False)  # type: ignore[attr-defined]
+                pos = _WS.match(b, _WS.match(b, pos).end() + 1).end()  # type: ignore[union-attr]
+            value, end = _DECODER.raw_decode(b, pos)
+            entry = Entry(start, Node(_kind(b[pos]), pos, end, value), key)
+            node.entries.append(entry)
+            pos = _WS.match(b, end).end()  # type: ignore[union-attr]
+            if b[pos] == ",":
+                entry.comma = pos
+                pos = _WS.match(b, pos + 1).end()  # type: ignore[union-attr]
+            else:
+                entry.comma = self.blanked.comma_before(end, pos)
+        self._nodes[node.start] = node
+        self._keys[node.start] = {e.key: i for i, e in enumerate(node.entries)}  # type: ignore[misc]
+        return node
+
+    def index(self, node: Node, part: PathPart) -> int | None:
+        if node.kind == "object" and isinstance(part, str) and node.start in self._keys:
+            return self._keys[node.start].get(part)
+        return _index(node, part)
+
+    def find(self, path: Sequence[PathPart]) -> tuple[list[Node], Node | None]:
+        try:
+            return self._find(path)
+        except (ValueError, RecursionError, IndexError):
+            self.blanked, self._root = None, parse_tree(self.text)
+            return _find(self._root, path)
+
+    def _find(self, path: Sequence[PathPart]) -> tuple[list[Node], Node | None]:
+        chain = [self.children(self.root())]
+        for part in path:
+            index = self.index(chain[-1], part)
+            if index is None:
+                return chain, None
+            chain.append(self.children(chain[-1].entries[index].value))
+        return chain, chain[-1]
+
+
+def _kind(char: str) -> str:
+    return {"{": "object", "[": "array", '"': "string"}.get(
+        char, "literal" if char in "tfn" else "number"
+    )
+
+
 def parse_tree(text: str, *, allow_comments: bool = True) -> Node:
     """Parse ``text`` into a tree of :class:`Node` that records where each value sits."""
     return _Parser(text, allow_comments).document()
@@ -252,6 +419,26 @@ def _line_indent(text: str, offset: int) -> str:
 
 def _first_on_line(text: str, offset: int) -> bool:
     return not text[text.rfind("\n", 0, offset) + 1 : offset].strip(" \t" + _BOM)
+
+
+_OPENED = re.compile(r"^([ \t]*)[^\n]*[\[{][ \t]*\r?\n([ \t]*)\S", re.M)
+
+
+def fast_indent(text: str, blank: str | None = None) -> str:
+    """:func:`detect_indent` for a big file: the step after lines that open a container
+    (comments blanked), from its first lines."""
+    if len(text) <= 65536 or blank is None:
+        return detect_indent(text)
+    steps: Counter[str] = Counter()
+    for match in _OPENED.finditer(blank, 0, 1 << 20):
+        base, lead = match.groups()
+        if lead.startswith(base) and lead != base:
+            steps[lead[len(base) :]] += 1
+    if not steps:
+        return detect_indent(text)
+    if any(step.startswith("\t") for step in steps):
+        return "\t"
+    return max(steps, key=lambda step: (steps[step], -len(step)))
 
 
 def detect_indent(text: str) -> str:
@@ -345,15 +532,24 @@ def _line_rest(text: str, offset: int, *, through_blocks: bool) -> tuple[int, in
     return len(text), None
 
 
-def set_value(text: str, path: Sequence[PathPart], value: Any, *, indent: str | None = None) -> str:
+def set_value(
+    text: str,
+    path: Sequence[PathPart],
+    value: Any,
+    *,
+    indent: str | None = None,
+    index: Index | None = None,
+) -> str:
     """Return ``text`` with the value at ``path`` set to ``value``; missing objects on the way are
-    created, and everything else is left byte for byte."""
+    created, and everything else is left byte for byte. ``index``: positions in ``text``, when
+    the caller has them already."""
     path = list(path)
-    root = parse_tree(text)
+    index = index if index is not None and index.text == text else Index(text)
+    root = index.root()
     wanted = json.loads(_dump(value))  # what the file will say: tuples become lists, ...
     unit = detect_indent(text) if indent is None else indent
     newline = _newline(text)
-    chain, node = _find(root, path)
+    chain, node = index.find(path)
     if node is not None:
         if _same(node.value, wanted):
             return text
@@ -427,19 +623,21 @@ def _insert(
     return text
 
 
-def remove_value(text: str, path: Sequence[PathPart]) -> str:
+def remove_value(text: str, path: Sequence[PathPart], index: Index | None = None) -> str:
     """Return ``text`` without the member or item at ``path`` (unchanged if there is none)."""
     path = list(path)
     if not path:
         raise TypeError("cannot remove the whole document")
     while True:  # a repeated key is removed everywhere
-        chain, node = _find(parse_tree(text), path)
+        index = index if index is not None and index.text == text else Index(text)
+        chain, node = index.find(path)
         if node is None:
             return text
         parent = chain[-2]
         text = _remove(text, parent, _index(parent, path[-1]))  # type: ignore[arg-type]
         if sum(entry.key == path[-1] for entry in parent.entries) < 2:  # (always, in an array)
             return text
+        index = None
 
 
 def _remove(text: str, parent: Node, index: int) -> str:

@@ -1,0 +1,75 @@
+"""Shared set-up for the benchmarks: a scratch HOME holding an env-var profile, a fresh
+model-list cache for it, and generated client config files of a chosen size."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE_URL = "https://gateway.invalid/llm_proxy/org/v1"
+API_KEY = "sk-bench-0123456789abcdef0123456789abcdef"
+
+
+def environment(home: Path) -> dict[str, str]:
+    """The variables every benchmarked command runs with: nothing of the real user's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPTSCALE_", "XDG_"))}
+    env.update(
+        HOME=str(home),
+        OPTSCALE_CONFIG_DIR=str(home / "optscale"),
+        OPTSCALE_NO_KEYRING="1",
+        OPTSCALE_URL=BASE_URL,
+        OPTSCALE_API_KEY=API_KEY,
+        NO_COLOR="1",
+    )
+    return env
+
+
+def model_ids(count: int) -> list[str]:
+    return [f"vendor{i % 7}/model-{i:06d}" for i in range(count)]
+
+
+def write_cache(home: Path, count: int) -> None:
+    """A model-list cache the CLI takes as fresh for the whole benchmark (it is dated an hour
+    ahead: its age reads as zero)."""
+    sys.path.insert(0, str(ROOT))
+    env = environment(home)
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        from optscale_cli.catalog import _cache_file as cache_file
+
+        path = cache_file(BASE_URL, API_KEY)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    models = [{"id": m, "owned_by": m.split("/")[0]} for m in model_ids(count)]
+    path.write_text(json.dumps({"fetched_at": time.time() + 3600, "models": models}))
+
+
+def jsonc_config(size: int) -> str:
+    """An opencode.jsonc of about ``size`` bytes: comments, many providers, many models."""
+    parts = ['// generated for the benchmark\n{\n  "$schema": "https://opencode.ai/config.json",\n']
+    parts.append('  /* providers, many of them */\n  "provider": {\n')
+    total, i = sum(map(len, parts)), 0
+    while total < size:
+        models = ",\n".join(
+            f'        "m{j}": {{ "name": "Model {j} \\u00e9", '
+            f'"limit": {{ "context": {j * 1000} }} }}'
+            for j in range(8)
+        )
+        block = (
+            f"    // provider {i}\n"
+            f'    "p{i}": {{\n      "npm": "@ai-sdk/openai-compatible", /* inline */\n'
+            f'      "options": {{ "baseURL": "https://p{i}.example/v1", "timeout": 30.5 }},\n'
+            f'      "models": {{\n{models},\n      }},\n    }},\n'
+        )
+        parts.append(block)
+        total += len(block)
+        i += 1
+    parts.append('  },\n  "share": "manual", // trailing comma next\n}\n')
+    return "".join(parts)
