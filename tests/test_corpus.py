@@ -18,7 +18,12 @@ WHERE = {  # client: the file, relative to HOME
     "goose": ".config/goose/config.yaml",
     "codex": ".codex/config.toml",
 }
-FILES = sorted(p.relative_to(CORPUS).as_posix() for p in CORPUS.glob("*/*") if p.is_file())
+FILES = sorted(  # the text-edited formats; tests/test_contract.py runs every client
+    p.relative_to(CORPUS).as_posix()
+    for client in WHERE
+    for p in (CORPUS / client).glob("*")
+    if p.is_file()
+)
 
 
 def test_the_corpus_has_five_configs_a_client() -> None:
