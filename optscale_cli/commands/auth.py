@@ -249,7 +249,7 @@ def status(
       optscale status --offline
       optscale --profile work status --json
     """
-    from optscale_cli.errors import OptscaleError
+    from optscale_cli.errors import NetworkError, OptscaleError
     from optscale_cli.redact import redact_key
 
     st = state()
@@ -258,7 +258,11 @@ def status(
     count: int | None = None
     if not offline:
         try:
-            count = len(st.catalog(refresh=True).ids())
+            catalog = st.catalog(refresh=True)
+            if catalog.stale:  # a cached list is no proof the gateway answers now
+                error = catalog.error or NetworkError("the gateway could not be reached")
+            else:
+                count = len(catalog.ids())
         except OptscaleError as exc:
             error = exc
     doc = {
