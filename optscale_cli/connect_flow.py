@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,14 +205,15 @@ def _refuse_keys_in_git(plan: ClientPlan, request: ConnectRequest) -> None:
                 )
 
 
-def apply_connections(planned: list[PlannedConnection]) -> list[Path]:
-    """Write every planned connection, our key file and helper scripts, and each client's
-    record, in one locked transaction: all of it, or none."""
+def apply_connections(planned: list[PlannedConnection], extra: Sequence[Any] = ()) -> list[Path]:
+    """Write every planned connection, our key file and helper scripts, ``extra`` files of
+    ours (a rotation's key store), and each client's record, in one locked transaction:
+    all of it, or none."""
     from optscale_cli.connections import ledger_step
     from optscale_cli.edit.transaction import Step
     from optscale_cli.secrets import key_file_path
 
-    own: list[Step] = []
+    own: list[Step] = list(extra)
     for item in planned:
         if item.plan.uses_key_file:
             path = key_file_path(item.request.profile.name)

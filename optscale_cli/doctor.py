@@ -331,7 +331,7 @@ def _client_state_check(ctx: Context, name: str, state: Any) -> Check:
                 problems.append(f"{key_file} does not hold the profile's key")
             elif _readable_by_others(key_file):
                 problems.append(f"{key_file} is readable by others (chmod 600)")
-        if key_mode == "plaintext" and not any(
+        if key_mode in ("plaintext", "secrets-env") and not any(  # a copy of the key
             profile.api_key in _read(e.get("path")) for e in files
         ):
             problems.append("the key written there is not the profile's current key")

@@ -357,63 +357,57 @@ def token(
 
 def _rotate(api_key_stdin: bool, yes: bool) -> None:
     """A new key for the same profile: check it, show every client file it changes, then
-    save it and update those files together."""
-    from dataclasses import replace
-
-    from optscale_cli.clients import client_names, get_client
-    from optscale_cli.connect_flow import (
-        apply_connections,
-        confirm,
-        plan_connection,
-        replay_request,
-        show_plans,
-    )
-    from optscale_cli.connections import load_ledger
+    write those files and the key store together (flows/rotate.py)."""
+    from optscale_cli.connect_flow import confirm, show_plans
     from optscale_cli.errors import UsageError
+    from optscale_cli.flows.rotate import apply_rotation, plan_rotation, refuse_if_done
     from optscale_cli.gateway import DEFAULT_TIMEOUT, GatewayClient
-    from optscale_cli.profiles import save_profile
-    from optscale_cli.redact import redact_key
-    from optscale_cli.secrets import key_file_path, write_key_file
 
     st = state()
     old = st.profile()
     if old.source != "profile":
         raise UsageError("--rotate needs a saved profile", "run: optscale login --url ...")
     key = _read_key(api_key_stdin)
-    if key == old.api_key:
-        raise UsageError("that is the key the profile already has")
+    rotation = plan_rotation(old, key)  # the same key again finishes an interrupted rotation
+    refuse_if_done(rotation)
     with GatewayClient(
         old.location, key, ca_bundle=old.ca_bundle, timeout=st.timeout or DEFAULT_TIMEOUT
     ) as client:
         client.list_models()  # the new key must work before anything changes
-    new = replace(old, api_key=key, notices=[])
-    planned = []
-    for name in client_names():
-        ledger = load_ledger(name)
-        if ledger and ledger.profile == old.name:
-            item = plan_connection(get_client(name), replay_request(ledger, new))
-            if item.changed:
-                planned.append(item)
-    show_plans(st, planned)
-    if planned:
-        confirm(st, f"Update {len(planned)} client config(s) with the new key?", yes)
-    save_profile(
-        old.name,
-        old.location,
-        key,
-        ca_bundle=old.ca_bundle,
-        allow_insecure_http=old.allow_insecure_http,
-        make_active=False,
-    )
-    if key_file_path(old.name).exists():
-        write_key_file(old.name, key)
-    apply_connections(planned)
-    updated = [item.client.name for item in planned]
-    st.output.data(
-        {"profile": old.name, "api_key": redact_key(key), "updated_clients": updated},
-        lambda: st.output.success(
-            f"Key for profile '{old.name}' is now {redact_key(key)}"
+    show_plans(st, rotation.planned)
+    if rotation.planned:
+        confirm(st, f"Update {len(rotation.planned)} client config(s) with the new key?", yes)
+    apply_rotation(rotation)
+    _render_rotation(rotation)
+
+
+def _render_rotation(rotation: object) -> None:
+    from optscale_cli.flows.rotate import Rotation
+    from optscale_cli.redact import redact_key
+
+    assert isinstance(rotation, Rotation)
+    out = state().output
+    name, key = rotation.old.name, rotation.key
+    updated = [item.client.name for item in rotation.planned]
+    doc = {
+        "profile": name,
+        "api_key": redact_key(key),
+        "updated_clients": updated,
+        "following_clients": rotation.following,
+        "manual_steps": [{"client": c, "step": s} for c, s in rotation.manual],
+    }
+
+    def render() -> None:
+        out.success(
+            f"Key for profile '{name}' is now {redact_key(key)}"
             + (f"; updated {', '.join(updated)}" if updated else "")
-            + " (clients using a key file or key helper follow automatically)"
-        ),
-    )
+        )
+        if rotation.following:
+            out.info(
+                f"  {', '.join(rotation.following)}: follow automatically "
+                "(key file, key helper or environment)"
+            )
+        for client, step in rotation.manual:
+            out.warn(f"{client}: {step}")
+
+    out.data(doc, render)
