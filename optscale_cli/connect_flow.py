@@ -465,6 +465,7 @@ def connection_state(client_name: str) -> ConnectionState:
             )
             if not ok:
                 state.drifted.append(f"{target.label}: {'.'.join(map(str, path))}")
+    state.broken = get_client(client_name).reference_problems(ledger)
     return state
 
 
@@ -493,9 +494,11 @@ def client_overview(st: AppState) -> list[dict[str, Any]]:
         row["matches_profile"] = cs.connected and matches
         if not cs.connected:
             row["summary"] = "not connected"
+        elif cs.broken and not (cs.drifted or cs.missing_files or cs.errors):
+            row["summary"] = "BROKEN: " + "; ".join(cs.broken)
         elif not cs.intact:
             row["summary"] = "CHANGED since connect: " + "; ".join(
-                cs.drifted + cs.missing_files + cs.errors
+                cs.drifted + cs.missing_files + cs.errors + cs.broken
             )
         elif not matches:
             row["summary"] = "connected to another profile or gateway"

@@ -315,6 +315,14 @@ def _client_state_check(ctx: Context, name: str, state: Any) -> Check:
             f"changed since connect: {'; '.join(state.drifted)}",
             f"run `optscale connect {name}` to rewrite, or `optscale disconnect {name}`",
         )
+    if state.broken:
+        return Check(
+            cid,
+            FAIL,
+            "; ".join(state.broken),
+            f"log in again as profile '{state.profile}' (it recreates the key file), "
+            f"or run: optscale connect {name}",
+        )
     profile = ctx.profile
     ledger = load_ledger(name)
     files = list(ledger.files.values()) if ledger else []

@@ -139,10 +139,7 @@ def perform_login(st: AppState, url: str, org: str | None, key: str) -> dict[str
         make_active=True,
     )
     st.forget_profile()  # the next st.profile() reads what was just saved
-    from optscale_cli.secrets import key_file_path, write_key_file
-
-    if key_file_path(name).exists():  # clients referencing the key file follow the new key
-        write_key_file(name, key)
+    _recreate_references(name, location, key, ca_bundle)
     return {
         "profile": name,
         "base_url": location.base_url,
@@ -151,6 +148,31 @@ def perform_login(st: AppState, url: str, org: str | None, key: str) -> dict[str
         "key_storage": storage,
         "models": count,
     }
+
+
+def _recreate_references(name: str, location: object, key: str, ca_bundle: str | None) -> None:
+    """What the profile's connected clients point at follows the new key, and is made again
+    when it is gone (a `logout --force`, then a login with the same name): the key file
+    OpenCode's {file:} names, the helper script Claude Desktop runs."""
+    from optscale_cli.clients import get_client
+    from optscale_cli.connect_flow import replay_request, write_owned_files
+    from optscale_cli.connections import clients_using_profile
+    from optscale_cli.profiles import Profile
+    from optscale_cli.secrets import key_file_path, write_key_file
+    from optscale_cli.urls import GatewayLocation
+
+    assert isinstance(location, GatewayLocation)
+    users = clients_using_profile(name)
+    modes = {c: ledger.details.get("key_mode") for c, ledger in users.items()}
+    if key_file_path(name).exists() or "file" in modes.values():
+        write_key_file(name, key)
+    profile = Profile(name, location, key, "profile", ca_bundle=ca_bundle)
+    for client_name, ledger in users.items():
+        client = get_client(client_name)
+        helper_script = getattr(client, "helper_script", None)
+        if modes[client_name] == "helper" and helper_script is not None:
+            path, text = helper_script(replay_request(ledger, profile))
+            write_owned_files({path: text})
 
 
 def _refuse_moving_connected_clients(name: str, location: object) -> None:

@@ -38,12 +38,13 @@ def setup(
     from optscale_cli.commands.auth import _read_key, _read_url, perform_login
     from optscale_cli.connect_flow import apply_connections, confirm, plan_connection, show_plans
     from optscale_cli.errors import AuthError, OptscaleError, UsageError
+    from optscale_cli.profiles import UnknownProfile
 
     st = state()
     out = st.output
     try:
         st.profile().require_key()
-    except AuthError:
+    except (AuthError, UnknownProfile):  # not logged in, or --profile NAME not saved yet
         out.info("Not logged in yet.")
         perform_login(st, _read_url(url), org, _read_key(api_key_stdin))
     catalog = st.catalog()

@@ -1,0 +1,88 @@
+"""A profile's life under connected clients: logout --force, a new login, setup --profile."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from optscale_cli.clients.base import ConnectRequest
+from optscale_cli.clients.claude_desktop import ClaudeDesktop
+from optscale_cli.connect_flow import apply_connections, plan_connection
+from optscale_cli.profiles import resolve_profile
+from optscale_cli.secrets import key_file_path
+from tests.conftest import Cli
+from tests.gateway import GatewayStandIn
+
+
+def _client_row(cli: Cli, name: str) -> dict[str, object]:
+    rows = cli("clients", "--json").json()
+    return next(r for r in rows if r["client"] == name)  # type: ignore[union-attr,index]
+
+
+def _check(cli: Cli, name: str) -> dict[str, str]:
+    doc = cli("doctor", "--offline", "--json").json()
+    return next(c for c in doc["checks"] if c["id"] == f"client:{name}")  # type: ignore[index]
+
+
+def test_login_after_forced_logout_recreates_the_key_file(
+    cli: Cli, logged_in: GatewayStandIn
+) -> None:
+    assert cli("connect", "opencode", "-m", "openai/gpt-4.1", "--yes").code == 0
+    assert _client_row(cli, "opencode")["summary"] == "ok"
+    assert cli("logout", "--force").code == 0
+    assert not key_file_path("default").exists()
+    row = _client_row(cli, "opencode")
+    assert row["summary"] != "ok" and "key file" in str(row["summary"])
+    assert row["intact"] is False
+    check = _check(cli, "opencode")
+    assert check["status"] == "fail" and "key file" in check["message"]
+    login = cli("login", "--url", logged_in.base_url, "--api-key-stdin", input=logged_in.GOOD_KEY)
+    assert login.code == 0, login.all
+    assert key_file_path("default").read_text() == logged_in.GOOD_KEY
+    assert _client_row(cli, "opencode")["summary"] == "ok"
+    assert _check(cli, "opencode")["status"] == "pass"
+
+
+def test_login_after_forced_logout_recreates_claude_desktops_helper(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    model = "anthropic/claude-sonnet-4-0"
+    request = ConnectRequest(profile=resolve_profile(None), model=model, models=[model])
+    (isolated_home / "Library/Application Support/Claude-3p/configLibrary").mkdir(parents=True)
+    apply_connections([plan_connection(ClaudeDesktop(platform="darwin"), request)])
+    helper = key_file_path("default").parent.parent / "bin" / "claude-desktop-key-default"
+    assert helper.exists()
+    assert cli("logout", "--force").code == 0
+    assert not helper.exists()
+    assert "helper" in str(_client_row(cli, "claude-desktop")["summary"])
+    login = cli("login", "--url", logged_in.base_url, "--api-key-stdin", input=logged_in.GOOD_KEY)
+    assert login.code == 0, login.all
+    printed = subprocess.run([str(helper)], capture_output=True, text=True, check=True)
+    assert printed.stdout.strip() == logged_in.GOOD_KEY
+    assert helper.stat().st_mode & 0o777 == 0o700
+
+
+def test_setup_with_a_new_profile_name_on_a_fresh_machine(
+    cli: Cli, trusted: GatewayStandIn
+) -> None:
+    result = cli(
+        "--profile",
+        "work",
+        "setup",
+        "--url",
+        trusted.base_url,
+        "--api-key-stdin",
+        "--yes",
+        "--model",
+        "openai/gpt-4.1",
+        "--clients",
+        "codex",
+        "--json",
+        input=trusted.GOOD_KEY,
+    )
+    assert "unknown profile" not in result.err
+    assert result.code == 0, result.all
+    listed = json.dumps(cli("profiles", "list", "--json").json())
+    assert '"work"' in listed
+    assert cli("--profile", "work", "status", "--offline").code == 0
