@@ -6,9 +6,13 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from optscale_cli.clients.base import ConnectRequest
 from optscale_cli.clients.claude_desktop import ClaudeDesktop
+from optscale_cli.clients.opencode import file_reference_safe
 from optscale_cli.connect_flow import apply_connections, plan_connection
+from optscale_cli.edit import jsonc
 from optscale_cli.profiles import resolve_profile
 from optscale_cli.secrets import key_file_path
 from tests.conftest import Cli
@@ -86,3 +90,47 @@ def test_setup_with_a_new_profile_name_on_a_fresh_machine(
     listed = json.dumps(cli("profiles", "list", "--json").json())
     assert '"work"' in listed
     assert cli("--profile", "work", "status", "--offline").code == 0
+
+
+def _login_with_config_dir(
+    cli: Cli, gateway: GatewayStandIn, monkeypatch: pytest.MonkeyPatch, folder: Path
+) -> None:
+    monkeypatch.setenv("OPTSCALE_CONFIG_DIR", str(folder))
+    login = cli("login", "--url", gateway.base_url, "--api-key-stdin", input=gateway.GOOD_KEY)
+    assert login.code == 0, login.all
+
+
+def test_file_reference_safety_by_opencodes_rule() -> None:
+    assert file_reference_safe(Path("/home/ann/.config/optscale/keys/default.key"))
+    assert file_reference_safe(Path("/home/zoë {x/keys/default.key"))  # '{' and non-ASCII ok
+    for bad in ("/home/a}b/k.key", '/home/a"b/k.key', "/home/a\\b/k.key", "/home/a\nb/k.key"):
+        assert not file_reference_safe(Path(bad)), bad
+
+
+def test_opencode_falls_back_to_env_when_the_key_file_path_breaks_file_references(
+    cli: Cli, trusted: GatewayStandIn, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _login_with_config_dir(cli, trusted, monkeypatch, tmp_path / "a}b" / "optscale")
+    result = cli("connect", "opencode", "-m", "openai/gpt-4.1", "--yes")
+    assert result.code == 0, result.all
+    config = jsonc.loads((tmp_path / "home/.config/opencode/opencode.json").read_text())
+    assert config["provider"]["optscale"]["options"]["apiKey"] == "{env:OPTSCALE_API_KEY}"
+    assert "{file:" not in json.dumps(config)
+    assert "cannot hold" in result.err and "optscale exec -- opencode" in result.all
+    assert _check(cli, "opencode")["status"] == "pass"
+
+
+def test_doctor_follows_the_file_reference_as_opencode_reads_it(
+    cli: Cli, trusted: GatewayStandIn, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from optscale_cli.clients import opencode
+
+    _login_with_config_dir(cli, trusted, monkeypatch, tmp_path / "a}b" / "optscale")
+    # as the previous version wrote it: {file:…} with a '}' in the path
+    monkeypatch.setattr(opencode, "file_reference_safe", lambda path: True, raising=False)
+    assert cli("connect", "opencode", "-m", "openai/gpt-4.1", "--yes").code == 0
+    assert "{file:" in (tmp_path / "home/.config/opencode/opencode.json").read_text()
+    check = _check(cli, "opencode")
+    assert check["status"] == "fail", check
+    assert "not the key file" in check["message"]
+    assert _client_row(cli, "opencode")["summary"] != "ok"
