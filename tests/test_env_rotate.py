@@ -184,3 +184,38 @@ def test_doctor_compares_the_key_in_continues_env_file(cli: Cli, logged_in: Gate
     checks = {c["id"]: c for c in doctor.json()["checks"]}  # type: ignore[index]
     assert checks["client:continue"]["status"] == "fail"
     assert "not the profile's current key" in checks["client:continue"]["message"]
+
+
+def test_the_keyring_entry_is_switched_last(
+    cli: Cli, trusted: GatewayStandIn, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from optscale_cli import secrets
+
+    entries: dict[str, str] = {}
+    aider_when_set: list[str] = []
+
+    def fake_keyring(fn_name: str, *args: str) -> object:
+        account = args[1]
+        if fn_name == "set_password":
+            conf = isolated_home / ".aider.conf.yml"
+            aider_when_set.append(conf.read_text() if conf.exists() else "")
+            entries[account] = args[2]
+        elif fn_name == "get_password":
+            return entries.get(account)
+        else:
+            entries.pop(account, None)
+        return None
+
+    monkeypatch.setattr(secrets, "_keyring_call", fake_keyring)
+    login = cli("login", "--url", trusted.base_url, "--api-key-stdin", input=trusted.GOOD_KEY)
+    assert login.code == 0 and "keyring" in login.all
+    assert cli("connect", "aider", "-m", "openai/gpt-4.1", "--plaintext-key", "--yes").code == 0
+    aider_when_set.clear()
+    rotate = ("login", "--rotate", "--api-key-stdin", "--yes")
+    failed = cli(*rotate, input=trusted.LIMITED_KEY, env={"OPTSCALE_FAULT": "1:enospc"})
+    assert failed.code == 1, failed.all
+    assert aider_when_set == [] and list(entries.values()) == [trusted.GOOD_KEY]
+    done = cli(*rotate, input=trusted.LIMITED_KEY)
+    assert done.code == 0, done.all
+    assert list(entries.values()) == [trusted.LIMITED_KEY]
+    assert len(aider_when_set) == 1 and trusted.LIMITED_KEY in aider_when_set[0]
