@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -271,22 +271,11 @@ def status(
       optscale status --offline
       optscale --profile work status --json
     """
-    from optscale_cli.errors import NetworkError, OptscaleError
     from optscale_cli.redact import redact_key
 
     st = state()
     profile = st.profile()
-    error: OptscaleError | None = None
-    count: int | None = None
-    if not offline:
-        try:
-            catalog = st.catalog(refresh=True)
-            if catalog.stale:  # a cached list is no proof the gateway answers now
-                error = catalog.error or NetworkError("the gateway could not be reached")
-            else:
-                count = len(catalog.ids())
-        except OptscaleError as exc:
-            error = exc
+    count, error = (None, None) if offline else _reachability(st)
     doc = {
         "profile": profile.name,
         "source": profile.source,
@@ -328,6 +317,20 @@ def status(
         if error.hint:
             st.output.info(f"hint: {error.hint}")
         raise typer.Exit(int(error.exit_code))
+
+
+def _reachability(st: AppState) -> tuple[int | None, Any]:
+    """How many models the gateway lists now, or why it could not be asked. A cached list
+    is no proof the gateway answers: served stale, it counts as unreachable."""
+    from optscale_cli.errors import NetworkError, OptscaleError
+
+    try:
+        catalog = st.catalog(refresh=True)
+    except OptscaleError as exc:
+        return None, exc
+    if catalog.stale:
+        return None, catalog.error or NetworkError("the gateway could not be reached")
+    return len(catalog.ids()), None
 
 
 def token(
