@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from optscale_cli.edit.atomic import atomic_write
-from optscale_cli.errors import GatewayError, NetworkError, NotFoundError, UsageError
+from optscale_cli.errors import (
+    GatewayError,
+    NetworkError,
+    NotFoundError,
+    OptscaleError,
+    UsageError,
+)
 from optscale_cli.gateway import GatewayClient, Model, model_from_entry
 from optscale_cli.model_ids import check_model_id, is_valid_model_id
 from optscale_cli.paths import config_dir, ensure_private_dir
@@ -25,6 +31,7 @@ class Catalog:
     from_cache: bool = False
     stale: bool = False  # served from an old cache because the gateway could not be reached
     rejected: list[str] = field(default_factory=list)  # ids we will not write anywhere
+    error: OptscaleError | None = None  # with stale: why the gateway gave no fresh list
 
     def __post_init__(self) -> None:
         """Only ids that pass the one validator are models; the rest are set aside."""
@@ -89,14 +96,14 @@ def fetch_catalog(client: GatewayClient, api_key: str, *, refresh: bool = False)
         if exc.status == 405:
             catalog = Catalog(None, time.time())
         elif cached is not None:
-            cached.stale = True
+            cached.stale, cached.error = True, exc
             return cached
         else:
             raise
-    except NetworkError:
+    except NetworkError as exc:
         if cached is None:
             raise
-        cached.stale = True
+        cached.stale, cached.error = True, exc
         return cached
     _write_cache(path, catalog)
     return catalog

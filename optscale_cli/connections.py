@@ -177,10 +177,13 @@ class ConnectionState:
     drifted: list[str] = field(default_factory=list)  # "file: key" we wrote, changed since
     missing_files: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    broken: list[str] = field(default_factory=list)  # what the config points at, missing
 
     @property
     def intact(self) -> bool:
-        return self.connected and not (self.drifted or self.missing_files or self.errors)
+        return self.connected and not (
+            self.drifted or self.missing_files or self.errors or self.broken
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -193,5 +196,6 @@ class ConnectionState:
             "drifted": self.drifted,
             "missing_files": self.missing_files,
             "errors": self.errors,
+            "broken": self.broken,
             **({"details": self.details} if self.details else {}),
         }

@@ -61,7 +61,13 @@ class AppState:
         profile = self.profile()
         with self.client(profile) as client:
             catalog = fetch_catalog(client, profile.require_key(), refresh=refresh)
-        if catalog.stale:
+        if catalog.stale and refresh:
+            reason = catalog.error.message if catalog.error else "gateway unreachable"
+            self.output.warn(
+                f"could not refresh the model list ({reason}); the list cached "
+                f"{_ago(catalog.age_s)} is stale"
+            )
+        elif catalog.stale:
             self.output.warn(
                 f"gateway unreachable; showing the model list cached "
                 f"{_ago(catalog.age_s)} (may be stale)"
@@ -80,6 +86,18 @@ class AppState:
                 f"not write into client configs: {shown}{more}"
             )
         return catalog
+
+
+def refresh_failed(catalog: Catalog, refresh: bool) -> None:
+    """After showing it: a list that --refresh could not refresh is a failure (exit 4 for
+    an unreachable gateway, else the gateway error's code), not stale data passed as new."""
+    if refresh and catalog.stale:
+        import typer
+
+        from optscale_cli.errors import ExitCode
+
+        code = catalog.error.exit_code if catalog.error else ExitCode.NETWORK
+        raise typer.Exit(int(code))
 
 
 def _ago(seconds: float) -> str:

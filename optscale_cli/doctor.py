@@ -294,10 +294,8 @@ def _key_helper_problems(files: list[dict[str, Any]], profile: Any, state: Any) 
     return []
 
 
-def _client_state_check(ctx: Context, name: str, state: Any) -> Check:
-    from optscale_cli.connections import load_ledger
-    from optscale_cli.secrets import key_file_path
-
+def _record_check(name: str, state: Any) -> Check | None:
+    """A failure in what the files hold compared with the record, if any."""
     cid = f"client:{name}"
     if state.errors:
         return Check(cid, FAIL, "; ".join(state.errors), "fix the file, then run connect again")
@@ -315,6 +313,46 @@ def _client_state_check(ctx: Context, name: str, state: Any) -> Check:
             f"changed since connect: {'; '.join(state.drifted)}",
             f"run `optscale connect {name}` to rewrite, or `optscale disconnect {name}`",
         )
+    if state.broken:
+        return Check(
+            cid,
+            FAIL,
+            "; ".join(state.broken),
+            f"log in again as profile '{state.profile}' (it recreates the key file), "
+            f"or run: optscale connect {name}",
+        )
+    return None
+
+
+def _key_copy_problems(profile: Any, state: Any, files: list[dict[str, Any]]) -> list[str]:
+    """Every copy of the key the connection relies on must be the profile's current key:
+    the key file, a plaintext config, Continue's .env; a key helper must yield it."""
+    from optscale_cli.secrets import key_file_path
+
+    key_mode = state.details.get("key_mode")
+    problems: list[str] = []
+    if key_mode == "file":
+        key_file = key_file_path(profile.name)
+        if not key_file.exists() or key_file.read_text().strip() != profile.api_key:
+            problems.append(f"{key_file} does not hold the profile's key")
+        elif _readable_by_others(key_file):
+            problems.append(f"{key_file} is readable by others (chmod 600)")
+    if key_mode in ("plaintext", "secrets-env") and not any(  # a copy of the key
+        profile.api_key in _read(e.get("path")) for e in files
+    ):
+        problems.append("the key written there is not the profile's current key")
+    if key_mode == "helper":
+        problems += _key_helper_problems(files, profile, state)
+    return problems
+
+
+def _client_state_check(ctx: Context, name: str, state: Any) -> Check:
+    from optscale_cli.connections import load_ledger
+
+    cid = f"client:{name}"
+    failed = _record_check(name, state)
+    if failed is not None:
+        return failed
     profile = ctx.profile
     ledger = load_ledger(name)
     files = list(ledger.files.values()) if ledger else []
@@ -325,18 +363,7 @@ def _client_state_check(ctx: Context, name: str, state: Any) -> Check:
         if entry.get("secret") and path and _readable_by_others(path):
             problems.append(f"{path} holds the key but is readable by others (chmod 600)")
     if profile is not None and profile.api_key and state.profile == profile.name:
-        if key_mode == "file":
-            key_file = key_file_path(profile.name)
-            if not key_file.exists() or key_file.read_text().strip() != profile.api_key:
-                problems.append(f"{key_file} does not hold the profile's key")
-            elif _readable_by_others(key_file):
-                problems.append(f"{key_file} is readable by others (chmod 600)")
-        if key_mode == "plaintext" and not any(
-            profile.api_key in _read(e.get("path")) for e in files
-        ):
-            problems.append("the key written there is not the profile's current key")
-        if key_mode == "helper":
-            problems += _key_helper_problems(files, profile, state)
+        problems += _key_copy_problems(profile, state, files)
     warnings: list[str] = []
     from optscale_cli.clients import get_client
 

@@ -184,9 +184,13 @@ def _set_active_unlocked(name: str) -> None:
     save_config(doc)
 
 
+class UnknownProfile(UsageError):
+    """A profile named by --profile or OPTSCALE_PROFILE that is not saved (yet)."""
+
+
 def _unknown_profile(name: str, doc: Any) -> UsageError:
     known = ", ".join(sorted(saved_profiles(doc))) or "none saved"
-    return UsageError(
+    return UnknownProfile(
         f"unknown profile '{name}' (profiles: {known})",
         f"run: optscale login --profile {name}",
     )

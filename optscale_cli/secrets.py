@@ -154,6 +154,19 @@ def _write_file_entry(profile: str, base_url: str, key: str) -> None:
         atomic_write(path, tomlkit.dumps(doc), mode=0o600)
 
 
+def credentials_step(profile: str, base_url: str, key: str) -> Any:
+    """Saving ``key`` in ``credentials.toml``, as a step of an edit transaction (so it is
+    written with client files, all or none). The caller holds the state lock."""
+    import tomlkit
+
+    from optscale_cli.edit.transaction import Step
+    from optscale_cli.profiles import parse_own_toml
+
+    doc = parse_own_toml(credentials_path())
+    _merge_entry(doc, profile, base_url, key)
+    return Step(credentials_path(), tomlkit.dumps(doc).encode("utf-8"), 0o600)
+
+
 def _merge_entry(doc: Any, profile: str, base_url: str, key: str) -> None:
     import tomlkit
 

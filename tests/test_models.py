@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+import trustme
+
 from tests.conftest import Cli
 from tests.gateway import GatewayStandIn
 
@@ -93,3 +96,23 @@ def test_forbidden_key_is_exit_3(cli: Cli, trusted: GatewayStandIn) -> None:
     result = cli("models", "list", "--json", env=env)
     assert result.code == 3
     assert result.json()["error"]["kind"] == "auth"
+
+
+def test_status_and_refresh_fail_when_only_a_stale_cache_answers(
+    cli: Cli, ca: trustme.CA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with GatewayStandIn(ca) as gone:
+        monkeypatch.setenv("OPTSCALE_CA_BUNDLE", gone.ca_pem_path)
+        login = cli("login", "--url", gone.base_url, "--api-key-stdin", input=gone.GOOD_KEY)
+        assert login.code == 0, login.all
+        assert cli("models", "list").code == 0  # the list is cached now
+    status = cli("status", "--json", "--timeout", "2")
+    assert status.code == 4, status.all
+    doc = status.json()
+    assert doc["reachable"] is False and doc["error"] and doc["models"] is None
+    refreshed = cli("models", "list", "--refresh", "--timeout", "2")
+    assert refreshed.code == 4, refreshed.all
+    assert "stale" in refreshed.err and "could not refresh" in refreshed.err
+    assert cli("providers", "list", "--refresh", "--timeout", "2").code == 4
+    plain = cli("models", "list", "--timeout", "2")  # no --refresh: the cache still serves
+    assert plain.code == 0 and "openai/gpt-4.1" in plain.out

@@ -246,6 +246,16 @@ class Client(ABC):
             )
         return request.model
 
+    def reference_problems(self, ledger: Ledger) -> list[str]:
+        """What this connection's config points at that does not resolve: our key file
+        (key mode ``file``) when it is missing."""
+        from optscale_cli.secrets import key_file_path
+
+        if ledger.details.get("key_mode") != "file" or not ledger.profile:
+            return []
+        path = key_file_path(ledger.profile)
+        return [] if path.is_file() else [f"the key file it reads is missing: {path}"]
+
     def doctor_problems(self, key_mode: str | None, warnings: list[str]) -> list[str]:
         """Client-specific problems doctor should report for a connected client."""
         return []

@@ -19,7 +19,7 @@ import plistlib
 import sys
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optscale_cli.clients.base import (
     Client,
@@ -33,6 +33,9 @@ from optscale_cli.clients.base import (
 from optscale_cli.clients.claude_code import fill_tiers
 from optscale_cli.edit.engine import ListItem, SetValue, Target
 from optscale_cli.edit.stores import FileStore
+
+if TYPE_CHECKING:
+    from optscale_cli.connections import Ledger
 
 ENTRY_ID = "optscale"
 ENTRY_NAME = "OptScale AI Gateway"
@@ -216,6 +219,16 @@ class ClaudeDesktop(Client):
         return folder is not None and (
             folder.parent.is_dir() or folder.parent.with_name("Claude").is_dir()
         )
+
+    def reference_problems(self, ledger: Ledger) -> list[str]:
+        """The helper script the app runs must exist (gone after `logout --force`)."""
+        from optscale_cli.paths import config_dir
+
+        if ledger.details.get("key_mode") != "helper" or not ledger.profile:
+            return []
+        suffix = ".cmd" if self.platform == "win32" else ""
+        path = config_dir() / "bin" / f"claude-desktop-key-{ledger.profile}{suffix}"
+        return [] if path.is_file() else [f"the key-helper script it runs is missing: {path}"]
 
     def helper_script(self, request: ConnectRequest) -> tuple[Path, str]:
         """A 0700 script of ours that prints the key (the app runs it with no arguments):

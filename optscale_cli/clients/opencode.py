@@ -7,9 +7,12 @@ packages/opencode/src/config/*.ts. The top level is strict (no marker keys of ou
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from optscale_cli.clients.base import (
     Client,
@@ -24,6 +27,9 @@ from optscale_cli.edit.documents import ABSENT
 from optscale_cli.edit.engine import Op, SetValue, Target
 from optscale_cli.edit.stores import FileStore
 
+if TYPE_CHECKING:
+    from optscale_cli.connections import Ledger
+
 PROVIDER_ID = "optscale"
 SCHEMA_URL = "https://opencode.ai/config.json"
 NAMES = ("opencode.jsonc", "opencode.json")
@@ -35,6 +41,27 @@ MANAGED_FILES = (
     Placement("Linux", "/etc/opencode/opencode.json", verified=False),
     Placement("Windows", "%ProgramData%\\opencode\\opencode.json", verified=False),
 )
+
+
+# how OpenCode finds {file:PATH} in the raw config text (config/config.ts), before parsing
+FILE_REFERENCE = re.compile(r"\{file:([^}]+)\}")
+
+
+def file_reference_safe(path: Path) -> bool:
+    """Whether ``{file:PATH}``, written as a JSON string, reaches OpenCode's pattern as PATH:
+    no ``}`` (it ends the match), and nothing JSON escapes (``"``, ``\\``, control
+    characters: the raw text would hold the escape, not the character)."""
+    text = str(path)
+    return bool(text) and "}" not in text and json.dumps(text, ensure_ascii=False)[1:-1] == text
+
+
+def resolve_file_reference(raw: str, config: Path) -> Path:
+    """Where OpenCode reads ``{file:raw}`` from: ``~/`` is the home folder, a relative path
+    is relative to the config file's folder."""
+    if raw.startswith("~/"):
+        return Path(os.path.expanduser("~")) / raw[2:]
+    found = Path(raw)
+    return found if found.is_absolute() else config.parent / found
 
 
 def config_dir() -> Path:
@@ -170,12 +197,20 @@ class OpenCode(Client):
         path = config_file(request.scope)
         target = Target(FileStore(path), "jsonc", secret=request.plaintext_key)
         base = ("provider", PROVIDER_ID)
+        warnings: list[str] = []
         if request.key_from_env:
             api_key, key_mode = "{env:OPTSCALE_API_KEY}", "env"
         elif request.plaintext_key:
             api_key, key_mode = request.api_key, "plaintext"
-        else:
+        elif file_reference_safe(request.key_file()):
             api_key, key_mode = f"{{file:{request.key_file()}}}", "file"
+        else:
+            api_key, key_mode = KEY_REFERENCE, "env"
+            warnings.append(
+                f"the key file's path ({request.key_file()}) has a character OpenCode's "
+                '{file:…} cannot hold (}, ", \\ or a control character): using '
+                f"{KEY_REFERENCE} instead"
+            )
         ops: list[Op] = []
         current = target.parse(target.store.read())
         if current.get(("$schema",)) in (ABSENT, SCHEMA_URL):  # keep it in our record
@@ -195,10 +230,36 @@ class OpenCode(Client):
             f'-m {PROVIDER_ID}/{request.model} "hello")'
         ]
         if key_mode == "env":
-            notes.append("export OPTSCALE_API_KEY in the shell that starts OpenCode")
+            notes.append(
+                "export OPTSCALE_API_KEY in the shell that starts OpenCode, or start it "
+                "with: optscale exec -- opencode"
+            )
         return ClientPlan(
             edits=[Edit(target, ops)],
             details={"key_mode": key_mode, "default": bool(set_default), "config": str(path)},
             notes=notes,
+            warnings=warnings,
             uses_key_file=key_mode == "file",
         )
+
+    def reference_problems(self, ledger: Ledger) -> list[str]:
+        """Besides the key file itself: the {file:…} text in the config, read by OpenCode's
+        own rule, must lead to it."""
+        problems = super().reference_problems(ledger)
+        config = ledger.details.get("config")
+        if ledger.details.get("key_mode") != "file" or problems or not config or not ledger.profile:
+            return problems
+        from optscale_cli.secrets import key_file_path
+
+        try:
+            text = Path(config).read_text(encoding="utf-8")
+        except OSError:
+            return problems  # a missing config is reported as a missing file
+        wanted = os.path.normpath(key_file_path(ledger.profile))
+        found = [resolve_file_reference(m, Path(config)) for m in FILE_REFERENCE.findall(text)]
+        if not any(os.path.normpath(p) == wanted for p in found):
+            read = ", ".join(str(p) for p in found) or "nothing"
+            problems.append(
+                f"OpenCode reads its {{file:…}} key reference as {read}, not the key file {wanted}"
+            )
+        return problems

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -139,10 +139,7 @@ def perform_login(st: AppState, url: str, org: str | None, key: str) -> dict[str
         make_active=True,
     )
     st.forget_profile()  # the next st.profile() reads what was just saved
-    from optscale_cli.secrets import key_file_path, write_key_file
-
-    if key_file_path(name).exists():  # clients referencing the key file follow the new key
-        write_key_file(name, key)
+    _recreate_references(name, location, key, ca_bundle)
     return {
         "profile": name,
         "base_url": location.base_url,
@@ -151,6 +148,31 @@ def perform_login(st: AppState, url: str, org: str | None, key: str) -> dict[str
         "key_storage": storage,
         "models": count,
     }
+
+
+def _recreate_references(name: str, location: object, key: str, ca_bundle: str | None) -> None:
+    """What the profile's connected clients point at follows the new key, and is made again
+    when it is gone (a `logout --force`, then a login with the same name): the key file
+    OpenCode's {file:} names, the helper script Claude Desktop runs."""
+    from optscale_cli.clients import get_client
+    from optscale_cli.connections import clients_using_profile
+    from optscale_cli.flows.connect import replay_request, write_owned_files
+    from optscale_cli.profiles import Profile
+    from optscale_cli.secrets import key_file_path, write_key_file
+    from optscale_cli.urls import GatewayLocation
+
+    assert isinstance(location, GatewayLocation)
+    users = clients_using_profile(name)
+    modes = {c: ledger.details.get("key_mode") for c, ledger in users.items()}
+    if key_file_path(name).exists() or "file" in modes.values():
+        write_key_file(name, key)
+    profile = Profile(name, location, key, "profile", ca_bundle=ca_bundle)
+    for client_name, ledger in users.items():
+        client = get_client(client_name)
+        helper_script = getattr(client, "helper_script", None)
+        if modes[client_name] == "helper" and helper_script is not None:
+            path, text = helper_script(replay_request(ledger, profile))
+            write_owned_files({path: text})
 
 
 def _refuse_moving_connected_clients(name: str, location: object) -> None:
@@ -249,18 +271,11 @@ def status(
       optscale status --offline
       optscale --profile work status --json
     """
-    from optscale_cli.errors import OptscaleError
     from optscale_cli.redact import redact_key
 
     st = state()
     profile = st.profile()
-    error: OptscaleError | None = None
-    count: int | None = None
-    if not offline:
-        try:
-            count = len(st.catalog(refresh=True).ids())
-        except OptscaleError as exc:
-            error = exc
+    count, error = (None, None) if offline else _reachability(st)
     doc = {
         "profile": profile.name,
         "source": profile.source,
@@ -302,6 +317,20 @@ def status(
         if error.hint:
             st.output.info(f"hint: {error.hint}")
         raise typer.Exit(int(error.exit_code))
+
+
+def _reachability(st: AppState) -> tuple[int | None, Any]:
+    """How many models the gateway lists now, or why it could not be asked. A cached list
+    is no proof the gateway answers: served stale, it counts as unreachable."""
+    from optscale_cli.errors import NetworkError, OptscaleError
+
+    try:
+        catalog = st.catalog(refresh=True)
+    except OptscaleError as exc:
+        return None, exc
+    if catalog.stale:
+        return None, catalog.error or NetworkError("the gateway could not be reached")
+    return len(catalog.ids()), None
 
 
 def token(
@@ -353,58 +382,57 @@ def token(
 
 def _rotate(api_key_stdin: bool, yes: bool) -> None:
     """A new key for the same profile: check it, show every client file it changes, then
-    save it and update those files together."""
-    from dataclasses import replace
-
-    from optscale_cli.clients import client_names, get_client
+    write those files and the key store together (flows/rotate.py)."""
     from optscale_cli.commands.render import confirm, show_plans
-    from optscale_cli.connections import load_ledger
     from optscale_cli.errors import UsageError
-    from optscale_cli.flows.connect import apply_connections, plan_connection, replay_request
+    from optscale_cli.flows.rotate import apply_rotation, plan_rotation, refuse_if_done
     from optscale_cli.gateway import DEFAULT_TIMEOUT, GatewayClient
-    from optscale_cli.profiles import save_profile
-    from optscale_cli.redact import redact_key
-    from optscale_cli.secrets import key_file_path, write_key_file
 
     st = state()
     old = st.profile()
     if old.source != "profile":
         raise UsageError("--rotate needs a saved profile", "run: optscale login --url ...")
     key = _read_key(api_key_stdin)
-    if key == old.api_key:
-        raise UsageError("that is the key the profile already has")
+    rotation = plan_rotation(old, key)  # the same key again finishes an interrupted rotation
+    refuse_if_done(rotation)
     with GatewayClient(
         old.location, key, ca_bundle=old.ca_bundle, timeout=st.timeout or DEFAULT_TIMEOUT
     ) as client:
         client.list_models()  # the new key must work before anything changes
-    new = replace(old, api_key=key, notices=[])
-    planned = []
-    for name in client_names():
-        ledger = load_ledger(name)
-        if ledger and ledger.profile == old.name:
-            item = plan_connection(get_client(name), replay_request(ledger, new))
-            if item.changed:
-                planned.append(item)
-    show_plans(st, planned)
-    if planned:
-        confirm(st, f"Update {len(planned)} client config(s) with the new key?", yes)
-    save_profile(
-        old.name,
-        old.location,
-        key,
-        ca_bundle=old.ca_bundle,
-        allow_insecure_http=old.allow_insecure_http,
-        make_active=False,
-    )
-    if key_file_path(old.name).exists():
-        write_key_file(old.name, key)
-    apply_connections(planned)
-    updated = [item.client.name for item in planned]
-    st.output.data(
-        {"profile": old.name, "api_key": redact_key(key), "updated_clients": updated},
-        lambda: st.output.success(
-            f"Key for profile '{old.name}' is now {redact_key(key)}"
+    show_plans(st, rotation.planned)
+    if rotation.planned:
+        confirm(st, f"Update {len(rotation.planned)} client config(s) with the new key?", yes)
+    apply_rotation(rotation)
+    _render_rotation(rotation)
+
+
+def _render_rotation(rotation: object) -> None:
+    from optscale_cli.flows.rotate import Rotation
+    from optscale_cli.redact import redact_key
+
+    assert isinstance(rotation, Rotation)
+    out = state().output
+    name, key = rotation.old.name, rotation.key
+    updated = [item.client.name for item in rotation.planned]
+    doc = {
+        "profile": name,
+        "api_key": redact_key(key),
+        "updated_clients": updated,
+        "following_clients": rotation.following,
+        "manual_steps": [{"client": c, "step": s} for c, s in rotation.manual],
+    }
+
+    def render() -> None:
+        out.success(
+            f"Key for profile '{name}' is now {redact_key(key)}"
             + (f"; updated {', '.join(updated)}" if updated else "")
-            + " (clients using a key file or key helper follow automatically)"
-        ),
-    )
+        )
+        if rotation.following:
+            out.info(
+                f"  {', '.join(rotation.following)}: follow automatically "
+                "(key file, key helper or environment)"
+            )
+        for client, step in rotation.manual:
+            out.warn(f"{client}: {step}")
+
+    out.data(doc, render)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from optscale_cli.context import state
+from optscale_cli.context import refresh_failed, state
 
 models_app = typer.Typer(
     help="""Models this key may use.
@@ -70,6 +70,7 @@ def list_models(
         )
 
     st.output.data(rows, render)
+    refresh_failed(catalog, refresh)
 
 
 @models_app.command("show")
@@ -109,6 +110,7 @@ def show_model(
             ]
         ),
     )
+    refresh_failed(catalog, refresh)
 
 
 @providers_app.command("list")
@@ -134,3 +136,4 @@ def list_providers(refresh: RefreshOption = False) -> None:
             else st.output.info("No providers.")
         ),
     )
+    refresh_failed(catalog, refresh)

@@ -39,12 +39,13 @@ def setup(
     from optscale_cli.commands.render import confirm, show_plans
     from optscale_cli.errors import AuthError, OptscaleError, UsageError
     from optscale_cli.flows.connect import apply_connections, plan_connection
+    from optscale_cli.profiles import UnknownProfile
 
     st = state()
     out = st.output
     try:
         st.profile().require_key()
-    except AuthError:
+    except (AuthError, UnknownProfile):  # not logged in, or --profile NAME not saved yet
         out.info("Not logged in yet.")
         perform_login(st, _read_url(url), org, _read_key(api_key_stdin))
     catalog = st.catalog()

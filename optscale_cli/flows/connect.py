@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,14 +184,15 @@ def _refuse_keys_in_git(plan: ClientPlan, request: ConnectRequest) -> None:
                 )
 
 
-def apply_connections(planned: list[PlannedConnection]) -> list[Path]:
-    """Write every planned connection, our key file and helper scripts, and each client's
-    record, in one locked transaction: all of it, or none."""
+def apply_connections(planned: list[PlannedConnection], extra: Sequence[Any] = ()) -> list[Path]:
+    """Write every planned connection, our key file and helper scripts, ``extra`` files of
+    ours (a rotation's key store), and each client's record, in one locked transaction:
+    all of it, or none."""
     from optscale_cli.connections import ledger_step
     from optscale_cli.edit.transaction import Step
     from optscale_cli.secrets import key_file_path
 
-    own: list[Step] = []
+    own: list[Step] = list(extra)
     for item in planned:
         if item.plan.uses_key_file:
             path = key_file_path(item.request.profile.name)
@@ -457,6 +458,7 @@ def connection_state(client_name: str) -> ConnectionState:
             )
             if not ok:
                 state.drifted.append(f"{target.label}: {'.'.join(map(str, path))}")
+    state.broken = get_client(client_name).reference_problems(ledger)
     return state
 
 
@@ -485,9 +487,11 @@ def client_overview(st: AppState) -> list[dict[str, Any]]:
         row["matches_profile"] = cs.connected and matches
         if not cs.connected:
             row["summary"] = "not connected"
+        elif cs.broken and not (cs.drifted or cs.missing_files or cs.errors):
+            row["summary"] = "BROKEN: " + "; ".join(cs.broken)
         elif not cs.intact:
             row["summary"] = "CHANGED since connect: " + "; ".join(
-                cs.drifted + cs.missing_files + cs.errors
+                cs.drifted + cs.missing_files + cs.errors + cs.broken
             )
         elif not matches:
             row["summary"] = "connected to another profile or gateway"
