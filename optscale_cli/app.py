@@ -21,6 +21,7 @@ from optscale_cli.commands import (
     models,
     profiles,
     setup,
+    sync,
 )
 from optscale_cli.context import AppState, set_state, state
 from optscale_cli.output import Output, guard_streams
@@ -130,6 +131,7 @@ app.command("connect")(connect.connect)
 app.command("disconnect")(connect.disconnect)
 app.command("export")(export.export)
 app.command("clients")(connect.clients)
+app.command("sync")(sync.sync)
 app.command("doctor")(doctor.doctor)
 app.command("env")(env.env)
 app.command("exec", context_settings={"ignore_unknown_options": True})(env.exec_command)
