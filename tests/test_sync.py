@@ -147,3 +147,39 @@ def test_sync_keeps_project_scope(
 def test_sync_with_nothing_connected(cli: Cli, shifting: GatewayStandIn) -> None:
     result = cli("sync", "--json")
     assert result.code == 0 and result.json()["clients"] == []
+
+
+def _check(doc: object, cid: str) -> dict[str, str]:
+    return next(c for c in doc["checks"] if c["id"] == cid)  # type: ignore[index]
+
+
+def test_doctor_reports_models_to_sync(
+    cli: Cli, shifting: GatewayStandIn, isolated_home: Path
+) -> None:
+    """doctor warns `models:<client>` for a withdrawn model and (--all-models) a newly
+    allowed one, with `optscale sync` as the hint; after sync it passes. Its one GET /models
+    serves the check: no second model-list request."""
+    assert cli("connect", "opencode", "-m", "openai/gpt-4.1", "--all-models", "--yes").code == 0
+    assert cli("connect", "continue", "-m", "openai/gpt-4.1-mini", "--yes").code == 0
+    ok = cli("doctor", "--json")
+    assert _check(ok.json(), "models:opencode")["status"] == "pass", ok.out
+    shifting.shifting = (shifting.shifting | {"mistral/mistral-large-2.1"}) - {
+        "openai/gpt-4.1-mini"
+    }
+    shifting.requests.clear()
+    result = cli("doctor", "--json")
+    opencode = _check(result.json(), "models:opencode")
+    assert opencode["status"] == "warn" and opencode["hint"] == "run: optscale sync"
+    assert "newly allowed, not declared: mistral/mistral-large-2.1" in opencode["message"]
+    assert "no longer allowed: openai/gpt-4.1-mini" in opencode["message"]
+    cont = _check(result.json(), "models:continue")
+    assert cont["status"] == "warn" and "openai/gpt-4.1-mini" in cont["message"]
+    listed = [r for r in shifting.requests if r.path.endswith("/v1/models")]
+    assert len(listed) == 1, [r.path for r in shifting.requests]
+    assert cli("models", "list", "--refresh").code == 0  # the cache now holds the new list
+    offline = cli("doctor", "--offline", "--json")  # that cached list, no network
+    assert _check(offline.json(), "models:opencode")["status"] == "warn"
+    assert cli("sync", "--yes").code == 0
+    after = cli("doctor", "--json").json()
+    assert _check(after, "models:opencode")["status"] == "pass"
+    assert _check(after, "models:continue")["status"] == "pass"

@@ -222,3 +222,22 @@ def sync(st: AppState, *, dry_run: bool, yes: bool, approve: Any) -> SyncResult:
     result.backups = apply_connections([c.item for c in changed if c.item is not None])
     result.written = True
     return result
+
+
+def model_drift(ledger: Any, ids: list[str]) -> tuple[list[str], list[str]]:
+    """(configured models no longer allowed, allowed models an --all-models connection does
+    not declare yet): what ``sync`` would change, from a record and a model list alone."""
+    from optscale_cli.flows.connect import recorded_all_models
+
+    saved = ledger.request
+    declared = list(saved.get("models") or [])
+    configured = [ledger.model, *ledger.tiers.values(), *declared]
+    if ledger.client == "claude-code":
+        from optscale_cli.clients.claude_code import fill_tiers
+
+        filled = fill_tiers(ledger.model, ledger.tiers, list(saved.get("available") or []))
+        configured += filled.values()
+    allowed = set(ids)
+    withdrawn = list(dict.fromkeys(m for m in configured if m and m not in allowed))
+    undeclared = [m for m in ids if m not in declared] if recorded_all_models(saved) else []
+    return withdrawn, undeclared
