@@ -23,6 +23,7 @@ from optscale_cli.commands import (
     setup,
     sync,
 )
+from optscale_cli.complete import profile_names
 from optscale_cli.context import AppState, set_state, state
 from optscale_cli.output import Output, guard_streams
 
@@ -60,7 +61,12 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     profile: Annotated[
-        str | None, typer.Option("--profile", help="Profile to use (env: OPTSCALE_PROFILE).")
+        str | None,
+        typer.Option(
+            "--profile",
+            help="Profile to use (env: OPTSCALE_PROFILE).",
+            autocompletion=profile_names,
+        ),
     ] = None,
     json_mode: Annotated[
         bool, typer.Option("--json", help="Print one JSON document on stdout, nothing else.")

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from optscale_cli.commands.options import ApiKeyStdin, DryRun, Yes
+from optscale_cli.complete import model_ids
 from optscale_cli.context import AppState, state
 
 
@@ -18,7 +19,10 @@ def setup(
     model: Annotated[
         str | None,
         typer.Option(
-            "--model", "-m", help="Model for the clients (default: a tool-calling model)."
+            "--model",
+            "-m",
+            help="Model for the clients (default: a tool-calling model).",
+            autocompletion=model_ids,
         ),
     ] = None,
     clients: Annotated[
