@@ -196,7 +196,7 @@ class Output:
         for n, row in enumerate(cells):
             if n:
                 self.out.print()
-            for column, value in zip(columns, row):
+            for column, value in zip(columns, row, strict=True):
                 if value:
                     line = f"[bold]{_esc(column.ljust(width))}[/bold]  {escape(value)}"
                     self.out.print(line, soft_wrap=True)

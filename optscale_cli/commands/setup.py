@@ -12,41 +12,46 @@ from optscale_cli.commands.options import ApiKeyStdin, DryRun, Yes
 from optscale_cli.complete import model_ids
 from optscale_cli.context import AppState, state
 
+Url = Annotated[
+    str | None, typer.Option(help="Base URL, if not logged in yet (env: OPTSCALE_URL).")
+]
+Org = Annotated[
+    str | None, typer.Option(help="Organization, with an origin --url (env: OPTSCALE_ORG).")
+]
+ApiKeyFile = Annotated[
+    str | None,
+    typer.Option("--api-key-file", help="Read the API key from this file (env: OPTSCALE_API_KEY)."),
+]
+Model = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="Model for the clients (default: asked; --non-interactive: the gateway's "
+        "first tool-calling model).",
+        autocompletion=model_ids,
+    ),
+]
+Clients = Annotated[
+    str | None, typer.Option(help="Comma-separated clients (default: the installed ones).")
+]
+NonInteractive = Annotated[
+    bool,
+    typer.Option(
+        "--non-interactive",
+        help="Never ask (first-login scripts): missing input is an error (exit 2).",
+    ),
+]
+
 
 def setup(
-    url: Annotated[
-        str | None, typer.Option(help="Base URL, if not logged in yet (env: OPTSCALE_URL).")
-    ] = None,
-    org: Annotated[
-        str | None, typer.Option(help="Organization, with an origin --url (env: OPTSCALE_ORG).")
-    ] = None,
+    url: Url = None,
+    org: Org = None,
     api_key_stdin: ApiKeyStdin = False,
-    api_key_file: Annotated[
-        str | None,
-        typer.Option(
-            "--api-key-file", help="Read the API key from this file (env: OPTSCALE_API_KEY)."
-        ),
-    ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option(
-            "--model",
-            "-m",
-            help="Model for the clients (default: asked; --non-interactive: the gateway's "
-            "first tool-calling model).",
-            autocompletion=model_ids,
-        ),
-    ] = None,
-    clients: Annotated[
-        str | None, typer.Option(help="Comma-separated clients (default: the installed ones).")
-    ] = None,
-    non_interactive: Annotated[
-        bool,
-        typer.Option(
-            "--non-interactive",
-            help="Never ask (first-login scripts): missing input is an error (exit 2).",
-        ),
-    ] = False,
+    api_key_file: ApiKeyFile = None,
+    model: Model = None,
+    clients: Clients = None,
+    non_interactive: NonInteractive = False,
     dry_run: DryRun = False,
     yes: Yes = False,
 ) -> None:
@@ -64,9 +69,7 @@ def setup(
       OPTSCALE_API_KEY=… optscale setup --non-interactive --url https://HOST/llm_proxy/ORG/v1
     """
     from optscale_cli.commands.auth import perform_login
-    from optscale_cli.commands.render import confirm, show_plans
-    from optscale_cli.errors import UsageError
-    from optscale_cli.flows.setup import SetupOptions, apply_setup, plan_setup
+    from optscale_cli.flows.setup import SetupOptions, plan_setup
 
     st = state()
     opts = SetupOptions(
@@ -81,13 +84,21 @@ def setup(
     )
     result = plan_setup(st, opts, _questions(st, opts), perform_login)
     _say_choices(st, result)
+    _finish(st, result, opts)
+
+
+def _finish(st: AppState, result: Any, opts: Any) -> None:
+    from optscale_cli.commands.render import confirm, show_plans
+    from optscale_cli.errors import UsageError
+    from optscale_cli.flows.setup import apply_setup
+
     if not result.planned:
         if result.skipped:
             raise UsageError("nothing could be connected", "see the warnings above")
         st.output.data(result.to_dict(), lambda: _nothing_to_connect(st))
         return
     show_plans(st, result.planned)
-    if dry_run:
+    if opts.dry_run:
         st.output.data(result.to_dict(), lambda: st.output.info("--dry-run: nothing was written"))
         return
     if result.changed:
