@@ -183,3 +183,13 @@ def test_doctor_reports_models_to_sync(
     after = cli("doctor", "--json").json()
     assert _check(after, "models:opencode")["status"] == "pass"
     assert _check(after, "models:continue")["status"] == "pass"
+
+
+def test_records_from_before_the_flag_tell_all_models_by_their_list() -> None:
+    from optscale_cli.flows.connect import recorded_all_models
+
+    every = {"models": ["a/x", "a/y"], "available": ["a/x", "a/y"]}
+    assert recorded_all_models(every) is True
+    assert recorded_all_models({"models": ["a/x"], "available": ["a/x"]}) is False
+    assert recorded_all_models({"models": ["a/x"], "available": ["a/x", "a/y"]}) is False
+    assert recorded_all_models({**every, "all_models": False}) is False
