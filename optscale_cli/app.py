@@ -21,7 +21,9 @@ from optscale_cli.commands import (
     models,
     profiles,
     setup,
+    sync,
 )
+from optscale_cli.complete import profile_names
 from optscale_cli.context import AppState, set_state, state
 from optscale_cli.output import Output, guard_streams
 
@@ -59,7 +61,12 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     profile: Annotated[
-        str | None, typer.Option("--profile", help="Profile to use (env: OPTSCALE_PROFILE).")
+        str | None,
+        typer.Option(
+            "--profile",
+            help="Profile to use (env: OPTSCALE_PROFILE).",
+            autocompletion=profile_names,
+        ),
     ] = None,
     json_mode: Annotated[
         bool, typer.Option("--json", help="Print one JSON document on stdout, nothing else.")
@@ -130,6 +137,7 @@ app.command("connect")(connect.connect)
 app.command("disconnect")(connect.disconnect)
 app.command("export")(export.export)
 app.command("clients")(connect.clients)
+app.command("sync")(sync.sync)
 app.command("doctor")(doctor.doctor)
 app.command("env")(env.env)
 app.command("exec", context_settings={"ignore_unknown_options": True})(env.exec_command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import json
@@ -106,7 +107,25 @@ def fetch_catalog(client: GatewayClient, api_key: str, *, refresh: bool = False)
         cached.stale, cached.error = True, exc
         return cached
     _write_cache(path, catalog)
+    _index_cache(client.location.base_url, path)
     return catalog
+
+
+def _index_cache(base_url: str, path: Path) -> None:
+    """``cache/index.json``: base URL -> its newest cache file, so shell completion finds
+    model ids without the key (optscale_cli/complete.py)."""
+    index_path = path.parent / "index.json"
+    try:
+        index = json.loads(index_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        index = {}
+    if not isinstance(index, dict):
+        index = {}
+    if index.get(base_url) == path.name:
+        return
+    index[base_url] = path.name
+    with contextlib.suppress(OSError):  # a convenience, like the cache itself
+        atomic_write(index_path, json.dumps(index, indent=1), mode=0o600)
 
 
 def near_matches(name: str, ids: list[str], limit: int = 5) -> list[str]:

@@ -54,6 +54,7 @@ TITLES = {
     "budget": "Budget",
     "rate-limit": "Rate limit",
     "live": "Live run",
+    "models": "Models declared",
 }
 
 
@@ -147,12 +148,22 @@ def run_doctor(state: Any, options: DoctorOptions) -> list[Check]:
     network: list[Check] = []
     if not options.offline and ctx.profile is not None and ctx.profile.api_key:
         network = _network_checks(ctx, jobs)
+    elif options.offline and ctx.profile is not None and ctx.profile.api_key:
+        environment += _cached_models_checks(ctx)
     for name in names:
         checks += per_client.get(name, [])
         if _version_command(name):
             checks += jobs.result(f"version:{name}", versions_due, list)
     live = _live_phase(ctx, names, network) if options.live else []
     return checks + environment + network + live
+
+
+def _cached_models_checks(ctx: Context) -> list[Check]:
+    """--offline: the models checks against the model list as last fetched (no network)."""
+    from optscale_cli.catalog import cached_models
+
+    ids = [m.id for m in cached_models(ctx.profile.location.base_url, ctx.profile.api_key)]
+    return models_checks(ctx, ids) if ids else []
 
 
 def _live_phase(ctx: Context, names: list[str], network: list[Check]) -> list[Check]:
@@ -857,12 +868,13 @@ def _gateway_probes(ctx: Context, client: Any) -> dict[str, _Probe]:
     wanted = {n for n, s in ctx.clients.items() if s.connected} | (
         {ctx.options.client} if ctx.options.client else set()
     )
-    probes = {
-        "auth": _Probe(
-            ["auth", "clock", *(f"model:{m}" for m in models)],
-            lambda: _auth_checks(client, models),
-        )
-    }
+    allowed: list[str] = []  # filled by the auth probe's GET /models: no second fetch
+
+    def auth() -> list[Check]:
+        checks = _auth_checks(client, models, allowed)
+        return checks + (models_checks(ctx, allowed) if allowed else [])
+
+    probes = {"auth": _Probe(["auth", "clock", *(f"model:{m}" for m in models)], auth)}
     for model in models:
         probes[f"tools:{model}"] = _Probe(
             [f"tools:{model}"],
@@ -916,7 +928,7 @@ def _models_to_check(ctx: Context) -> list[str]:
 # --- gateway probes -------------------------------------------------------------------------
 
 
-def _auth_checks(client: Any, models: list[str]) -> list[Check]:
+def _auth_checks(client: Any, models: list[str], seen: list[str] | None = None) -> list[Check]:
     from optscale_cli.errors import NotFoundError
 
     try:
@@ -964,9 +976,37 @@ def _auth_checks(client: Any, models: list[str]) -> list[Check]:
             *_unlisted(models),
         ]
     ids = [e.get("id") for e in data if isinstance(e, dict) and isinstance(e.get("id"), str)]
+    if seen is not None:
+        seen.extend(ids)
     checks = [Check("auth", PASS, f"key accepted; {len(ids)} models allowed")]
     checks.append(_clock_check(response.headers.get("date")))
     return checks + [_model_check(model, ids) for model in models]
+
+
+def models_checks(ctx: Context, ids: list[str]) -> list[Check]:
+    """``models:<client>``: a connected client uses a model the key may no longer use, or
+    (--all-models) does not declare one it may use now; ``optscale sync`` fixes both."""
+    from optscale_cli.connections import load_ledger
+    from optscale_cli.flows.sync import model_drift
+
+    checks = []
+    for name, state in ctx.clients.items():
+        if not state.connected or ctx.profile is None or state.profile != ctx.profile.name:
+            continue
+        try:
+            ledger = load_ledger(name)
+        except OptscaleError:
+            continue  # the client's own check reports a damaged record
+        if ledger is None:
+            continue
+        withdrawn, undeclared = model_drift(ledger, ids)
+        said = [f"no longer allowed: {', '.join(withdrawn)}"] if withdrawn else []
+        said += [f"newly allowed, not declared: {', '.join(undeclared)}"] if undeclared else []
+        if said:
+            checks.append(Check(f"models:{name}", WARN, "; ".join(said), "run: optscale sync"))
+        else:
+            checks.append(Check(f"models:{name}", PASS, "its models are current"))
+    return checks
 
 
 def _model_check(model: str, ids: list[str]) -> Check:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -12,6 +13,13 @@ def main(argv: list[str] | None = None) -> None:
 
         sys.stdout.write(f"optscale {__version__}\n")
         return
+    if "_OPTSCALE_COMPLETE" in os.environ:  # a shell asking: data answers skip Typer
+        from optscale_cli.complete import fast_complete
+
+        done = fast_complete(os.environ)
+        if done is not None:
+            sys.stdout.write(done[0] + ("\n" if done[0] else ""))
+            sys.exit(done[1])
     from optscale_cli.app import run
 
     sys.exit(run(args))

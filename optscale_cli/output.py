@@ -175,12 +175,31 @@ class Output:
         from rich import box
         from rich.table import Table
 
+        cells = [["" if v is None else _cell(v) for v in row] for row in rows]
+        widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+        if sum(widths) + 3 * (len(columns) - 1) > self.out.width:
+            self._folded(columns, cells, title)  # too narrow: never break a value (a model id)
+            return
         table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         for column in columns:
             table.add_column(column, overflow="fold")
-        for row in rows:
-            table.add_row(*("" if v is None else _cell(v) for v in row))
+        for row in cells:
+            table.add_row(*row)
         self.out.print(table)
+
+    def _folded(self, columns: Sequence[str], cells: list[list[str]], title: str | None) -> None:
+        """A table too wide for the terminal, one ``column  value`` line per cell, each row
+        a block: values stay whole (the terminal may wrap a line, but no word is split)."""
+        width = max(len(c) for c in columns)
+        if title:
+            self.out.print(f"[bold]{_esc(title)}[/bold]")
+        for n, row in enumerate(cells):
+            if n:
+                self.out.print()
+            for column, value in zip(columns, row, strict=True):
+                if value:
+                    line = f"[bold]{_esc(column.ljust(width))}[/bold]  {escape(value)}"
+                    self.out.print(line, soft_wrap=True)
 
     def fields(self, pairs: Sequence[tuple[str, object]], *, reveal: bool = False) -> None:
         """Aligned ``name  value`` lines, for one object (``reveal``: the key the user

@@ -180,6 +180,9 @@ class GatewayStandIn:
     GOOD_KEY = "sk-test-good-0123456789abcd"
     LIMITED_KEY = "sk-test-limited-55556666"
     HOSTILE_KEY = "sk-test-hostile-77778888"
+    # a key whose allowed models a test changes (``gw.shifting = {...}``): the policy
+    # moving under a connected client (sync, doctor's models check)
+    SHIFTING_KEY = "sk-test-shifting-99990000"
     DENIED_MODEL = "openai/o3-pro"
 
     def __init__(
@@ -206,6 +209,7 @@ class GatewayStandIn:
         # LiteLLM's proxy answers a wrong key with 400 "No connected db." (design.md 2b)
         self.litellm_auth_errors = litellm_auth_errors
         self.requests: list[RecordedRequest] = []
+        self.shifting: set[str] = set(MODELS)  # what SHIFTING_KEY may use now
         self._lock = threading.Lock()
         # mode "programmable": the answers for GET …/models and for POST routes (None: normal)
         self._programmed: dict[str, Programmed | None] = {"models": None, "post": None}
@@ -234,6 +238,8 @@ class GatewayStandIn:
             return {m for m in MODELS if m.startswith("openai/")}
         if key == self.HOSTILE_KEY:
             return set(HOSTILE_MODELS)
+        if key == self.SHIFTING_KEY:
+            return set(self.shifting)
         return None
 
     def program(self, models: Programmed | None, post: Programmed | None = None) -> None:

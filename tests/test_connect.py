@@ -395,3 +395,45 @@ def test_records_keep_only_a_digest_of_the_key(
     assert rows["claude-code"]["intact"] is True  # the digest still matches the file
     assert cli("disconnect", "claude-code", "--yes").code == 0
     assert json.loads(path.read_text())["env"] == {"ANTHROPIC_AUTH_TOKEN": "sk-mine-old-token-0000"}
+
+
+def test_narrow_terminal_never_breaks_a_model_id(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    """COLUMNS=40: `clients` folds rows into `column  value` lines instead of splitting
+    `openai/gpt-4.1` into `openai/gpt-4.` and `1`; wide terminals keep the table."""
+    assert cli("connect", "opencode", "--model", "openai/gpt-4.1", "--yes").code == 0
+    narrow = cli("clients", env={"COLUMNS": "40"})
+    assert narrow.code == 0, narrow.all
+    assert "openai/gpt-4.1" in narrow.out
+    assert not any(line.rstrip().endswith("openai/gpt-4.") for line in narrow.out.splitlines())
+    models = cli("models", "list", env={"COLUMNS": "40"})
+    for model in ("openai/gpt-4.1-mini", "anthropic/claude-sonnet-4-0", "ollama/qwen3:32b"):
+        assert model in models.out  # whole, on one line
+    assert "anthropic/claude-3-5-haiku-latest" in models.out
+    wide = cli("clients", env={"COLUMNS": "200"})
+    assert any("opencode" in ln and "openai/gpt-4.1" in ln for ln in wide.out.splitlines())
+
+
+def test_claude_code_tiers_never_take_the_big_model_for_background_work(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    """--model opus fills opus only: haiku (background work) gets the gateway's haiku."""
+    result = cli("connect", "claude-code", "--model", "anthropic/claude-opus-4-1", "--yes")
+    assert result.code == 0, result.all
+    env = json.loads((isolated_home / ".claude/settings.json").read_text())["env"]
+    assert env["ANTHROPIC_DEFAULT_OPUS_MODEL"] == "anthropic/claude-opus-4-1"
+    assert env["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "anthropic/claude-3-5-haiku-latest"
+    assert env["ANTHROPIC_DEFAULT_SONNET_MODEL"] == "anthropic/claude-sonnet-4-0"
+
+
+def test_fill_tiers_falls_back_to_the_smallest_model() -> None:
+    from optscale_cli.clients.claude_code import fill_tiers
+
+    opus, sonnet = "anthropic/claude-opus-4-1", "anthropic/claude-sonnet-4-0"
+    # no haiku on the gateway: haiku -> the smallest there is (sonnet), not --model opus
+    assert fill_tiers(opus, {}, [opus, sonnet]) == {"opus": opus, "sonnet": sonnet, "haiku": sonnet}
+    # only opus on the gateway: it is the smallest there is
+    assert fill_tiers(None, {}, [opus])["haiku"] == opus
+    # no model list at all: the smallest tier that was chosen
+    assert fill_tiers(opus, {"sonnet": sonnet}, [])["haiku"] == sonnet

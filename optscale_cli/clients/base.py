@@ -40,6 +40,7 @@ class ConnectRequest:
     profile: Profile
     model: str | None  # the gateway's model id, checked against the key's list
     models: list[str] = field(default_factory=list)  # every model to declare (incl. model)
+    all_models: bool = False  # --all-models: declare every model the key may use (sync adds)
     available: list[str] = field(default_factory=list)  # what the key may use (may be empty)
     scope: str = "user"  # "user" or "project"
     set_default: bool | None = None  # None: the client's own default

@@ -52,20 +52,30 @@ def tier_of(model: str) -> str | None:
     return next((tier for tier in TIERS if tier in name), None)
 
 
+SMALLEST_FIRST = ("haiku", "sonnet", "opus")
+
+
 def fill_tiers(model: str | None, given: dict[str, str], available: list[str]) -> dict[str, str]:
     """Every tier gets a gateway model: explicit flags first, then --model for the tier it
-    names (else sonnet), then an available model of that tier, then the main model."""
+    names (else sonnet), then the gateway's newest model of that tier. A tier the gateway
+    has no model for gets the smallest one it has (haiku, then sonnet, then opus), never
+    --model for its own sake: Claude Code runs background work on the haiku tier."""
     tiers = dict(given)
     if model:
         tiers.setdefault(tier_of(model) or "sonnet", model)
-    main = model or tiers.get("sonnet") or next(iter(tiers.values()), None)
+    offered = {
+        tier: sorted(m for m in available if tier_of(m) == tier and "anthropic" in m)
+        for tier in TIERS
+    }
     for tier in TIERS:
-        if tier not in tiers:
-            match = sorted(m for m in available if tier_of(m) == tier and "anthropic" in m)
-            if match:
-                tiers[tier] = match[-1]
-            elif main:
-                tiers[tier] = main
+        if tier not in tiers and offered[tier]:
+            tiers[tier] = offered[tier][-1]
+    # with no tiered model on the gateway's list (or no list), the smallest tier chosen
+    pool = offered if any(offered.values()) else {t: [m] for t, m in tiers.items()}
+    smallest = next((pool[t][-1] for t in SMALLEST_FIRST if pool.get(t)), None)
+    for tier in TIERS:
+        if tier not in tiers and smallest:
+            tiers[tier] = smallest
     return tiers
 
 

@@ -8,6 +8,7 @@ import typer
 
 from optscale_cli.commands.options import ClientArg, DryRun, Yes
 from optscale_cli.commands.render import confirm, show_changes, show_plans
+from optscale_cli.complete import model_ids
 from optscale_cli.context import state
 
 
@@ -16,7 +17,10 @@ def connect(
     model: Annotated[
         str | None,
         typer.Option(
-            "--model", "-m", help="Model to use, e.g. openai/gpt-4.1 (checked against your key)."
+            "--model",
+            "-m",
+            help="Model to use, e.g. openai/gpt-4.1 (checked against your key).",
+            autocompletion=model_ids,
         ),
     ] = None,
     scope: Annotated[
@@ -53,9 +57,18 @@ def connect(
             help="DANGEROUS: allow --plaintext-key to write into a file git would commit.",
         ),
     ] = False,
-    opus: Annotated[str | None, typer.Option(help="Claude: model for the opus tier.")] = None,
-    sonnet: Annotated[str | None, typer.Option(help="Claude: model for the sonnet tier.")] = None,
-    haiku: Annotated[str | None, typer.Option(help="Claude: model for the haiku tier.")] = None,
+    opus: Annotated[
+        str | None,
+        typer.Option(help="Claude: model for the opus tier.", autocompletion=model_ids),
+    ] = None,
+    sonnet: Annotated[
+        str | None,
+        typer.Option(help="Claude: model for the sonnet tier.", autocompletion=model_ids),
+    ] = None,
+    haiku: Annotated[
+        str | None,
+        typer.Option(help="Claude: model for the haiku tier.", autocompletion=model_ids),
+    ] = None,
     manual: Annotated[
         bool,
         typer.Option(

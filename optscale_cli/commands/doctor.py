@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from optscale_cli.complete import model_ids
 from optscale_cli.context import state
 
 SYMBOL = {
@@ -19,7 +20,10 @@ SYMBOL = {
 
 
 def doctor(
-    model: Annotated[str | None, typer.Option("--model", "-m", help="Check this model.")] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", "-m", help="Check this model.", autocompletion=model_ids),
+    ] = None,
     client: Annotated[
         str | None, typer.Option(help="Only this client (and its gateway surface).")
     ] = None,

@@ -8,11 +8,15 @@ from typing import Annotated
 
 import typer
 
+from optscale_cli.complete import env_shells
 from optscale_cli.context import state
 
 
 def env(
-    shell: Annotated[str, typer.Option(help="bash, zsh, fish, powershell or dotenv.")] = "bash",
+    shell: Annotated[
+        str,
+        typer.Option(help="bash, zsh, fish, powershell or dotenv.", autocompletion=env_shells),
+    ] = "bash",
     client: Annotated[
         str | None,
         typer.Option(help="openai or anthropic (default: both families of variables)."),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from optscale_cli.commands.options import ClientArg
+from optscale_cli.complete import model_ids
 from optscale_cli.context import AppState, state
 
 if TYPE_CHECKING:
@@ -38,7 +39,12 @@ def export(
     ],
     model: Annotated[
         str | None,
-        typer.Option("--model", "-m", help="Model to configure (checked against your key's list)."),
+        typer.Option(
+            "--model",
+            "-m",
+            help="Model to configure (checked against your key's list).",
+            autocompletion=model_ids,
+        ),
     ] = None,
 ) -> None:
     """Write a client's managed (system-level) config for admins to deploy to a team.

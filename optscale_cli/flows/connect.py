@@ -90,6 +90,7 @@ def build_request(st: AppState, opts: ConnectOptions, client: Client) -> Connect
         profile=profile,
         model=model,
         models=models,
+        all_models=opts.all_models,
         available=catalog.ids(),
         scope=opts.scope,
         set_default=opts.set_default,
@@ -242,11 +243,21 @@ def request_record(request: ConnectRequest) -> dict[str, Any]:
     return {
         "model": request.model,
         "models": request.models,
+        "all_models": request.all_models,
         "available": request.available,
         "scope": request.scope,
         "key_mode": request.key_mode,
         "tiers": request.tiers,
     }
+
+
+def recorded_all_models(saved: dict[str, Any]) -> bool:
+    """Whether a connection was made with --all-models; records from before the flag was
+    kept tell by their list: every model the key could use, and more than one."""
+    if "all_models" in saved:
+        return bool(saved["all_models"])
+    models, available = saved.get("models") or [], saved.get("available") or []
+    return len(models) > 1 and set(available) <= set(models)
 
 
 def replay_request(ledger: Ledger, profile: Profile) -> ConnectRequest:
@@ -255,6 +266,7 @@ def replay_request(ledger: Ledger, profile: Profile) -> ConnectRequest:
         profile=profile,
         model=saved.get("model", ledger.model),
         models=list(saved.get("models") or ([ledger.model] if ledger.model else [])),
+        all_models=recorded_all_models(saved),
         available=list(saved.get("available") or []),
         scope=saved.get("scope", "user"),
         key_mode=saved.get("key_mode"),
