@@ -99,7 +99,7 @@ def timed(fn: Callable[[], object]) -> float:
 
 def measure(rtt_ms: float, runs: int) -> None:
     from optscale_cli.context import AppState
-    from optscale_cli.doctor import (
+    from optscale_cli.flows.doctor import (
         DoctorOptions,
         Endpoint,
         _auth_checks,

@@ -561,7 +561,9 @@ class GatewayClient:
                 if not response.is_success:
                     body = _read_body(response, budget, SMALL_CAP)
                     answer = Answer(response.status_code, response.headers, body, url)
-                    raise error_for_response(answer, what)
+                    error = error_for_response(answer, what)
+                    error.answer = answer  # type: ignore[attr-defined]  # for diagnosis
+                    raise error
                 yield response, budget
         except _Redirected as exc:
             location = clean_text(exc.location, 200) or "?"

@@ -282,3 +282,17 @@ def test_https_proxy_is_honoured(cli: Cli, trusted: GatewayStandIn) -> None:
         env={**env, "NO_PROXY": "127.0.0.1"},
     )
     assert bypass.code == 0, bypass.all
+
+
+def test_a_404_at_an_unusual_path_saves_nothing(
+    cli: Cli, trusted: GatewayStandIn, tmp_path: Path
+) -> None:
+    """A wrong path prefix answers 404 on /models and on chat: not the gateway's API."""
+    wrong = trusted.base_url.replace("/llm_proxy/", "/portal/llm_proxy/")
+    result = cli("login", "--url", wrong, "--api-key-stdin", "--json", input=trusted.GOOD_KEY)
+    assert result.code == 1, result.all
+    error = result.json()["error"]
+    assert "answered 404" in error["message"] and "nothing was saved" in error["message"]
+    assert "Unknown organization or route" in error["message"]  # what was found there
+    assert not (tmp_path / "optscale-config" / "config.toml").exists()
+    assert trusted.GOOD_KEY not in result.all

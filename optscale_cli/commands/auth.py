@@ -10,6 +10,7 @@ import typer
 
 from optscale_cli.commands.options import ApiKeyStdin
 from optscale_cli.context import AppState, state
+from optscale_cli.flows.login import perform_login
 
 
 def _read_key(api_key_stdin: bool) -> str:
@@ -89,7 +90,7 @@ def login(
     if rotate:
         _rotate(api_key_stdin, yes)
         return
-    result = perform_login(st, _read_url(url), org, _read_key(api_key_stdin))
+    result = perform_login(st, _read_url(url), org, _read_key(api_key_stdin))  # flows/login
     where = "the OS keyring" if result["key_storage"] == "keyring" else "a 0600 file"
     count = result["models"]
     out.data(
@@ -100,103 +101,6 @@ def login(
             + (f"; {count} models available)" if count is not None else ")")
         ),
     )
-
-
-def perform_login(st: AppState, url: str, org: str | None, key: str) -> dict[str, object]:
-    """Check ``key`` against the gateway at ``url``; save the profile only if it works."""
-    from optscale_cli.errors import NotFoundError
-    from optscale_cli.gateway import DEFAULT_TIMEOUT, GatewayClient
-    from optscale_cli.profiles import DEFAULT_PROFILE, save_profile
-    from optscale_cli.redact import redact_key
-    from optscale_cli.urls import parse_gateway_url
-
-    location = parse_gateway_url(
-        url,
-        org or os.environ.get("OPTSCALE_ORG") or None,
-        allow_insecure_http=st.allow_insecure_http,
-    )
-    ca_bundle = st.ca_bundle or os.environ.get("OPTSCALE_CA_BUNDLE") or None
-    name = st.profile_name or os.environ.get("OPTSCALE_PROFILE") or DEFAULT_PROFILE
-    _refuse_moving_connected_clients(name, location)
-    count: int | None
-    with GatewayClient(
-        location, key, ca_bundle=ca_bundle, timeout=st.timeout or DEFAULT_TIMEOUT
-    ) as client:
-        try:
-            count = len(client.list_models())
-        except NotFoundError:
-            count = None
-            st.output.warn(
-                "this gateway does not publish a model list (GET /models: 404); "
-                "the key could not be checked yet: run `optscale doctor`"
-            )
-    storage = save_profile(
-        name,
-        location,
-        key,
-        ca_bundle=ca_bundle,
-        allow_insecure_http=st.allow_insecure_http,
-        make_active=True,
-    )
-    st.forget_profile()  # the next st.profile() reads what was just saved
-    _recreate_references(name, location, key, ca_bundle)
-    return {
-        "profile": name,
-        "base_url": location.base_url,
-        "org": location.org,
-        "api_key": redact_key(key),
-        "key_storage": storage,
-        "models": count,
-    }
-
-
-def _recreate_references(name: str, location: object, key: str, ca_bundle: str | None) -> None:
-    """What the profile's connected clients point at follows the new key, and is made again
-    when it is gone (a `logout --force`, then a login with the same name): the key file
-    OpenCode's {file:} names, the helper script Claude Desktop runs."""
-    from optscale_cli.clients import get_client
-    from optscale_cli.connections import clients_using_profile
-    from optscale_cli.flows.connect import replay_request, write_owned_files
-    from optscale_cli.profiles import Profile
-    from optscale_cli.secrets import key_file_path, write_key_file
-    from optscale_cli.urls import GatewayLocation
-
-    assert isinstance(location, GatewayLocation)
-    users = clients_using_profile(name)
-    modes = {c: ledger.details.get("key_mode") for c, ledger in users.items()}
-    if key_file_path(name).exists() or "file" in modes.values():
-        write_key_file(name, key)
-    profile = Profile(name, location, key, "profile", ca_bundle=ca_bundle)
-    for client_name, ledger in users.items():
-        client = get_client(client_name)
-        helper_script = getattr(client, "helper_script", None)
-        if modes[client_name] == "helper" and helper_script is not None:
-            path, text = helper_script(replay_request(ledger, profile))
-            write_owned_files({path: text})
-
-
-def _refuse_moving_connected_clients(name: str, location: object) -> None:
-    """A profile's key goes to whatever its connected clients are aimed at: logging the
-    profile in to another gateway would hand them that gateway's key. Refuse instead."""
-    from optscale_cli.connections import clients_using_profile
-    from optscale_cli.errors import Refused
-    from optscale_cli.urls import GatewayLocation
-
-    assert isinstance(location, GatewayLocation)
-    own = {location.surface_url(s) for s in ("openai", "cursor", "anthropic")}
-    elsewhere = sorted(
-        client
-        for client, ledger in clients_using_profile(name).items()
-        if ledger.base_url not in own
-    )
-    if elsewhere:
-        raise Refused(
-            f"profile '{name}' has clients connected to another gateway "
-            f"({', '.join(elsewhere)}); logging it in to {location.base_url} would hand "
-            "them this key",
-            f"log in under a new name (--profile NAME), or first run: optscale disconnect "
-            f"{elsewhere[0]}",
-        )
 
 
 DisconnectOption = Annotated[

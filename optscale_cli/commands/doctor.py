@@ -54,7 +54,7 @@ def doctor(
       optscale doctor --live --client codex --live-timeout 120
     """
     from optscale_cli.clients import get_client
-    from optscale_cli.doctor import DoctorOptions, run_doctor
+    from optscale_cli.flows.doctor import DoctorOptions, run_doctor
 
     st = state()
     if client:

@@ -68,7 +68,7 @@ def setup(
       optscale setup --yes --model openai/gpt-4.1 --clients opencode,claude-code
       OPTSCALE_API_KEY=… optscale setup --non-interactive --url https://HOST/llm_proxy/ORG/v1
     """
-    from optscale_cli.commands.auth import perform_login
+    from optscale_cli.flows.login import perform_login
     from optscale_cli.flows.setup import SetupOptions, plan_setup
 
     st = state()

@@ -246,7 +246,7 @@ def apply_setup(st: AppState, result: SetupResult, *, check: bool = True) -> Set
 
 
 def run_checks(st: AppState, model: str | None) -> dict[str, Any]:
-    from optscale_cli.doctor import DoctorOptions, run_doctor
+    from optscale_cli.flows.doctor import DoctorOptions, run_doctor
 
     checks = run_doctor(st, DoctorOptions(model=model, timeout=st.timeout or 10.0))
     return {

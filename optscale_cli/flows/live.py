@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from optscale_cli.doctor import FAIL, PASS, SKIP, Check
+from optscale_cli.flows.doctor import FAIL, PASS, SKIP, Check
 
 LIVE_PROMPT = "Reply with the single word: ok"
 DEFAULT_LIVE_TIMEOUT = 60.0

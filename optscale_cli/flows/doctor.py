@@ -168,7 +168,7 @@ def _cached_models_checks(ctx: Context) -> list[Check]:
 
 def _live_phase(ctx: Context, names: list[str], network: list[Check]) -> list[Check]:
     """``doctor --live``: the connected clients, run for real, once the path is known good."""
-    from optscale_cli.live import live_checks
+    from optscale_cli.flows.live import live_checks
 
     connected = [n for n in names if n in ctx.clients and ctx.clients[n].connected]
     reason = None
