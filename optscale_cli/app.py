@@ -58,6 +58,10 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+NoColorOption = Annotated[bool, typer.Option("--no-color", help="No colours (env: NO_COLOR).")]
+VerboseOption = Annotated[bool, typer.Option("-v", "--verbose", help="More detail; tracebacks.")]
+
+
 @app.callback()
 def root(
     profile: Annotated[
@@ -109,14 +113,7 @@ def root(
         from optscale_cli.profiles import check_profile_name
 
         check_profile_name(profile)
-    if timeout is not None and not (math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
-        from optscale_cli.errors import UsageError
-
-        raise UsageError(  # huge values overflow the timers and socket timeouts
-            f"--timeout must be a number of seconds greater than 0 and at most {MAX_TIMEOUT}, "
-            f"not {timeout:g}",
-            "e.g. --timeout 60",
-        )
+    _check_timeout(timeout)
     _recover_interrupted(current.output)
     current.profile_name = profile
     current.ca_bundle = ca_bundle
@@ -145,6 +142,17 @@ app.command("completion")(completion.completion)
 
 _GLOBAL_FLAGS = {"--json", "--no-color", "-v", "--verbose", "--allow-insecure-http"}
 _GLOBAL_VALUES = {"--profile", "--ca-bundle", "--timeout"}
+
+
+def _check_timeout(timeout: float | None) -> None:
+    if timeout is not None and not (math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
+        from optscale_cli.errors import UsageError
+
+        raise UsageError(  # huge values overflow the timers and socket timeouts
+            f"--timeout must be a number of seconds greater than 0 and at most {MAX_TIMEOUT}, "
+            f"not {timeout:g}",
+            "e.g. --timeout 60",
+        )
 
 
 def _recover_interrupted(output: Output) -> None:

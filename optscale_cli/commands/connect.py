@@ -11,79 +11,82 @@ from optscale_cli.commands.render import confirm, show_changes, show_plans
 from optscale_cli.complete import model_ids
 from optscale_cli.context import state
 
+ModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="Model to use, e.g. openai/gpt-4.1 (checked against your key).",
+        autocompletion=model_ids,
+    ),
+]
+ScopeOption = Annotated[str, typer.Option(help="user (global config) or project (./ files).")]
+AllModelsOption = Annotated[
+    bool, typer.Option("--all-models", help="Declare every model the key may use (OpenCode).")
+]
+SetDefaultOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--set-default/--no-set-default",
+        help="Make the model the client's default (OpenCode: on for a first connect).",
+    ),
+]
+KeyFromEnvOption = Annotated[
+    bool,
+    typer.Option("--key-from-env", help="Reference $OPTSCALE_API_KEY instead of our stored key."),
+]
+PlaintextKeyOption = Annotated[
+    bool,
+    typer.Option(
+        "--plaintext-key",
+        help="Write the key itself into the client's file (0600), "
+        "instead of a key helper or reference.",
+    ),
+]
+KeyInGitOption = Annotated[
+    bool,
+    typer.Option(
+        "--plaintext-key-in-git",
+        help="DANGEROUS: allow --plaintext-key to write into a file git would commit.",
+    ),
+]
+
+
+def _tier_option(tier: str) -> Any:
+    return typer.Option(help=f"Claude: model for the {tier} tier.", autocompletion=model_ids)
+
+
+OpusOption = Annotated[str | None, _tier_option("opus")]
+SonnetOption = Annotated[str | None, _tier_option("sonnet")]
+HaikuOption = Annotated[str | None, _tier_option("haiku")]
+ManualOption = Annotated[
+    bool,
+    typer.Option("--manual", help="Print the values and steps to enter by hand; write nothing."),
+]
+ExportOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Write an admin file instead (same as: optscale export CLIENT --format KIND)."
+    ),
+]
+OutputOption = Annotated[str | None, typer.Option("--output", "-o", help="Where --export writes.")]
+
 
 def connect(
     client: ClientArg,
-    model: Annotated[
-        str | None,
-        typer.Option(
-            "--model",
-            "-m",
-            help="Model to use, e.g. openai/gpt-4.1 (checked against your key).",
-            autocompletion=model_ids,
-        ),
-    ] = None,
-    scope: Annotated[
-        str, typer.Option(help="user (global config) or project (./ files).")
-    ] = "user",
-    all_models: Annotated[
-        bool, typer.Option("--all-models", help="Declare every model the key may use (OpenCode).")
-    ] = False,
-    set_default: Annotated[
-        bool | None,
-        typer.Option(
-            "--set-default/--no-set-default",
-            help="Make the model the client's default (OpenCode: on for a first connect).",
-        ),
-    ] = None,
-    key_from_env: Annotated[
-        bool,
-        typer.Option(
-            "--key-from-env", help="Reference $OPTSCALE_API_KEY instead of our stored key."
-        ),
-    ] = False,
-    plaintext_key: Annotated[
-        bool,
-        typer.Option(
-            "--plaintext-key",
-            help="Write the key itself into the client's file (0600), "
-            "instead of a key helper or reference.",
-        ),
-    ] = False,
-    key_in_git: Annotated[
-        bool,
-        typer.Option(
-            "--plaintext-key-in-git",
-            help="DANGEROUS: allow --plaintext-key to write into a file git would commit.",
-        ),
-    ] = False,
-    opus: Annotated[
-        str | None,
-        typer.Option(help="Claude: model for the opus tier.", autocompletion=model_ids),
-    ] = None,
-    sonnet: Annotated[
-        str | None,
-        typer.Option(help="Claude: model for the sonnet tier.", autocompletion=model_ids),
-    ] = None,
-    haiku: Annotated[
-        str | None,
-        typer.Option(help="Claude: model for the haiku tier.", autocompletion=model_ids),
-    ] = None,
-    manual: Annotated[
-        bool,
-        typer.Option(
-            "--manual", help="Print the values and steps to enter by hand; write nothing."
-        ),
-    ] = False,
-    export: Annotated[
-        str | None,
-        typer.Option(
-            help="Write an admin file instead (same as: optscale export CLIENT --format KIND).",
-        ),
-    ] = None,
-    output_path: Annotated[
-        str | None, typer.Option("--output", "-o", help="Where --export writes.")
-    ] = None,
+    model: ModelOption = None,
+    scope: ScopeOption = "user",
+    all_models: AllModelsOption = False,
+    set_default: SetDefaultOption = None,
+    key_from_env: KeyFromEnvOption = False,
+    plaintext_key: PlaintextKeyOption = False,
+    key_in_git: KeyInGitOption = False,
+    opus: OpusOption = None,
+    sonnet: SonnetOption = None,
+    haiku: HaikuOption = None,
+    manual: ManualOption = False,
+    export: ExportOption = None,
+    output_path: OutputOption = None,
     dry_run: DryRun = False,
     yes: Yes = False,
 ) -> None:

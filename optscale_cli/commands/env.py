@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -119,6 +119,34 @@ def _child_got_it_from_the_terminal(child_pid: int) -> bool:
         os.close(fd)
 
 
+def _wait_simply(command: list[str], env: dict[str, str]) -> int:
+    """Windows: Ctrl-C goes to every process of the console, the child included; exec just
+    keeps waiting for it. (Off the main thread no handler can be installed.)"""
+    import subprocess
+
+    child = subprocess.Popen(command, env=env)
+    while True:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            continue
+
+
+def _install(forward: Any) -> dict[int, object]:
+    """Our forwarding handler for each forwarded signal exec does not ignore; the previous
+    handlers, to put back."""
+    import signal
+
+    previous: dict[int, object] = {}
+    for name in _FORWARDED:
+        signum = getattr(signal, name, None)
+        # None: a handler set outside Python, which we could not put back; leave it be
+        if signum is None or signal.getsignal(signum) in (signal.SIG_IGN, None):
+            continue
+        previous[signum] = signal.signal(signum, forward)
+    return previous
+
+
 def _run_child(command: list[str], env: dict[str, str]) -> int:
     """Run ``command``, passing signals on to it, and return its (Popen) return code.
 
@@ -146,14 +174,7 @@ def _run_child(command: list[str], env: dict[str, str]) -> int:
     import threading
 
     if sys.platform == "win32" or threading.current_thread() is not threading.main_thread():
-        # Windows: Ctrl-C goes to every process of the console, the child included; exec
-        # just keeps waiting for it. (Off the main thread no handler can be installed.)
-        child = subprocess.Popen(command, env=env)
-        while True:
-            try:
-                return child.wait()
-            except KeyboardInterrupt:
-                continue
+        return _wait_simply(command, env)
 
     child_box: list[subprocess.Popen[bytes]] = []
     pending: list[int] = []
@@ -168,13 +189,7 @@ def _run_child(command: list[str], env: dict[str, str]) -> int:
             return
         child.send_signal(signum)  # a no-op once the child has been reaped
 
-    previous: dict[int, object] = {}
-    for name in _FORWARDED:
-        signum = getattr(signal, name, None)
-        # None: a handler set outside Python, which we could not put back; leave it be
-        if signum is None or signal.getsignal(signum) in (signal.SIG_IGN, None):
-            continue
-        previous[signum] = signal.signal(signum, forward)
+    previous = _install(forward)
     try:
         # Python's handlers are reset to the default by exec(); ignored signals stay ignored.
         child_box.append(subprocess.Popen(command, env=env))

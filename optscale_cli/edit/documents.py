@@ -372,6 +372,40 @@ class TomlDocument:
         except TypeError as exc:
             raise ConfigFileError(self.label, f"'{'.'.join(map(str, path))}': {exc}") from None
 
+    def _refuse_inline(self, found: list[Any], target: tuple[str, ...]) -> None:
+        """A table on the way written inline (``a = { ... }``) cannot take a new table."""
+        for statement in found:
+            size = len(statement.path)
+            if statement.kind == "kv" and size < len(target) and target[:size] == statement.path:
+                name = ".".join(statement.path)
+                raise ConfigFileError(
+                    self.label,
+                    f"'{name}' is written inline ({name} = {{ ... }}), and TOML cannot add "
+                    f"'{'.'.join(target[:-1])}' as a table next to it: write it as "
+                    f"[{name}.<name>] tables, or add the settings by hand",
+                    self._line_of(statement.keystart),
+                    statement.keystart - statement.line + 1,
+                )
+
+    def _where_to_add(
+        self, found: list[Any], parent: tuple[str, ...]
+    ) -> tuple[tuple[str, ...] | None, int]:
+        """The table a new key of ``parent`` goes into and the offset to add it at (None: a
+        new ``[table]`` at the end)."""
+        header = next((s for s in found if s.kind == "header" and s.path == parent), None)
+        if header is not None or not parent:
+            members = [s for s in found if s.kind == "kv" and s.table == parent]
+            at = members[-1].end if members else (header.end if header else self._root_end(found))
+            return parent, at
+        dotted = [  # the table is made by dotted keys (`a.b.c = 1`): add one more
+            s
+            for s in found
+            if s.kind == "kv" and s.path[: len(parent)] == parent and len(s.table) < len(parent)
+        ]
+        if dotted:
+            return dotted[-1].table, dotted[-1].end
+        return None, len(self.text)
+
     def set(
         self, path: Sequence[str | int], value: Any, layout: dict[str, Any] | None = None
     ) -> None:
@@ -399,33 +433,9 @@ class TomlDocument:
             text = self.text[: written.vstart] + new + self.text[written.vend :]
             self._commit(text, expected, path)
             return
-        for statement in found:  # a table on the way written inline: `a = { ... }`
-            size = len(statement.path)
-            if statement.kind == "kv" and size < len(target) and target[:size] == statement.path:
-                raise ConfigFileError(
-                    self.label,
-                    f"'{'.'.join(statement.path)}' is written inline ({'.'.join(statement.path)}"
-                    f" = {{ ... }}), and TOML cannot add '{'.'.join(target[:-1])}' as a table"
-                    f" next to it: write it as [{'.'.join(statement.path)}.<name>] tables,"
-                    " or add the settings by hand",
-                    self._line_of(statement.keystart),
-                    statement.keystart - statement.line + 1,
-                )
+        self._refuse_inline(found, target)
         parent = target[:-1]
-        header = next((s for s in found if s.kind == "header" and s.path == parent), None)
-        if header is not None or not parent:
-            table, members = parent, [s for s in found if s.kind == "kv" and s.table == parent]
-            at = members[-1].end if members else (header.end if header else self._root_end(found))
-        elif (
-            dotted := [  # the table is made by dotted keys (`a.b.c = 1`): add one more
-                s
-                for s in found
-                if s.kind == "kv" and s.path[: len(parent)] == parent and len(s.table) < len(parent)
-            ]
-        ):
-            table, at = dotted[-1].table, dotted[-1].end
-        else:
-            table, at = None, len(self.text)
+        table, at = self._where_to_add(found, parent)
         if layout and layout.get("next"):
             following = next(
                 (s for s in found if s.kind == "kv" and list(s.path) == list(layout["next"])),
