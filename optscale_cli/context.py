@@ -44,15 +44,11 @@ class AppState:
         self._profile = None
 
     def client(self, profile: Profile | None = None) -> GatewayClient:
-        from optscale_cli.gateway import DEFAULT_TIMEOUT, GatewayClient
+        from optscale_cli.gateway import open_client
 
         profile = profile or self.profile()
-        return GatewayClient(
-            profile.location,
-            profile.require_key(),
-            ca_bundle=profile.ca_bundle,
-            timeout=self.timeout or DEFAULT_TIMEOUT,  # the budget of each whole operation
-        )
+        key = profile.require_key()
+        return open_client(profile.location, key, ca_bundle=profile.ca_bundle, timeout=self.timeout)
 
     def catalog(self, *, refresh: bool = False) -> Catalog:
         """The model list for the active profile, saying when it comes from the cache."""

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_TIMEOUT = 30.0  # the budget of one whole operation (listings, login)
+PROBE_TIMEOUT = 10.0  # the budget of one probe (doctor)
 MODELS_CAP = 32 * 1024 * 1024  # decoded bytes of a model list
 SMALL_CAP = 1024 * 1024  # decoded bytes of any other answer (probes, error bodies, streams)
 USER_AGENT = "optscale-cli"
@@ -496,6 +497,21 @@ def _refuse_redirects(response: httpx.Response) -> None:
     any redirect into our own refusal."""
     if 300 <= response.status_code < 400 and "location" in response.headers:
         raise _Redirected(response.status_code, response.headers.get("location", "?"))
+
+
+def open_client(
+    location: GatewayLocation,
+    api_key: str,
+    *,
+    ca_bundle: str | None = None,
+    timeout: float | None = None,
+    probe: bool = False,
+) -> GatewayClient:
+    """The one factory for the gateway's HTTP client, with the one timeout policy: the
+    budget of each whole operation is ``--timeout``, else 10 s for a probe and 30 s for a
+    listing or login."""
+    budget = timeout or (PROBE_TIMEOUT if probe else DEFAULT_TIMEOUT)
+    return GatewayClient(location, api_key, ca_bundle=ca_bundle, timeout=budget)
 
 
 class GatewayClient:

@@ -194,3 +194,38 @@ def test_recovery_leaves_a_file_changed_after_the_crash(
     assert "changed after the interrupted run" in after.stderr
     assert secrets.read_text() == "# the user's edit after the crash\n"
     assert config.read_text() == CONFIG
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory", "loop"])
+def test_special_files_are_refused_before_they_are_opened(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path, kind: str
+) -> None:
+    path = isolated_home / ".aider.conf.yml"
+    if kind == "fifo":
+        os.mkfifo(path)  # opening it would hang, even for --dry-run
+    elif kind == "directory":
+        path.mkdir()
+    else:
+        path.symlink_to(isolated_home / "loop-b")
+        (isolated_home / "loop-b").symlink_to(path)
+    for extra in (["--dry-run"], ["--yes"]):
+        result = cli("connect", "aider", "-m", "openai/gpt-4.1", *extra)
+        assert result.code == 1, result.all
+        assert str(path) in result.err and "internal error" not in result.all
+        expected = {"fifo": "FIFO", "directory": "directory", "loop": "symlink loop"}[kind]
+        assert expected in result.err
+
+
+def test_a_dangling_symlink_is_written_through_and_undo_keeps_the_link(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path, tmp_path: Path
+) -> None:
+    dotfiles = tmp_path / "dotfiles"
+    dotfiles.mkdir()
+    link = isolated_home / ".aider.conf.yml"
+    link.symlink_to(dotfiles / "aider.yml")  # the target does not exist yet
+    assert cli("connect", "aider", "-m", "openai/gpt-4.1", "--yes").code == 0
+    assert link.is_symlink() and (dotfiles / "aider.yml").exists()
+    assert "openai-api-base" in (dotfiles / "aider.yml").read_text()
+    assert cli("disconnect", "aider", "--yes").code == 0
+    assert link.is_symlink(), "the user's link must stay"
+    assert not (dotfiles / "aider.yml").exists(), "the target we created must go"

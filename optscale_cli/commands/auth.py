@@ -290,7 +290,7 @@ def _rotate(api_key_stdin: bool, yes: bool) -> None:
     from optscale_cli.commands.render import confirm, show_plans
     from optscale_cli.errors import UsageError
     from optscale_cli.flows.rotate import apply_rotation, plan_rotation, refuse_if_done
-    from optscale_cli.gateway import DEFAULT_TIMEOUT, GatewayClient
+    from optscale_cli.gateway import open_client
 
     st = state()
     old = st.profile()
@@ -299,9 +299,7 @@ def _rotate(api_key_stdin: bool, yes: bool) -> None:
     key = _read_key(api_key_stdin)
     rotation = plan_rotation(old, key)  # the same key again finishes an interrupted rotation
     refuse_if_done(rotation)
-    with GatewayClient(
-        old.location, key, ca_bundle=old.ca_bundle, timeout=st.timeout or DEFAULT_TIMEOUT
-    ) as client:
+    with open_client(old.location, key, ca_bundle=old.ca_bundle, timeout=st.timeout) as client:
         client.list_models()  # the new key must work before anything changes
     show_plans(st, rotation.planned)
     if rotation.planned:

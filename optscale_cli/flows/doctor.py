@@ -803,17 +803,14 @@ class _Probe:
 
 
 def _network_checks(ctx: Context, jobs: _Jobs) -> list[Check]:
-    from optscale_cli.gateway import GatewayClient
+    from optscale_cli.gateway import open_client
 
     profile = ctx.profile
     timeout = ctx.options.timeout
     budget = 2 * timeout + 1
     deadline = time.monotonic() + budget
-    client = GatewayClient(
-        profile.location,
-        profile.api_key,
-        ca_bundle=profile.ca_bundle,
-        timeout=timeout,  # the budget of each probe, connect to last byte
+    client = open_client(  # the budget of each probe, connect to last byte
+        profile.location, profile.api_key, ca_bundle=profile.ca_bundle, timeout=timeout, probe=True
     )
     probes = _gateway_probes(ctx, client)
     progress: list[Check] = []

@@ -14,7 +14,7 @@ PROBE_MODEL = "optscale/login-probe"
 def perform_login(st: AppState, url: str, org: str | None, key: str) -> dict[str, object]:
     """Check ``key`` against the gateway at ``url``; save the profile only if it works."""
     from optscale_cli.errors import NotFoundError
-    from optscale_cli.gateway import DEFAULT_TIMEOUT, GatewayClient
+    from optscale_cli.gateway import open_client
     from optscale_cli.profiles import DEFAULT_PROFILE, save_profile
     from optscale_cli.redact import redact_key
     from optscale_cli.urls import parse_gateway_url
@@ -28,9 +28,7 @@ def perform_login(st: AppState, url: str, org: str | None, key: str) -> dict[str
     name = st.profile_name or os.environ.get("OPTSCALE_PROFILE") or DEFAULT_PROFILE
     _refuse_moving_connected_clients(name, location)
     count: int | None
-    with GatewayClient(
-        location, key, ca_bundle=ca_bundle, timeout=st.timeout or DEFAULT_TIMEOUT
-    ) as client:
+    with open_client(location, key, ca_bundle=ca_bundle, timeout=st.timeout) as client:
         try:
             count = len(client.list_models())
         except NotFoundError as exc:
