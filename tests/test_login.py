@@ -296,3 +296,11 @@ def test_a_404_at_an_unusual_path_saves_nothing(
     assert "Unknown organization or route" in error["message"]  # what was found there
     assert not (tmp_path / "optscale-config" / "config.toml").exists()
     assert trusted.GOOD_KEY not in result.all
+
+
+def test_a_host_with_a_trailing_dot_is_normalised(cli: Cli, trusted: GatewayStandIn) -> None:
+    """`gw.example.` is the same host as `gw.example`; TLS checks the name without the dot."""
+    dotted = trusted.base_url.replace("127.0.0.1", "localhost.")
+    result = cli("login", "--url", dotted, "--api-key-stdin", "--json", input=trusted.GOOD_KEY)
+    assert result.code == 0, result.all
+    assert result.json()["base_url"] == trusted.base_url.replace("127.0.0.1", "localhost")
