@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from optscale_cli import doctor
+from optscale_cli.flows import doctor
 from tests.conftest import Cli
 from tests.gateway import ANSWER, MARKER, GatewayStandIn
 
