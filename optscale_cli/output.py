@@ -144,9 +144,29 @@ class Output:
 
     def diff(self, text: str) -> None:
         """A unified diff, both sides redacted, coloured on a terminal."""
+        if len(text) > _PLAIN_DIFF:
+            self._plain_diff(_safe(text))
+            return
         from rich.syntax import Syntax
 
         self.out.print(Syntax(_safe(text), "diff", theme="ansi_dark", background_color="default"))
+
+    def _plain_diff(self, text: str) -> None:
+        """A diff without the syntax highlighter (seconds for a 10,000-line diff): as is
+        without colour, else each line coloured by its first character."""
+        write = self.out.file.write
+        if not self.color or self.out.color_system is None:
+            write(text if text.endswith("\n") or not text else text + "\n")
+            return
+        colours = {"+": "\x1b[32m", "-": "\x1b[31m", "@": "\x1b[36m"}
+        lines = text.splitlines()
+        for start in range(0, len(lines), _BATCH):
+            write(
+                "".join(
+                    f"{colours[line[0]]}{line}\x1b[0m\n" if line[:1] in colours else line + "\n"
+                    for line in lines[start : start + _BATCH]
+                )
+            )
 
     # data (stdout) -----------------------------------------------------------------
     def json(self, payload: Any, *, reveal: bool = False) -> None:
@@ -257,6 +277,7 @@ class Output:
         return bool(typer.confirm(question, default=default, err=True))
 
 
+_PLAIN_DIFF = 100_000  # characters: a longer diff is coloured line by line, not highlighted
 _BATCH = 1000  # items per write when streaming a JSON list; rows per write of a long table
 _PLAIN_ROWS = 500  # longer tables are written as plain aligned lines, not through rich
 

@@ -286,6 +286,8 @@ def plan_edit(
     user_text = _user_content(target, original, previous)
     old_records = {_record_key(r): r for r in previous.get("records", [])}
     created = [list(p) for p in previous.get("created", [])]
+    recover = backup_recovery(target, previous.get("backup"))
+    superseded = _revert_superseded(doc, old_records, ops, recover)
     records: list[dict[str, Any]] = []
     for op in ops:
         for missing in _missing(doc, op.path if isinstance(op, SetValue) else (*op.path, 0)):
@@ -308,8 +310,7 @@ def plan_edit(
             if layout:
                 record["layout"] = layout if "v" in record["before"] else {"next": layout["next"]}
         records.append(record)
-    seen = {_record_key(r) for r in records}
-    recover = backup_recovery(target, previous.get("backup"))
+    seen = {_record_key(r) for r in records} | superseded
     for key, old in old_records.items():  # set before, not now: put the original back
         if key not in seen:
             _revert_record(doc, old, [], recover)
@@ -320,6 +321,22 @@ def plan_edit(
     change.user_text = user_text
     change.backup = previous.get("backup")
     return change
+
+
+def _revert_superseded(
+    doc: Document, old_records: dict[str, dict[str, Any]], ops: Sequence[Op], recover: Recover
+) -> set[str]:
+    """Earlier records inside a value an op now sets whole (OpenCode's model object, once
+    set one model at a time) are reverted first, so the op's own record keeps what was
+    there before our first connect; their keys, as done."""
+    whole = {tuple(op.path) for op in ops if isinstance(op, SetValue)}
+    done = set()
+    for key, old in old_records.items():
+        path = tuple(old["path"])
+        if any(path[:n] in whole for n in range(1, len(path))):
+            _revert_record(doc, old, [], recover)
+            done.add(key)
+    return done
 
 
 def _apply_set(
@@ -465,11 +482,12 @@ def _remove_empty_created(doc: Document, created: list[list[str | int]]) -> None
             (*path, key) in ours and hollow((*path, key), inner) for key, inner in value.items()
         )
 
+    peek = getattr(doc, "peek", doc.get)  # read only: no copy of a big subtree
     removed: list[list[str | int]] = []
     for path in sorted(created, key=len):
         if any(path[: len(done)] == done for done in removed):
             continue
-        if hollow(tuple(path), doc.get(path)):
+        if hollow(tuple(path), peek(tuple(path))):
             doc.remove(path)
             removed.append(path)
 
