@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import difflib
 import hashlib
 import json
@@ -42,6 +43,7 @@ class SetValue:
     path: tuple[str | int, ...]
     value: Any
     group: str | None = None  # see GROUPS
+    merge: bool = False  # an object set whole, over the user's own entries (kept)
 
 
 @dataclass(frozen=True)
@@ -294,6 +296,7 @@ def plan_edit(
             if list(missing) not in created:
                 created.append(list(missing))
         if isinstance(op, SetValue):
+            op = _merged(doc, op, old_records) if op.merge else op
             record, before, layout = _apply_set(doc, op, secrets)
         else:
             (record, before), layout = _apply_list_item(target, doc, op), None
@@ -321,6 +324,21 @@ def plan_edit(
     change.user_text = user_text
     change.backup = previous.get("backup")
     return change
+
+
+def _merged(doc: Document, op: SetValue, old_records: dict[str, dict[str, Any]]) -> SetValue:
+    """``op`` with its object laid over the entries of the current one we never set (the
+    user's own); an entry our last record set and ``op`` no longer holds is dropped."""
+    current = getattr(doc, "peek", doc.get)(op.path)
+    if not isinstance(current, dict) or not isinstance(op.value, dict):
+        return op
+    old = old_records.get(_record_key({"op": "set", "path": list(op.path)}))
+    after, before = (unbox(old["after"]), unbox(old["before"])) if old else ({}, {})
+    ours = set(after) if isinstance(after, dict) else set()
+    if isinstance(before, dict):  # what was there before our first connect is the user's
+        ours -= set(before)
+    kept = {k: v for k, v in current.items() if k not in ours and k not in op.value}
+    return dataclasses.replace(op, value={**kept, **op.value}) if kept else op
 
 
 def _revert_superseded(
