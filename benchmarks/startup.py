@@ -13,16 +13,23 @@ import sys
 import time
 
 
-def measure_interleaved(cases: dict[str, list[str]], runs: int) -> dict[str, float]:
+def measure_interleaved(
+    cases: dict[str, list[str]], runs: int, envs: dict[str, dict[str, str]] | None = None
+) -> dict[str, float]:
     """Median wall time per command; the commands take turns, so load on the machine
-    falls on all of them alike instead of skewing one."""
+    falls on all of them alike instead of skewing one. ``envs``: a case's environment."""
+    envs = envs or {}
     samples: dict[str, list[float]] = {name: [] for name in cases}
-    for cmd in cases.values():
-        subprocess.run(cmd, capture_output=True, check=False)  # warm the page cache
+    for name, cmd in cases.items():  # warm the page cache; a failing case is reported
+        done = subprocess.run(cmd, capture_output=True, check=False, env=envs.get(name))
+        if done.returncode:
+            print(f"{name}: exit {done.returncode}: {done.stderr[-300:]!r}", file=sys.stderr)
     for _ in range(runs):
         for name, cmd in cases.items():
             start = time.perf_counter()
-            subprocess.run(cmd, capture_output=True, check=False)
+            subprocess.run(
+                cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=envs.get(name)
+            )
             samples[name].append(time.perf_counter() - start)
     return {name: statistics.median(values) for name, values in samples.items()}
 

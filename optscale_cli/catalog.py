@@ -9,6 +9,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from optscale_cli.edit.atomic import atomic_write
 from optscale_cli.errors import (
@@ -18,9 +19,12 @@ from optscale_cli.errors import (
     OptscaleError,
     UsageError,
 )
-from optscale_cli.gateway import GatewayClient, Model, model_from_entry
+from optscale_cli.gateway import Model, model_from_entry
 from optscale_cli.model_ids import check_model_id, is_valid_model_id
 from optscale_cli.paths import config_dir, ensure_private_dir
+
+if TYPE_CHECKING:
+    from optscale_cli.gateway import GatewayClient
 
 CACHE_TTL_S = 300.0
 
@@ -82,6 +86,12 @@ def _write_cache(path: Path, catalog: Catalog) -> None:
         )
     except OSError:
         pass  # a cache is a convenience, never a reason to fail
+
+
+def fresh_cache(base_url: str, api_key: str) -> Catalog | None:
+    """The cached list when it is fresh enough to use without asking the gateway."""
+    cached = _read_cache(_cache_file(base_url, api_key))
+    return cached if cached and cached.age_s < CACHE_TTL_S else None
 
 
 def fetch_catalog(client: GatewayClient, api_key: str, *, refresh: bool = False) -> Catalog:

@@ -52,11 +52,15 @@ class AppState:
 
     def catalog(self, *, refresh: bool = False) -> Catalog:
         """The model list for the active profile, saying when it comes from the cache."""
-        from optscale_cli.catalog import fetch_catalog
+        from optscale_cli.catalog import fetch_catalog, fresh_cache
 
         profile = self.profile()
-        with self.client(profile) as client:
-            catalog = fetch_catalog(client, profile.require_key(), refresh=refresh)
+        key = profile.require_key()
+        # a fresh cache needs no client: no httpx, no ssl for a listing served locally
+        catalog = None if refresh else fresh_cache(profile.location.base_url, key)
+        if catalog is None:
+            with self.client(profile) as client:
+                catalog = fetch_catalog(client, key, refresh=refresh)
         if catalog.stale and refresh:
             reason = catalog.error.message if catalog.error else "gateway unreachable"
             self.output.warn(

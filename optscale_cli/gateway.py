@@ -36,7 +36,6 @@ from optscale_cli.errors import (
     TlsError,
 )
 from optscale_cli.redact import clean_text
-from optscale_cli.tls import ssl_context
 from optscale_cli.urls import GatewayLocation, Surface
 
 if TYPE_CHECKING:
@@ -527,6 +526,8 @@ class GatewayClient:
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         import httpx
+
+        from optscale_cli.tls import ssl_context  # ssl only once a request is to be made
 
         self.location = location
         self.timeout = timeout

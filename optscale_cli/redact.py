@@ -22,6 +22,7 @@ import re
 from typing import Any
 
 _SECRETS: set[str] = set()
+_LONGEST_FIRST: list[str] = []  # _SECRETS, longest first (kept in step by register_secret)
 _MIN_SECRET = 6  # shorter values would redact ordinary words
 
 # control characters, and the bidi/zero-width marks that reorder or hide text
@@ -51,6 +52,7 @@ def register_secret(value: str | None) -> None:
         stripped = value.strip()
         if stripped and stripped != value and len(stripped) >= _MIN_SECRET:
             _SECRETS.add(stripped)
+        _LONGEST_FIRST[:] = sorted(_SECRETS, key=len, reverse=True)
 
 
 def redact_key(key: str | None) -> str:
@@ -73,30 +75,47 @@ def redact_text(text: str) -> str:
     """``text`` with every secret replaced by its redacted form."""
     if not text:
         return text
-    for secret in sorted(_SECRETS, key=len, reverse=True):
+    for secret in _LONGEST_FIRST:
         if secret in text:
             text = text.replace(secret, redact_key(secret))
-    text = _USERINFO.sub(r"\1***@", text)
-    text = _BEARER.sub(r"\1***", text)
-    text = _KEY_SHAPE.sub(lambda m: redact_key(m[0]), text)
-    return _ASSIGNMENT.sub(_assignment, text)
+    # Each pattern runs only when the text holds what it cannot match without (a plain
+    # substring test is far cheaper than a regex, and most text holds none of them).
+    if "@" in text and "://" in text:
+        text = _USERINFO.sub(r"\1***@", text)
+    if "bearer" in text.lower():
+        text = _BEARER.sub(r"\1***", text)
+    if "sk-" in text:
+        text = _KEY_SHAPE.sub(lambda m: redact_key(m[0]), text)
+    if "=" in text or ":" in text:
+        text = _ASSIGNMENT.sub(_assignment, text)
+    return text
 
 
-def redact_data(value: Any) -> Any:
-    """A JSON-ready value with every string redacted (keys of a mapping included)."""
+def redact_data(value: Any, memo: dict[str, str] | None = None) -> Any:
+    """A JSON-ready value with every string redacted (keys of a mapping included).
+    ``memo`` (text -> redacted) spares the work on strings seen before in the same output;
+    it is only valid while no new secret is registered."""
     if isinstance(value, str):
-        return redact_text(value)
+        if memo is None:
+            return redact_text(value)
+        done = memo.get(value)
+        if done is None:
+            done = memo[value] = redact_text(value)
+        return done
     if isinstance(value, dict):
-        return {redact_text(str(k)): redact_data(v) for k, v in value.items()}
+        return {redact_data(str(k), memo): redact_data(v, memo) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [redact_data(v) for v in value]
+        return [redact_data(v, memo) for v in value]
     return value
 
 
 def for_terminal(text: object) -> str:
     """Text safe to show on a terminal: controls and bidi overrides made visible
     (``\\x1b``, ``\\u202e``); a newline becomes ``\\n`` so it cannot break a table row."""
-    return _UNSAFE.sub(_visible, str(text))
+    shown = str(text)
+    if shown.isprintable():  # every character _UNSAFE matches is a control or format one
+        return shown
+    return _UNSAFE.sub(_visible, shown)
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -106,6 +125,13 @@ def _visible(match: re.Match[str]) -> str:
 
 def clean_text(text: object, limit: int = 500) -> str:
     """Strip terminal control sequences from text a server sent us, and cap its length."""
+    if (
+        isinstance(text, str)
+        and len(text) <= limit
+        and text.isprintable()
+        and not (text[:1].isspace() or text[-1:].isspace())
+    ):
+        return text  # nothing to strip (every control and format character is unprintable)
     cleaned = _CONTROL.sub("", str(text)).strip()
     cleaned = _UNSAFE.sub("", cleaned)
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"

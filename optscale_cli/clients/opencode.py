@@ -221,7 +221,9 @@ class OpenCode(Client):
             SetValue((*base, "options", "baseURL"), self.base_url(request)),
             SetValue((*base, "options", "apiKey"), api_key),
         ]
-        ops += [SetValue((*base, "models", m), {"name": f"{m} (OptScale)"}) for m in request.models]
+        # the model object in one op: one edit of the file for 10,000 models, not 10,000
+        models = {m: {"name": f"{m} (OptScale)"} for m in request.models}
+        ops.append(SetValue((*base, "models"), models, merge=True))  # the user's own stay
         set_default = self.make_default(request)
         if set_default:
             ops.append(SetValue(("model",), f"{PROVIDER_ID}/{request.model}"))

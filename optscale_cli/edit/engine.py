@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import difflib
 import hashlib
 import json
@@ -42,6 +43,7 @@ class SetValue:
     path: tuple[str | int, ...]
     value: Any
     group: str | None = None  # see GROUPS
+    merge: bool = False  # an object set whole, over the user's own entries (kept)
 
 
 @dataclass(frozen=True)
@@ -286,12 +288,15 @@ def plan_edit(
     user_text = _user_content(target, original, previous)
     old_records = {_record_key(r): r for r in previous.get("records", [])}
     created = [list(p) for p in previous.get("created", [])]
+    recover = backup_recovery(target, previous.get("backup"))
+    superseded = _revert_superseded(doc, old_records, ops, recover)
     records: list[dict[str, Any]] = []
     for op in ops:
         for missing in _missing(doc, op.path if isinstance(op, SetValue) else (*op.path, 0)):
             if list(missing) not in created:
                 created.append(list(missing))
         if isinstance(op, SetValue):
+            op = _merged(doc, op, old_records) if op.merge else op
             record, before, layout = _apply_set(doc, op, secrets)
         else:
             (record, before), layout = _apply_list_item(target, doc, op), None
@@ -308,8 +313,7 @@ def plan_edit(
             if layout:
                 record["layout"] = layout if "v" in record["before"] else {"next": layout["next"]}
         records.append(record)
-    seen = {_record_key(r) for r in records}
-    recover = backup_recovery(target, previous.get("backup"))
+    seen = {_record_key(r) for r in records} | superseded
     for key, old in old_records.items():  # set before, not now: put the original back
         if key not in seen:
             _revert_record(doc, old, [], recover)
@@ -320,6 +324,37 @@ def plan_edit(
     change.user_text = user_text
     change.backup = previous.get("backup")
     return change
+
+
+def _merged(doc: Document, op: SetValue, old_records: dict[str, dict[str, Any]]) -> SetValue:
+    """``op`` with its object laid over the entries of the current one we never set (the
+    user's own); an entry our last record set and ``op`` no longer holds is dropped."""
+    current = getattr(doc, "peek", doc.get)(op.path)
+    if not isinstance(current, dict) or not isinstance(op.value, dict):
+        return op
+    old = old_records.get(_record_key({"op": "set", "path": list(op.path)}))
+    after, before = (unbox(old["after"]), unbox(old["before"])) if old else ({}, {})
+    ours = set(after) if isinstance(after, dict) else set()
+    if isinstance(before, dict):  # what was there before our first connect is the user's
+        ours -= set(before)
+    kept = {k: v for k, v in current.items() if k not in ours and k not in op.value}
+    return dataclasses.replace(op, value={**kept, **op.value}) if kept else op
+
+
+def _revert_superseded(
+    doc: Document, old_records: dict[str, dict[str, Any]], ops: Sequence[Op], recover: Recover
+) -> set[str]:
+    """Earlier records inside a value an op now sets whole (OpenCode's model object, once
+    set one model at a time) are reverted first, so the op's own record keeps what was
+    there before our first connect; their keys, as done."""
+    whole = {tuple(op.path) for op in ops if isinstance(op, SetValue)}
+    done = set()
+    for key, old in old_records.items():
+        path = tuple(old["path"])
+        if any(path[:n] in whole for n in range(1, len(path))):
+            _revert_record(doc, old, [], recover)
+            done.add(key)
+    return done
 
 
 def _apply_set(
@@ -465,11 +500,12 @@ def _remove_empty_created(doc: Document, created: list[list[str | int]]) -> None
             (*path, key) in ours and hollow((*path, key), inner) for key, inner in value.items()
         )
 
+    peek = getattr(doc, "peek", doc.get)  # read only: no copy of a big subtree
     removed: list[list[str | int]] = []
     for path in sorted(created, key=len):
         if any(path[: len(done)] == done for done in removed):
             continue
-        if hollow(tuple(path), doc.get(path)):
+        if hollow(tuple(path), peek(tuple(path))):
             doc.remove(path)
             removed.append(path)
 
