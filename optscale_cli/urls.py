@@ -48,6 +48,10 @@ class GatewayLocation:
     def surface_url(self, surface: Surface) -> str:
         return f"{self.proxy_root}/{SURFACE_SUFFIX[surface]}"
 
+    def surface_urls(self) -> dict[str, str]:
+        """Every base URL of this gateway, by surface: the URLs its key belongs to."""
+        return {s: f"{self.proxy_root}/{suffix}" for s, suffix in SURFACE_SUFFIX.items()}
+
 
 def _checked_host(hostname: str, raw: str) -> str:
     """A host name (IDNA-encoded, lower case, a trailing dot dropped) or an IP literal."""

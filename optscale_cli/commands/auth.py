@@ -274,7 +274,7 @@ def token(
     profile = st.profile()
     if for_url is not None:
         wanted = for_url.strip().rstrip("/")
-        own = {profile.location.surface_url(s) for s in ("openai", "cursor", "anthropic")}
+        own = set(profile.location.surface_urls().values())
         if wanted not in own:
             raise AuthError(
                 f"profile '{profile.name}' holds the key of {profile.base_url}; the client "

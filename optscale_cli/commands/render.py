@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from optscale_cli.errors import Refused
 
@@ -45,7 +45,3 @@ def show_plans(st: AppState, planned: list[PlannedConnection]) -> None:
                 f"switching it to '{item.request.profile.name}'"
             )
         show_changes(st, item.changes, [item.request.api_key])
-
-
-def show_fields(st: AppState, doc: Any, steps: list[tuple[str, str]]) -> None:
-    st.output.data(doc, lambda: st.output.fields(steps))

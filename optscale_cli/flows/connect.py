@@ -478,10 +478,7 @@ def client_overview(st: AppState) -> list[dict[str, Any]]:
     profile_base: dict[str, str] = {}
     try:
         profile = st.profile()
-        profile_base = {
-            s: profile.location.surface_url(s)  # type: ignore[arg-type]
-            for s in ("openai", "cursor", "anthropic")
-        }
+        profile_base = profile.location.surface_urls()
         profile_name: str | None = profile.name
     except OptscaleError:
         profile_name = None

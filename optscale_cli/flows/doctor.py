@@ -279,7 +279,7 @@ def _key_helper_problems(files: list[dict[str, Any]], profile: Any, state: Any) 
     # as the client runs it: without our environment overrides (it does not have them)
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPTSCALE_")}
     env.update({k: v for k, v in os.environ.items() if k == "OPTSCALE_CONFIG_DIR"})
-    own = {profile.location.surface_url(s) for s in ("openai", "cursor", "anthropic")}
+    own = set(profile.location.surface_urls().values())
     if state.base_url not in own:
         return [f"aimed at {state.base_url}, not at this profile's gateway"]
     for entry in files:

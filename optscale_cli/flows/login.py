@@ -91,7 +91,7 @@ def _refuse_moving_connected_clients(name: str, location: object) -> None:
     from optscale_cli.urls import GatewayLocation
 
     assert isinstance(location, GatewayLocation)
-    own = {location.surface_url(s) for s in ("openai", "cursor", "anthropic")}
+    own = set(location.surface_urls().values())
     elsewhere = sorted(
         client
         for client, ledger in clients_using_profile(name).items()
