@@ -10,19 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from optscale_cli import __version__
-from optscale_cli.commands import (
-    auth,
-    completion,
-    connect,
-    connection,
-    doctor,
-    env,
-    export,
-    models,
-    profiles,
-    setup,
-    sync,
-)
+from optscale_cli.commands import LazyGroup
 from optscale_cli.complete import profile_names
 from optscale_cli.context import AppState, set_state, state
 from optscale_cli.output import Output, guard_streams
@@ -42,6 +30,7 @@ MAX_TIMEOUT = 86400  # seconds (a day)
 
 app = typer.Typer(
     name="optscale",
+    cls=LazyGroup,  # each command's module is imported only when that command runs
     help=HELP,
     rich_markup_mode=None,
     add_completion=False,
@@ -120,25 +109,6 @@ def root(
     current.timeout = timeout
     current.allow_insecure_http = allow_insecure_http
 
-
-app.command("setup")(setup.setup)
-app.command("login")(auth.login)
-app.command("logout")(auth.logout)
-app.command("status")(auth.status)
-app.add_typer(profiles.app, name="profiles")
-app.add_typer(models.providers_app, name="providers")
-app.add_typer(models.models_app, name="models")
-app.add_typer(connection.app, name="connection")
-app.command("token")(auth.token)
-app.command("connect")(connect.connect)
-app.command("disconnect")(connect.disconnect)
-app.command("export")(export.export)
-app.command("clients")(connect.clients)
-app.command("sync")(sync.sync)
-app.command("doctor")(doctor.doctor)
-app.command("env")(env.env)
-app.command("exec", context_settings={"ignore_unknown_options": True})(env.exec_command)
-app.command("completion")(completion.completion)
 
 _GLOBAL_FLAGS = {"--json", "--no-color", "-v", "--verbose", "--allow-insecure-http"}
 _GLOBAL_VALUES = {"--profile", "--ca-bundle", "--timeout"}

@@ -9,6 +9,7 @@ import plistlib
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -220,10 +221,12 @@ def _command_paths() -> list[list[str]]:
 
     paths: list[list[str]] = []
 
-    def walk(command: object, path: list[str]) -> None:
+    def walk(command: Any, path: list[str]) -> None:
         paths.append(path)
-        for name, sub in sorted((getattr(command, "commands", None) or {}).items()):
-            walk(sub, [*path, name])
+        if not hasattr(command, "list_commands"):
+            return
+        for name in sorted(command.list_commands(None)):  # the root loads them lazily
+            walk(command.get_command(None, name), [*path, name])
 
     walk(typer.main.get_command(app), [])
     return paths
