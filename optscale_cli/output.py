@@ -10,8 +10,6 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from optscale_cli.errors import OptscaleError
 
 
@@ -82,88 +80,114 @@ def can_encode(stream: object, text: str) -> bool:
     return True
 
 
+class Terminal:
+    """One of our two streams, with just what we need of a terminal: colour only on a
+    terminal that can show it (never with NO_COLOR or --no-color; FORCE_COLOR forces it),
+    its width, and a few styles. Writes go to whatever sys.stdout/sys.stderr is now."""
+
+    def __init__(self, *, stderr: bool, color: bool) -> None:
+        self._stderr = stderr
+        self._color = color
+        self._colored: bool | None = None
+
+    @property
+    def file(self) -> Any:
+        return sys.stderr if self._stderr else sys.stdout
+
+    @property
+    def colored(self) -> bool:
+        if self._colored is None:
+            self._colored = self._color and _shows_color(self.file)
+        return self._colored
+
+    @property
+    def width(self) -> int:
+        columns = os.environ.get("COLUMNS", "")
+        if columns.isdigit() and int(columns) > 0:
+            return int(columns)
+        try:
+            if self.file.isatty():
+                return os.get_terminal_size(self.file.fileno()).columns or 80
+        except (AttributeError, OSError, ValueError):
+            pass
+        return 80
+
+    def style(self, text: str, *styles: str) -> str:
+        if not self.colored or not styles:
+            return text
+        return f"\x1b[{';'.join(_STYLES[s] for s in styles)}m{text}\x1b[0m"
+
+    def line(self, text: str = "") -> None:
+        self.file.write(text + "\n")
+
+
+_STYLES = {
+    "bold": "1",
+    "dim": "2",
+    "red": "31",
+    "green": "32",
+    "yellow": "33",
+    "blue": "34",
+    "cyan": "36",
+}
+
+
+def _shows_color(stream: Any) -> bool:
+    if os.environ.get("TERM", "") in ("dumb", "unknown"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 class Output:
     def __init__(self, *, json_mode: bool = False, color: bool = True, verbose: bool = False):
         self.json_mode = json_mode
         self.color = color and "NO_COLOR" not in os.environ
         self.verbose = verbose
-        self._out: Console | None = None
-        self._err: Console | None = None
-
-    def _colors(self) -> Any:
-        """No colour means no escape codes at all (bold and dim too): NO_COLOR, --no-color."""
-        return "auto" if self.color else None
-
-    @property
-    def out(self) -> Console:
-        if self._out is None:
-            from rich.console import Console
-
-            self._out = Console(
-                color_system=self._colors(),
-                no_color=not self.color,
-                highlight=False,
-                soft_wrap=True,
-            )
-        return self._out
-
-    @property
-    def err(self) -> Console:
-        if self._err is None:
-            from rich.console import Console
-
-            self._err = Console(
-                stderr=True,
-                color_system=self._colors(),
-                no_color=not self.color,
-                highlight=False,
-                soft_wrap=True,
-            )
-        return self._err
+        self.out = Terminal(stderr=False, color=self.color)
+        self.err = Terminal(stderr=True, color=self.color)
 
     # messages (stderr) -------------------------------------------------------------
     def info(self, text: str) -> None:
-        self.err.print(_safe(text), markup=False)
+        self.err.line(safe_text(text))
 
     def success(self, text: str) -> None:
-        self.err.print(f"[green]✓[/green] {_esc(text)}")
+        self.err.line(f"{self.err.style('✓', 'green')} {safe_text(text)}")
 
     def warn(self, text: str) -> None:
-        self.err.print(f"[yellow]warning:[/yellow] {_esc(text)}")
+        self.err.line(f"{self.err.style('warning:', 'yellow')} {safe_text(text)}")
 
     def debug(self, text: str) -> None:
         if self.verbose:
-            self.err.print(f"[dim]{_esc(text)}[/dim]")
+            self.err.line(self.err.style(safe_text(text), "dim"))
 
     def error(self, exc: OptscaleError) -> None:
-        self.err.print(f"[red]error:[/red] {_esc(exc.message)}")
+        self.err.line(f"{self.err.style('error:', 'red')} {safe_text(exc.message)}")
         if exc.hint:
-            self.err.print(f"[dim]hint:[/dim] {_esc(exc.hint)}")
+            self.err.line(f"{self.err.style('hint:', 'dim')} {safe_text(exc.hint)}")
         if self.json_mode:
             self.json({"ok": False, "error": exc.to_dict()})
 
     def diff(self, text: str) -> None:
-        """A unified diff, both sides redacted, coloured on a terminal."""
-        if len(text) > _PLAIN_DIFF:
-            self._plain_diff(_safe(text))
-            return
-        from rich.syntax import Syntax
-
-        self.out.print(Syntax(_safe(text), "diff", theme="ansi_dark", background_color="default"))
-
-    def _plain_diff(self, text: str) -> None:
-        """A diff without the syntax highlighter (seconds for a 10,000-line diff): as is
-        without colour, else each line coloured by its first character."""
+        """A unified diff, both sides redacted; on a terminal each line coloured by its
+        first character (a whole-file highlighter costs seconds on a long diff)."""
+        text = safe_text(text)
         write = self.out.file.write
-        if not self.color or self.out.color_system is None:
+        if not self.out.colored:
             write(text if text.endswith("\n") or not text else text + "\n")
             return
-        colours = {"+": "\x1b[32m", "-": "\x1b[31m", "@": "\x1b[36m"}
+        colours = {"+": "green", "-": "red", "@": "cyan"}
         lines = text.splitlines()
         for start in range(0, len(lines), _BATCH):
             write(
                 "".join(
-                    f"{colours[line[0]]}{line}\x1b[0m\n" if line[:1] in colours else line + "\n"
+                    self.out.style(line, colours[line[0]]) + "\n"
+                    if line[:1] in colours
+                    else line + "\n"
                     for line in lines[start : start + _BATCH]
                 )
             )
@@ -208,56 +232,42 @@ class Output:
     def table(
         self, columns: Sequence[str], rows: Sequence[Sequence[object]], title: str | None = None
     ) -> None:
-        from rich import box
-        from rich.table import Table
-
+        """Aligned columns three spaces apart under a bold header and a rule, written a
+        batch of lines at a time (a model table can be 100,000 rows). Cells are one line,
+        redacted and made visible; a table wider than the terminal is folded instead."""
         cells = _cells(rows)
         widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
         if sum(widths) + 3 * (len(columns) - 1) > self.out.width:
             self._folded(columns, cells, title)  # too narrow: never break a value (a model id)
             return
-        if len(cells) > _PLAIN_ROWS and title is None:
-            self._plain(columns, cells, widths)
-            return
-        table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-        for column in columns:
-            table.add_column(column, overflow="fold")
-        for row in cells:
-            table.add_row(*row)
-        self.out.print(table)
-
-    def _plain(self, columns: Sequence[str], cells: list[list[str]], widths: list[int]) -> None:
-        """A long table in rich's layout (bold header, rule, columns three spaces apart),
-        written a batch of lines at a time: rich's per-cell layout costs seconds per
-        100,000 rows. Cells are already one line, redacted and made visible."""
-        from rich.text import Text
-
-        header = Text("   ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
-        header.stylize("bold")
-        self.out.print(header, soft_wrap=True)
-        self.out.print("─" * (sum(widths) + 3 * (len(widths) - 1)), markup=False)
-        write = self.out.file.write
+        out = self.out
+        if title:
+            out.line(out.style(safe_text(title), "bold"))
+        header = "   ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
+        out.line(out.style(header, "bold"))
+        out.line("─" * (sum(widths) + 3 * (len(widths) - 1)))
+        write = out.file.write
         for start in range(0, len(cells), _BATCH):
             lines = (
                 "   ".join(v.ljust(w) for v, w in zip(row, widths, strict=True))
                 for row in cells[start : start + _BATCH]
             )
             write("\n".join(lines) + "\n")
-        self.out.file.flush()
+        out.file.flush()
 
     def _folded(self, columns: Sequence[str], cells: list[list[str]], title: str | None) -> None:
         """A table too wide for the terminal, one ``column  value`` line per cell, each row
         a block: values stay whole (the terminal may wrap a line, but no word is split)."""
         width = max(len(c) for c in columns)
+        out = self.out
         if title:
-            self.out.print(f"[bold]{_esc(title)}[/bold]")
+            out.line(out.style(safe_text(title), "bold"))
         for n, row in enumerate(cells):
             if n:
-                self.out.print()
+                out.line()
             for column, value in zip(columns, row, strict=True):
                 if value:
-                    line = f"[bold]{_esc(column.ljust(width))}[/bold]  {escape(value)}"
-                    self.out.print(line, soft_wrap=True)
+                    out.line(f"{out.style(column.ljust(width), 'bold')}  {value}")
 
     def fields(self, pairs: Sequence[tuple[str, object]], *, reveal: bool = False) -> None:
         """Aligned ``name  value`` lines, for one object (``reveal``: the key the user
@@ -267,7 +277,7 @@ class Output:
         width = max((len(k) for k, _ in pairs), default=0)
         for key, value in pairs:
             shown = for_terminal(value) if reveal else _cell(value)
-            self.out.print(f"[bold]{_esc(key.ljust(width))}[/bold]  {escape(shown)}")
+            self.out.line(f"{self.out.style(key.ljust(width), 'bold')}  {shown}")
 
     def confirm(self, question: str, default: bool = False) -> bool:
         if not sys.stdin.isatty():
@@ -277,9 +287,7 @@ class Output:
         return bool(typer.confirm(question, default=default, err=True))
 
 
-_PLAIN_DIFF = 100_000  # characters: a longer diff is coloured line by line, not highlighted
 _BATCH = 1000  # items per write when streaming a JSON list; rows per write of a long table
-_PLAIN_ROWS = 500  # longer tables are written as plain aligned lines, not through rich
 
 
 _Redact = Callable[[str], str]
@@ -353,19 +361,9 @@ def _cell(value: object) -> str:
     return for_terminal(redact_text(str(value)))
 
 
-def escape(text: str) -> str:
-    from rich.markup import escape as rich_escape
-
-    return rich_escape(text)
-
-
-def _safe(text: str) -> str:
+def safe_text(text: str) -> str:
     """What may reach a terminal: secrets redacted, controls and bidi overrides visible
     (a newline inside a message is ours and kept)."""
     from optscale_cli.redact import for_terminal, redact_text
 
     return "\n".join(for_terminal(line) for line in redact_text(text).split("\n"))
-
-
-def _esc(text: str) -> str:
-    return escape(_safe(text))

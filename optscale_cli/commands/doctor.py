@@ -11,11 +11,11 @@ from optscale_cli.complete import model_ids
 from optscale_cli.context import state
 
 SYMBOL = {
-    "pass": "[green]✓[/green]",
-    "warn": "[yellow]![/yellow]",
-    "fail": "[red]✗[/red]",
-    "info": "[blue]i[/blue]",
-    "skip": "[dim]-[/dim]",
+    "pass": ("✓", "green"),
+    "warn": ("!", "yellow"),
+    "fail": ("✗", "red"),
+    "info": ("i", "blue"),
+    "skip": ("-", "dim"),
 }
 
 
@@ -89,19 +89,22 @@ def _announce_live(st: object, offline: bool) -> None:
 
 
 def _render(out: Any, checks: list[Any], elapsed: float) -> None:
-    from rich.markup import escape
+    """One line per check (the hint under a failure or warning), then the verdict."""
+    from optscale_cli.output import safe_text
 
     failed = [c for c in checks if c.status == "fail"]
     warned = [c for c in checks if c.status == "warn"]
     for c in checks:
-        out.print(f"{SYMBOL[c.status]} [bold]{escape(c.title)}[/bold]  {escape(c.message)}")
+        mark = out.style(*SYMBOL[c.status])
+        out.line(f"{mark} {out.style(safe_text(c.title), 'bold')}  {safe_text(c.message)}")
         if c.hint and c.status in ("fail", "warn"):
-            out.print(f"    [dim]→ {escape(c.hint)}[/dim]")
+            out.line("    " + out.style(f"→ {safe_text(c.hint)}", "dim"))
     if failed:
         many = "s" if len(failed) > 1 else ""
-        out.print(f"[red]✗ {len(failed)} problem{many} found[/red] ({elapsed:.1f} s)")
+        verdict = out.style(f"✗ {len(failed)} problem{many} found", "red")
     elif warned:
         many = "s" if len(warned) > 1 else ""
-        out.print(f"[yellow]✓ No problems, {len(warned)} warning{many}[/yellow] ({elapsed:.1f} s)")
+        verdict = out.style(f"✓ No problems, {len(warned)} warning{many}", "yellow")
     else:
-        out.print(f"[green]✓ All checks passed[/green] ({elapsed:.1f} s)")
+        verdict = out.style("✓ All checks passed", "green")
+    out.line(f"{verdict} ({elapsed:.1f} s)")
