@@ -67,6 +67,7 @@ def config_path() -> Path:
 
 
 def load_config() -> Any:
+    """Our config as an editable document (tomlkit keeps its layout when saved)."""
     import tomlkit
 
     path = config_path()
@@ -75,30 +76,63 @@ def load_config() -> Any:
     return parse_own_toml(path)
 
 
+def read_config() -> dict[str, Any]:
+    """Our config, to read only: parsed by the standard library, far cheaper to load."""
+    return read_own_toml(config_path())
+
+
+def read_own_toml(path: Path) -> dict[str, Any]:
+    """One of our own TOML files as plain data ({} when missing), or a clear error."""
+    text = _read_own(path)
+    if not text:
+        return {}
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        return dict(parse_own_toml(path))
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        import re
+
+        where = re.search(r"at line (\d+), column (\d+)", str(exc))
+        line, col = (int(where[1]), int(where[2])) if where else (None, None)
+        raise _damaged(path, line, col) from None
+
+
 def parse_own_toml(path: Path) -> Any:
-    """One of our own TOML files, or a clear error naming it (never a traceback)."""
+    """One of our own TOML files as an editable document, or a clear error naming it
+    (never a traceback)."""
     import tomlkit
 
-    from optscale_cli.errors import ConfigFileError
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return tomlkit.document()
-    except (OSError, UnicodeError) as exc:
-        raise ConfigFileError(str(path), f"cannot be read: {exc}") from None
+    text = _read_own(path)
     try:
         return tomlkit.parse(text)
     except Exception as exc:  # tomlkit raises several types
-        line = getattr(exc, "line", None)
-        col = getattr(exc, "col", None)
-        raise ConfigFileError(
-            str(path),
-            "our own file is damaged and cannot be parsed",
-            line,
-            col,
-            hint="fix it by hand, or move it away and log in again",
-        ) from None
+        raise _damaged(path, getattr(exc, "line", None), getattr(exc, "col", None)) from None
+
+
+def _read_own(path: Path) -> str:
+    from optscale_cli.errors import ConfigFileError
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeError) as exc:
+        raise ConfigFileError(str(path), f"cannot be read: {exc}") from None
+
+
+def _damaged(path: Path, line: int | None, col: int | None) -> Exception:
+    from optscale_cli.errors import ConfigFileError
+
+    return ConfigFileError(
+        str(path),
+        "our own file is damaged and cannot be parsed",
+        line,
+        col,
+        hint="fix it by hand, or move it away and log in again",
+    )
 
 
 def save_config(doc: Any) -> None:
@@ -109,12 +143,12 @@ def save_config(doc: Any) -> None:
 
 
 def saved_profiles(doc: Any | None = None) -> dict[str, dict[str, Any]]:
-    doc = load_config() if doc is None else doc
+    doc = read_config() if doc is None else doc
     return {str(k): dict(v) for k, v in doc.get("profiles", {}).items()}
 
 
 def active_profile_name(doc: Any | None = None) -> str | None:
-    doc = load_config() if doc is None else doc
+    doc = read_config() if doc is None else doc
     value = doc.get("active")
     return str(value) if value else None
 
@@ -210,7 +244,7 @@ def resolve_profile(
     env_ca = env.get("OPTSCALE_CA_BUNDLE") or None
     if explicit is None and env.get("OPTSCALE_URL"):
         return _environment_profile(ca_bundle or env_ca, allow_insecure_http)
-    doc = load_config()
+    doc = read_config()
     profiles = saved_profiles(doc)
     chosen = explicit or active_profile_name(doc) or DEFAULT_PROFILE
     if chosen not in profiles:

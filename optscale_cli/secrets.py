@@ -132,9 +132,9 @@ def _read_file_entries() -> dict[str, object]:
     path = credentials_path()
     if not path.exists():
         return {}
-    from optscale_cli.profiles import parse_own_toml
+    from optscale_cli.profiles import read_own_toml
 
-    profiles = parse_own_toml(path).get("profiles", {})
+    profiles = read_own_toml(path).get("profiles", {})
     if not isinstance(profiles, dict):
         return {}
     return {str(k): dict(v) for k, v in profiles.items() if isinstance(v, dict)}

@@ -33,13 +33,13 @@ def list_profiles() -> None:
     """
     from optscale_cli.profiles import (
         active_profile_name,
-        load_config,
+        read_config,
         saved_profiles,
     )
     from optscale_cli.urls import GatewayLocation
 
     out = state().output
-    doc = load_config()
+    doc = read_config()
     active = active_profile_name(doc)
     rows = [
         {
