@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import plistlib
 import sys
 import uuid
 from pathlib import Path
@@ -174,6 +173,8 @@ def mobileconfig(settings: dict[str, str], profile_name: str = "default") -> byt
         "PayloadDisplayName": "Claude Desktop → OptScale AI Gateway",
         "PayloadScope": "User",
     }
+    import plistlib
+
     return plistlib.dumps(profile, fmt=plistlib.FMT_XML)
 
 
@@ -188,6 +189,8 @@ def reg_file(settings: dict[str, str]) -> bytes:
 
 def written_by_us(data: bytes) -> bool:
     """Whether an existing export file is one of ours (so a re-export may replace it)."""
+    import plistlib
+
     try:
         if data.startswith(b"\xff\xfe"):
             return REG_MARKER in data.decode("utf-16").splitlines()

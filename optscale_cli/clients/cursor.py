@@ -13,7 +13,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -42,9 +41,7 @@ def state_db(platform: str = sys.platform) -> Path:
     return user_dir(platform) / "globalStorage" / "state.vscdb"
 
 
-def unreachable_from_internet(
-    host: str, resolve: Callable[..., list[Any]] = socket.getaddrinfo
-) -> bool:
+def unreachable_from_internet(host: str, resolve: Callable[..., list[Any]] | None = None) -> bool:
     """Whether ``host`` is loopback, private, link-local or otherwise not global: a literal
     address is judged as is, a name by every address it resolves to (all non-global: True).
     A name that does not resolve is not judged (False): the gateway check reports that."""
@@ -55,8 +52,10 @@ def unreachable_from_internet(
         return not ipaddress.ip_address(name).is_global
     except ValueError:
         pass
+    import socket
+
     try:
-        infos = resolve(name, None, type=socket.SOCK_STREAM)
+        infos = (resolve or socket.getaddrinfo)(name, None, type=socket.SOCK_STREAM)
         found = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos}
     except (OSError, UnicodeError, ValueError):
         return False

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 
@@ -27,6 +26,8 @@ def atomic_write(path: Path, data: str | bytes, *, mode: int | None = None) -> N
     except FileNotFoundError:
         current_mode = None
     final_mode = mode if mode is not None else (current_mode if current_mode is not None else 0o644)
+    import tempfile
+
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, final_mode)

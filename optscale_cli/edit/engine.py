@@ -12,7 +12,6 @@ import contextlib
 import copy
 import dataclasses
 import difflib
-import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -132,6 +131,8 @@ _PARSED: dict[tuple[str, str, str], Document] = {}
 def _text_digest(text: str | None) -> str:
     if text is None:
         return "-"
+    import hashlib
+
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -146,6 +147,8 @@ def remember(target: Target, text: str | None, doc: Document) -> None:
 
 def _digest(value: Any) -> str:
     canonical = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    import hashlib
+
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
