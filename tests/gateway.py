@@ -115,9 +115,9 @@ POST_ROUTES = {
 
 # Misbehaving gateways, for the bounded-network tests (``GatewayStandIn(ca, mode=…)``):
 MODES = {
-    "trickle": "/models: headers, then the body one byte every 0.5 s",
+    "trickle": "/models: headers, then the body one byte every 0.2 s",
     "stall": "/models: headers (with a Content-Length), then silence",
-    "trickle_headers": "/models: the status line, then a header one byte every 0.3 s",
+    "trickle_headers": "/models: the status line, then a header one byte every 0.1 s",
     "sse_keepalive": "chat completions with stream=true: `: ping` comments forever, no [DONE]",
     "gzip_bomb": "/models: Content-Encoding gzip, ~1 MB that inflates to 1 GiB",
     "not_json": "/models: an HTML page with status 200",
@@ -471,13 +471,13 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
                 data = json.dumps(payload).encode()
                 self._raw(data, "application/json")
                 for i in range(len(data)):
-                    if gw.stopping.wait(0.5):
+                    if gw.stopping.wait(0.2):
                         return
                     self.wfile.write(data[i : i + 1])
                     self.wfile.flush()
             elif gw.mode == "trickle_headers":
                 self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
-                while not gw.stopping.wait(0.3):
+                while not gw.stopping.wait(0.1):
                     self.wfile.write(b"a")
                     self.wfile.flush()
             elif gw.mode == "stall":
