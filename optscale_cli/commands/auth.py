@@ -10,7 +10,6 @@ import typer
 
 from optscale_cli.commands.options import ApiKeyStdin
 from optscale_cli.context import AppState, state
-from optscale_cli.flows.login import perform_login
 
 
 def _read_key(api_key_stdin: bool) -> str:
@@ -90,7 +89,9 @@ def login(
     if rotate:
         _rotate(api_key_stdin, yes)
         return
-    result = perform_login(st, _read_url(url), org, _read_key(api_key_stdin))  # flows/login
+    from optscale_cli.flows.login import perform_login
+
+    result = perform_login(st, _read_url(url), org, _read_key(api_key_stdin))
     where = "the OS keyring" if result["key_storage"] == "keyring" else "a 0600 file"
     count = result["models"]
     out.data(
