@@ -138,8 +138,27 @@ def _shows_color(stream: Any) -> bool:
     if os.environ.get("FORCE_COLOR"):
         return True
     try:
-        return bool(stream.isatty())
+        if not stream.isatty():
+            return False
     except (AttributeError, ValueError, OSError):
+        return False
+    return sys.platform != "win32" or _windows_escape_codes(stream)
+
+
+def _windows_escape_codes(stream: Any) -> bool:
+    """Turn on escape-code processing of a Windows console (Windows Terminal has it on; an
+    old console may not): colour only where it will show as colour, not as ``←[31m``."""
+    try:
+        import ctypes
+        import msvcrt
+
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        handle = msvcrt.get_osfhandle(stream.fileno())  # type: ignore[attr-defined]
+        mode = ctypes.c_uint32()
+        if not kernel32.GetConsoleMode(handle, ctypes.byref(mode)):
+            return False
+        return bool(kernel32.SetConsoleMode(handle, mode.value | 0x0004))  # VT processing
+    except (AttributeError, ImportError, OSError, ValueError):
         return False
 
 
