@@ -56,16 +56,17 @@ def test_lock_makes_a_second_writer_wait(tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     path.write_text("{}\n")
     change = plan_edit(Target(FileStore(path), "json"), OPS)
-    released = threading.Event()
+    held, released = threading.Event(), threading.Event()
 
     def hold() -> None:
         with edit_lock(tmp_path / "locks"):
-            time.sleep(0.5)
+            held.set()
+            time.sleep(0.3)  # the second writer is waiting meanwhile
         released.set()
 
     holder = threading.Thread(target=hold)
     holder.start()
-    time.sleep(0.1)
+    assert held.wait(10)
     commit([change], tmp_path / "locks")  # waits for the holder, then writes
     assert released.is_set()
     holder.join()
