@@ -31,7 +31,7 @@ TRAPS_SIGINT = """
 import signal, sys, time
 def caught(signum, frame):
     print("caught", flush=True)
-    time.sleep(1)
+    time.sleep(0.3)  # still running after the signal: exec waits for it
     sys.exit(0)
 signal.signal(signal.SIGINT, caught)
 print("ready", flush=True)
@@ -183,7 +183,7 @@ deadline = time.monotonic() + 15
 while not caught and time.monotonic() < deadline:
     time.sleep(0.05)
 print("caught", flush=True)
-time.sleep(1)  # room for a second, duplicated SIGINT to arrive
+time.sleep(0.3)  # room for a second, duplicated SIGINT to arrive (one arrives in microseconds)
 count = os.read(r, 100).count(signal.SIGINT)
 print(f"count={count}", flush=True)
 """
