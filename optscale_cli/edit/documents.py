@@ -118,22 +118,25 @@ def check_containers(doc: Document, path: Sequence[str | int], data: Any) -> Non
             )
 
 
-def _list_edit(text: str, path: list[str | int], old: Any, new: Any) -> str | None:
+def _list_edit(doc: JsonDocument, path: list[str | int], old: Any, new: Any) -> str | None:
     """One item appended, removed or replaced in a list: edited in place, so the other items
     keep their bytes. None when the change is not one of those."""
     from optscale_cli.edit import jsonc
 
     if not (isinstance(old, list) and isinstance(new, list)):
         return None
+    text, index, unit = doc.text, doc.index(), doc.indent()
     if len(new) == len(old) + 1 and new[:-1] == old:
-        return jsonc.set_value(text, [*path, len(old)], new[-1])
+        return jsonc.set_value(text, [*path, len(old)], new[-1], indent=unit, index=index)
     if len(new) == len(old) - 1:
         gone = next((i for i in range(len(old)) if old[:i] + old[i + 1 :] == new), None)
-        return None if gone is None else jsonc.remove_value(text, [*path, gone])
+        return None if gone is None else jsonc.remove_value(text, [*path, gone], index)
     if len(new) == len(old):
         changed = [i for i in range(len(old)) if old[i] != new[i]]
         if len(changed) == 1:
-            return jsonc.set_value(text, [*path, changed[0]], new[changed[0]])
+            return jsonc.set_value(
+                text, [*path, changed[0]], new[changed[0]], indent=unit, index=index
+            )
     return None
 
 
@@ -147,9 +150,10 @@ class JsonDocument:
         self.comments = comments
         self.text = text if text and text.strip() else "{\n}\n"
         self._index: Any = None
+        self._index_owner: JsonDocument | None = None
         self._indent: str | None = None
         try:
-            self._data = jsonc.fast_loads(self.text, allow_comments=comments)
+            self._data, self._blanked = jsonc.load_blanked(self.text, allow_comments=comments)
         except jsonc.JsoncError as exc:
             raise ConfigFileError(
                 label,
@@ -167,19 +171,31 @@ class JsonDocument:
         return self._data
 
     def index(self) -> Any:
-        """Where things sit in the current text (found lazily, kept until the next edit)."""
+        """Where things sit in the current text (found lazily, moved along by each edit: the
+        file is read once)."""
         from optscale_cli.edit import jsonc
 
-        if self._index is None or self._index.text != self.text:
-            self._index = jsonc.Index(self.text, self._data)
+        if self._index is None or self._index.text is not self.text:
+            blanked = self._blanked if getattr(self._blanked, "text", None) is self.text else None
+            self._index = jsonc.Index(self.text, self._data, blanked)
+            self._index_owner = self
         return self._index
+
+    def _edited(self, text: str) -> None:
+        """Take ``text``, made of the current text by one edit, as the document's text."""
+        if self._index is not None and self._index.text is self.text and text is not self.text:
+            if self._index_owner is not self:  # a copy's: shared with the parse it came from
+                self._index, self._index_owner = self._index.clone(), self
+            self._index.update(text)
+        self.text = text
 
     def indent(self) -> str:
         from optscale_cli.edit import jsonc
 
         if self._indent is None:
-            blanked = self.index().blanked
-            self._indent = jsonc.fast_indent(self.text, blanked.blank if blanked else None)
+            index = self.index()
+            blank = index._blank() if index.blanked is not None else None
+            self._indent = jsonc.fast_indent(self.text, blank)
         return self._indent
 
     def peek(self, path: Sequence[str | int]) -> Any:
@@ -204,8 +220,8 @@ class JsonDocument:
         current = lookup(self._data, path)
         if current == value and current is not ABSENT:
             return
-        listed = _list_edit(self.text, list(path), current, value)
-        self.text = (
+        listed = _list_edit(self, list(path), current, value)
+        self._edited(
             listed
             if listed is not None
             else jsonc.set_value(
@@ -259,7 +275,7 @@ class JsonDocument:
 
         if lookup(self._data, path) is ABSENT:
             return
-        self.text = jsonc.remove_value(self.text, list(path), self.index())
+        self._edited(jsonc.remove_value(self.text, list(path), self.index()))
         self._data = _replaced(self._data, list(path), ABSENT)
 
     def render(self) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
-import difflib
 import hashlib
 import json
 from collections.abc import Callable, Sequence
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from optscale_cli.edit.atomic import atomic_write, resolve_target
+from optscale_cli.edit.diffs import unified_diff
 from optscale_cli.edit.documents import (
     ABSENT,
     Document,
@@ -83,10 +83,9 @@ class Target:
         """The document ``text`` holds. JSON is parsed once per text in a command: a text seen
         before (the plan's read, the undo preview, the re-read after writing) is served from
         the last parse, as a copy that shares its (never mutated) data."""
-        cache_key = (self.format, self.label, _text_digest(text))
-        cached = _PARSED.get(cache_key)
-        if cached is not None:
-            return copy.copy(cached)
+        cached = _PARSED.get(_parse_key(self, text))
+        if cached is not None and cached[0] == text:
+            return copy.copy(cached[1])
         try:
             doc = self._parse(text)
         except RecursionError:
@@ -126,13 +125,13 @@ class Target:
         return cls(store_from_entry(entry), entry["format"], bool(entry.get("secret")))
 
 
-_PARSED: dict[tuple[str, str, str], Document] = {}
+_PARSED: dict[tuple[str, str, int, int], tuple[str | None, Document]] = {}
 
 
-def _text_digest(text: str | None) -> str:
-    if text is None:
-        return "-"
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+def _parse_key(target: Target, text: str | None) -> tuple[str, str, int, int]:
+    """Where :data:`_PARSED` keeps the parse of ``text`` (the entry also holds the text, so
+    a hash collision is only a miss)."""
+    return (target.format, target.label, -1 if text is None else len(text), hash(text))
 
 
 def remember(target: Target, text: str | None, doc: Document) -> None:
@@ -141,7 +140,7 @@ def remember(target: Target, text: str | None, doc: Document) -> None:
     if isinstance(doc, JsonDocument):
         while len(_PARSED) >= 8:
             _PARSED.pop(next(iter(_PARSED)))
-        _PARSED[(target.format, target.label, _text_digest(text))] = copy.copy(doc)
+        _PARSED[_parse_key(target, text)] = (text, copy.copy(doc))
 
 
 def _digest(value: Any) -> str:
@@ -258,9 +257,7 @@ class FileChange:
                 after = after.replace(secret, redact_key(secret))
         old_name = self.target.label if self.original is not None else "/dev/null"
         new_name = self.target.label if not self.delete_file else "/dev/null"
-        lines = difflib.unified_diff(
-            before.splitlines(keepends=True), after.splitlines(keepends=True), old_name, new_name
-        )
+        lines = unified_diff(before, after, old_name, new_name)
         return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
     def ledger_entry(self) -> dict[str, Any]:
