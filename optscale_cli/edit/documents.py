@@ -315,6 +315,10 @@ class TomlDocument:
         self.label = label
         self.text = text or ""
         self._data = self._parse(self.text)
+        self._scanned: tuple[str, list[Any]] | None = None
+        self._checked = False  # each edit checked as it is made (else: see _settle)
+        self._log: list[tuple[Any, ...]] = []  # edits made since the text was last checked
+        self._base: tuple[str, dict[str, Any]] = (self.text, self._data)
 
     def _parse(self, text: str) -> dict[str, Any]:
         import re
@@ -335,17 +339,55 @@ class TomlDocument:
 
     @property
     def data(self) -> Any:
+        self._settle()
         return copy.deepcopy(self._data)
 
     def _statements(self) -> list[Any]:
+        """Where the statements of the current text are (scanned once per text)."""
         from optscale_cli.edit import toml_text
 
+        if self._scanned is not None and self._scanned[0] is self.text:
+            return self._scanned[1]
         try:
-            return toml_text.scan(self.text)
+            if self._scanned is None:
+                found = toml_text.scan(self.text)
+            else:  # the text an edit made of the one scanned before
+                found = toml_text.rescan(*self._scanned, self.text)
         except (toml_text.ScanError, ValueError, IndexError):
             raise ConfigFileError(
                 self.label, "cannot tell where its keys are written; edit it by hand"
             ) from None
+        self._scanned = (self.text, found)
+        return found
+
+    def _run(self, call: tuple[Any, ...]) -> None:
+        """Make one edit. Each edit's text must say exactly the data it means; that is
+        checked once for a run of edits (one tomllib parse, in :meth:`_settle`), and only
+        when the result is wrong are they made again one by one, to name the one at fault."""
+        if not self._log:
+            self._base = (self.text, self._data)
+        text = self.text
+        getattr(self, "_" + call[0])(*call[1:])
+        if self.text is not text and not self._checked:
+            self._log.append(call)
+
+    def _settle(self) -> None:
+        if not self._log:
+            return
+        try:
+            data = self._parse(self.text)
+        except ConfigFileError:
+            data = None
+        if data is not None and _canon(data) == _canon(self._data):
+            self._data, self._log = data, []
+            return
+        log, self._log = self._log, []
+        (self.text, self._data), self._checked = self._base, True
+        try:
+            for call in log:  # one of them raises, naming what it could not change
+                getattr(self, "_" + call[0])(*call[1:])
+        finally:
+            self._checked = False
 
     def _line_of(self, offset: int) -> int:
         return self.text.count("\n", 0, offset) + 1
@@ -367,6 +409,9 @@ class TomlDocument:
         return copy.deepcopy(lookup(self._data, path))
 
     def _commit(self, text: str, expected: dict[str, Any], path: Sequence[str | int]) -> None:
+        if not self._checked:
+            self.text, self._data = text, expected  # checked by _settle
+            return
         try:
             data = self._parse(text)
         except ConfigFileError:
@@ -425,6 +470,11 @@ class TomlDocument:
     def set(
         self, path: Sequence[str | int], value: Any, layout: dict[str, Any] | None = None
     ) -> None:
+        self._run(("set", path, value, layout))
+
+    def _set(
+        self, path: Sequence[str | int], value: Any, layout: dict[str, Any] | None = None
+    ) -> None:
         from optscale_cli.edit.textlines import insert_lines, newline_of
 
         check_containers(self, path, self._data)
@@ -434,11 +484,7 @@ class TomlDocument:
         if not all(isinstance(part, str) for part in path):
             raise ConfigFileError(self.label, "optscale edits only tables and keys in TOML")
         target = tuple(str(part) for part in path)
-        expected = copy.deepcopy(self._data)
-        node = expected
-        for part in target[:-1]:
-            node = node.setdefault(part, {})
-        node[target[-1]] = value
+        expected = _replaced(self._data, list(target), copy.deepcopy(value))
         found = [s for s in self._statements() if not s.array]
         nl = newline_of(self.text)
         written = next((s for s in found if s.kind == "kv" and s.path == target), None)
@@ -512,20 +558,24 @@ class TomlDocument:
         return None
 
     def restore(self, path: Sequence[str | int], value: Any, layout: dict[str, Any]) -> None:
+        self._run(("restore", path, value, layout))
+
+    def _restore(self, path: Sequence[str | int], value: Any, layout: dict[str, Any]) -> None:
         try:
-            self.set(path, value, layout)
+            self._set(path, value, layout)
         except ConfigFileError:
-            self.set(path, value)
+            self._set(path, value)
 
     def remove(self, path: Sequence[str | int]) -> None:
+        self._run(("remove", path))
+
+    def _remove(self, path: Sequence[str | int]) -> None:
         from optscale_cli.edit.textlines import line_start, remove_lines
 
         if lookup(self._data, path) is ABSENT:
             return
         target = tuple(str(part) for part in path)
-        expected = copy.deepcopy(self._data)
-        parent = lookup(expected, target[:-1])
-        del parent[target[-1]]
+        expected = _replaced(self._data, list(target), ABSENT)
         text = self.text
         found = [s for s in self._statements() if s.path[: len(target)] == target]
         for statement in reversed(found):
@@ -545,8 +595,8 @@ class TomlDocument:
         from optscale_cli.edit.textlines import line_start, remove_lines
 
         try:
-            found = toml_text.scan(text)
-        except (toml_text.ScanError, ValueError, IndexError):
+            found = toml_text.rescan(self.text, self._statements(), text)
+        except (toml_text.ScanError, ValueError, IndexError, ConfigFileError):
             return text
         if not table or not found or found[-1].kind != "header" or found[-1].path != table:
             return text
@@ -564,6 +614,7 @@ class TomlDocument:
         return shorter if same else text
 
     def render(self) -> str:
+        self._settle()
         return self.text
 
 
