@@ -115,10 +115,8 @@ def _windows(a: str, b: str, context: int) -> list[tuple[int, int, int, int]]:
 
 def _hunk(old: list[str], new: list[str], a_line: int, b_line: int, context: int) -> list[str]:
     if len(old) > _DIFFLIB_LINES and len(new) > _DIFFLIB_LINES:  # bounded: one replace hunk
-        return [f"@@ -{a_line + 1},{len(old)} +{b_line + 1},{len(new)} @@\n"] + [
-            *("-" + line for line in old),
-            *("+" + line for line in new),
-        ]
+        header = f"@@ -{a_line + 1},{len(old)} +{b_line + 1},{len(new)} @@\n"
+        return [header, *("-" + line for line in old), *("+" + line for line in new)]
     lines = list(difflib.unified_diff(old, new, n=context))[2:]
 
     def moved(match: re.Match[str]) -> str:

@@ -298,7 +298,9 @@ class Index:
     path goes through it, and at most once. After an edit, :meth:`update` moves what is known
     to the new text instead of reading the file again."""
 
-    def __init__(self, text: str, value: Any = ABSENT_VALUE, blanked: Blanked | None = None) -> None:
+    def __init__(
+        self, text: str, value: Any = ABSENT_VALUE, blanked: Blanked | None = None
+    ) -> None:
         self.text = text
         self._value = value
         try:

@@ -234,7 +234,7 @@ def rescan(old: str, found: list[Statement], new: str) -> list[Statement]:
     q_new = len(new) - common_suffix(old, p, len(old), new, p, len(new))
     delta = len(new) - len(old)
     keep = bisect.bisect_right(found, p, key=lambda st: st.end)
-    while keep and not old[found[keep - 1].end - 1 : found[keep - 1].end] == "\n":
+    while keep and old[found[keep - 1].end - 1 : found[keep - 1].end] != "\n":
         keep -= 1  # its line break is where the change starts: scan it again
     if not keep:
         return scan(new)
