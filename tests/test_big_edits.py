@@ -160,3 +160,74 @@ def test_bounded_diff_applies_and_matches_difflib_for_one_change() -> None:
     b = a.replace("line 50\n", "line 50x\n")
     expected = list(difflib.unified_diff(a.splitlines(True), b.splitlines(True), "f", "f"))
     assert unified_diff(a, b, "f", "f") == expected
+
+
+def test_toml_rescan_agrees_with_a_full_scan() -> None:
+    from optscale_cli.edit import toml_text
+
+    base = "".join(
+        f'# p{i}\n[model_providers.p{i}]\nname = "P {i}"  # c\nq = {{ a = "{i}" }}\n\n'
+        for i in range(300)
+    )
+    base += 'arr = [\n  1, # c\n  2,\n]\nml = """\nx = 1\n[fake]\n"""\n[[t]]\na = 1\n[[t]]\nb = 2'
+    rnd = random.Random(5)
+    inserts = ["x = 1\n", "[new.t]\n", "# c\n", "\n", 'y = "s" # c\n', "[[t]]\n"]
+    for _ in range(300):
+        lines = base.splitlines(keepends=True)
+        at = rnd.randrange(len(lines) + 1)
+        if rnd.random() < 0.5:
+            lines.insert(at, rnd.choice(inserts))
+        else:
+            del lines[min(at, len(lines) - 1)]
+        new = "".join(lines)
+        try:
+            want = toml_text.scan(new)
+        except toml_text.ScanError:
+            continue
+        assert toml_text.rescan(base, toml_text.scan(base), new) == want
+
+
+def test_big_toml_round_trips_byte_for_byte(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    original = 'model = "o3" # mine\n\n' + "".join(
+        f'# p{i}\n[model_providers.p{i}]\nname = "P {i}"  # c\nurl = "https://p{i}/v1"\n\n'
+        for i in range(3000)
+    )
+    path.write_text(original, encoding="utf-8")
+    table = ("model_providers", "optscale")
+    ops = [
+        SetValue((*table, "name"), "OptScale AI"),
+        SetValue((*table, "base_url"), "https://h/v1"),
+        SetValue(("model_provider",), "optscale"),
+        SetValue(("model",), "m"),
+        SetValue(("model_providers", "p7", "name"), "changed"),
+    ]
+    change = plan_edit(Target(FileStore(path), "toml"), ops)
+    import tomllib
+
+    data = tomllib.loads(change.new_text)
+    assert data["model"] == "m" and data["model_providers"]["p7"]["name"] == "changed"
+    assert data["model_providers"]["optscale"]["base_url"] == "https://h/v1"
+    commit([change], tmp_path / "locks")
+    back = plan_revert(Target(FileStore(path), "toml"), change.ledger_entry())
+    commit([back], tmp_path / "locks")
+    assert path.read_bytes() == original.encode("utf-8")
+
+
+def test_toml_edits_checked_together_still_name_the_one_at_fault() -> None:
+    import pytest
+
+    from optscale_cli.edit.documents import TomlDocument
+
+    doc = TomlDocument('a = 1 # keep\n[t]\nx = "y"\n', "config.toml")
+    doc.set(("b",), 2)
+    doc.set(("a",), 5, {"value": "7"})  # written as 7: does not say what it means
+    doc.set(("t", "z"), True)
+    with pytest.raises(ConfigFileError, match="cannot change 'a' here"):
+        doc.render()
+    doc = TomlDocument('a = 1 # keep\n[t]\nx = "y"\n', "config.toml")
+    doc.set(("b",), 2)
+    doc.restore(("a",), 5, {"value": "7"})  # the layout is wrong: restored without it
+    doc.set(("t", "z"), True)
+    assert doc.render() == 'a = 5 # keep\nb = 2\n[t]\nx = "y"\nz = true\n'
+    assert doc.data == {"a": 5, "b": 2, "t": {"x": "y", "z": True}}

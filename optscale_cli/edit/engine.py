@@ -29,7 +29,7 @@ from optscale_cli.edit.documents import (
     YamlDocument,
     restore,
 )
-from optscale_cli.edit.stores import FileStore, Store, fingerprint, prune_backups
+from optscale_cli.edit.stores import FileStore, Store, prune_backups
 from optscale_cli.edit.transaction import Step
 from optscale_cli.errors import ConfigFileError, Refused
 
@@ -595,7 +595,7 @@ def _preflight(changes: Sequence[FileChange]) -> None:
         if isinstance(store, FileStore):
             refuse_special(store.path)
             store.check_writable()
-        if fingerprint(store.read()) != fingerprint(change.original):
+        if store.read() != change.original:  # the very text the plan read, or refuse
             raise Refused(
                 f"{change.target.label} changed while we were working; nothing was written",
                 "run the command again",
