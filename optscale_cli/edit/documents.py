@@ -369,7 +369,7 @@ class TomlDocument:
         text = self.text
         getattr(self, "_" + call[0])(*call[1:])
         if self.text is not text and not self._checked:
-            self._log.append(call)
+            self._log = [*self._log, call]  # a new list: a copy of this document shares it
 
     def _settle(self) -> None:
         if not self._log:
@@ -407,6 +407,10 @@ class TomlDocument:
 
     def get(self, path: Sequence[str | int]) -> Any:
         return copy.deepcopy(lookup(self._data, path))
+
+    def peek(self, path: Sequence[str | int]) -> Any:
+        """The value at ``path`` without a copy: read it, never change it."""
+        return lookup(self._data, path)
 
     def _commit(self, text: str, expected: dict[str, Any], path: Sequence[str | int]) -> None:
         if not self._checked:

@@ -91,7 +91,7 @@ class Target:
         except RecursionError:
             raise ConfigFileError(self.label, "is nested too deeply to edit safely") from None
         remember(self, text, doc)
-        return copy.copy(doc) if isinstance(doc, JsonDocument) else doc
+        return copy.copy(doc) if isinstance(doc, JsonDocument | TomlDocument) else doc
 
     def _parse(self, text: str | None) -> Document:
         if self.format in ("json", "jsonc"):
@@ -135,9 +135,9 @@ def _parse_key(target: Target, text: str | None) -> tuple[str, str, int, int]:
 
 
 def remember(target: Target, text: str | None, doc: Document) -> None:
-    """Keep the parse of ``text`` for this command (JSON documents: their edits copy what
-    they change, so a shared parse stays as it was)."""
-    if isinstance(doc, JsonDocument):
+    """Keep the parse of ``text`` for this command (JSON and TOML documents: their edits copy
+    what they change, so a shared parse stays as it was)."""
+    if isinstance(doc, JsonDocument | TomlDocument):
         while len(_PARSED) >= 8:
             _PARSED.pop(next(iter(_PARSED)))
         _PARSED[_parse_key(target, text)] = (text, copy.copy(doc))
