@@ -78,3 +78,48 @@ def jsonc_config(size: int) -> str:
         i += 1
     parts.append('  },\n  "share": "manual", // trailing comma next\n}\n')
     return "".join(parts)
+
+
+def toml_config(size: int) -> str:
+    """A Codex config.toml of about ``size`` bytes: many provider tables, comments."""
+    parts = ['# generated for the benchmark\nmodel = "o3"\n\n']
+    total, i = len(parts[0]), 0
+    while total < size:
+        block = (
+            f"# provider {i}\n[model_providers.p{i}]\n"
+            f'name = "Provider {i} \\u00e9"  # inline\nbase_url = "https://p{i}.example/v1"\n'
+            f'env_key = "KEY_{i}"\nquery_params = {{ version = "{i}" }}\n\n'
+            f'[profiles.x{i}]\nmodel = "m{i}"\nmodel_provider = "p{i}"\n\n'
+        )
+        parts.append(block)
+        total += len(block)
+        i += 1
+    return "".join(parts)
+
+
+def yaml_config(size: int) -> str:
+    """A Goose config.yaml of about ``size`` bytes: many extensions, comments."""
+    parts = ["# generated for the benchmark\nGOOSE_PROVIDER: anthropic\nextensions:\n"]
+    total, i = len(parts[0]), 0
+    while total < size:
+        block = (
+            f"  # extension {i}\n  ext{i}:\n    enabled: true\n    name: 'ext {i}'\n"
+            f"    args: [--port, '{i}']\n    envs:\n      KEY: value-{i}\n"
+        )
+        parts.append(block)
+        total += len(block)
+        i += 1
+    parts.append("GOOSE_MODEL: claude\n")
+    return "".join(parts)
+
+
+def dotenv_config(size: int) -> str:
+    """A .env of about ``size`` bytes: comments, quoting, ``export``."""
+    parts = ["# generated for the benchmark\n"]
+    total, i = len(parts[0]), 0
+    while total < size:
+        block = f'# setting {i}\nKEY_{i}="value {i} # not a comment"\nexport OTHER_{i}=x{i}\n\n'
+        parts.append(block)
+        total += len(block)
+        i += 1
+    return "".join(parts)

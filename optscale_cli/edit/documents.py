@@ -118,22 +118,25 @@ def check_containers(doc: Document, path: Sequence[str | int], data: Any) -> Non
             )
 
 
-def _list_edit(text: str, path: list[str | int], old: Any, new: Any) -> str | None:
+def _list_edit(doc: JsonDocument, path: list[str | int], old: Any, new: Any) -> str | None:
     """One item appended, removed or replaced in a list: edited in place, so the other items
     keep their bytes. None when the change is not one of those."""
     from optscale_cli.edit import jsonc
 
     if not (isinstance(old, list) and isinstance(new, list)):
         return None
+    text, index, unit = doc.text, doc.index(), doc.indent()
     if len(new) == len(old) + 1 and new[:-1] == old:
-        return jsonc.set_value(text, [*path, len(old)], new[-1])
+        return jsonc.set_value(text, [*path, len(old)], new[-1], indent=unit, index=index)
     if len(new) == len(old) - 1:
         gone = next((i for i in range(len(old)) if old[:i] + old[i + 1 :] == new), None)
-        return None if gone is None else jsonc.remove_value(text, [*path, gone])
+        return None if gone is None else jsonc.remove_value(text, [*path, gone], index)
     if len(new) == len(old):
         changed = [i for i in range(len(old)) if old[i] != new[i]]
         if len(changed) == 1:
-            return jsonc.set_value(text, [*path, changed[0]], new[changed[0]])
+            return jsonc.set_value(
+                text, [*path, changed[0]], new[changed[0]], indent=unit, index=index
+            )
     return None
 
 
@@ -147,9 +150,10 @@ class JsonDocument:
         self.comments = comments
         self.text = text if text and text.strip() else "{\n}\n"
         self._index: Any = None
+        self._index_owner: JsonDocument | None = None
         self._indent: str | None = None
         try:
-            self._data = jsonc.fast_loads(self.text, allow_comments=comments)
+            self._data, self._blanked = jsonc.load_blanked(self.text, allow_comments=comments)
         except jsonc.JsoncError as exc:
             raise ConfigFileError(
                 label,
@@ -167,19 +171,31 @@ class JsonDocument:
         return self._data
 
     def index(self) -> Any:
-        """Where things sit in the current text (found lazily, kept until the next edit)."""
+        """Where things sit in the current text (found lazily, moved along by each edit: the
+        file is read once)."""
         from optscale_cli.edit import jsonc
 
-        if self._index is None or self._index.text != self.text:
-            self._index = jsonc.Index(self.text, self._data)
+        if self._index is None or self._index.text is not self.text:
+            blanked = self._blanked if getattr(self._blanked, "text", None) is self.text else None
+            self._index = jsonc.Index(self.text, self._data, blanked)
+            self._index_owner = self
         return self._index
+
+    def _edited(self, text: str) -> None:
+        """Take ``text``, made of the current text by one edit, as the document's text."""
+        if self._index is not None and self._index.text is self.text and text is not self.text:
+            if self._index_owner is not self:  # a copy's: shared with the parse it came from
+                self._index, self._index_owner = self._index.clone(), self
+            self._index.update(text)
+        self.text = text
 
     def indent(self) -> str:
         from optscale_cli.edit import jsonc
 
         if self._indent is None:
-            blanked = self.index().blanked
-            self._indent = jsonc.fast_indent(self.text, blanked.blank if blanked else None)
+            index = self.index()
+            blank = index._blank() if index.blanked is not None else None
+            self._indent = jsonc.fast_indent(self.text, blank)
         return self._indent
 
     def peek(self, path: Sequence[str | int]) -> Any:
@@ -204,8 +220,8 @@ class JsonDocument:
         current = lookup(self._data, path)
         if current == value and current is not ABSENT:
             return
-        listed = _list_edit(self.text, list(path), current, value)
-        self.text = (
+        listed = _list_edit(self, list(path), current, value)
+        self._edited(
             listed
             if listed is not None
             else jsonc.set_value(
@@ -259,7 +275,7 @@ class JsonDocument:
 
         if lookup(self._data, path) is ABSENT:
             return
-        self.text = jsonc.remove_value(self.text, list(path), self.index())
+        self._edited(jsonc.remove_value(self.text, list(path), self.index()))
         self._data = _replaced(self._data, list(path), ABSENT)
 
     def render(self) -> str:
@@ -299,6 +315,10 @@ class TomlDocument:
         self.label = label
         self.text = text or ""
         self._data = self._parse(self.text)
+        self._scanned: tuple[str, list[Any]] | None = None
+        self._checked = False  # each edit checked as it is made (else: see _settle)
+        self._log: list[tuple[Any, ...]] = []  # edits made since the text was last checked
+        self._base: tuple[str, dict[str, Any]] = (self.text, self._data)
 
     def _parse(self, text: str) -> dict[str, Any]:
         import re
@@ -319,17 +339,55 @@ class TomlDocument:
 
     @property
     def data(self) -> Any:
+        self._settle()
         return copy.deepcopy(self._data)
 
     def _statements(self) -> list[Any]:
+        """Where the statements of the current text are (scanned once per text)."""
         from optscale_cli.edit import toml_text
 
+        if self._scanned is not None and self._scanned[0] is self.text:
+            return self._scanned[1]
         try:
-            return toml_text.scan(self.text)
+            if self._scanned is None:
+                found = toml_text.scan(self.text)
+            else:  # the text an edit made of the one scanned before
+                found = toml_text.rescan(*self._scanned, self.text)
         except (toml_text.ScanError, ValueError, IndexError):
             raise ConfigFileError(
                 self.label, "cannot tell where its keys are written; edit it by hand"
             ) from None
+        self._scanned = (self.text, found)
+        return found
+
+    def _run(self, call: tuple[Any, ...]) -> None:
+        """Make one edit. Each edit's text must say exactly the data it means; that is
+        checked once for a run of edits (one tomllib parse, in :meth:`_settle`), and only
+        when the result is wrong are they made again one by one, to name the one at fault."""
+        if not self._log:
+            self._base = (self.text, self._data)
+        text = self.text
+        getattr(self, "_" + call[0])(*call[1:])
+        if self.text is not text and not self._checked:
+            self._log = [*self._log, call]  # a new list: a copy of this document shares it
+
+    def _settle(self) -> None:
+        if not self._log:
+            return
+        try:
+            data = self._parse(self.text)
+        except ConfigFileError:
+            data = None
+        if data is not None and _canon(data) == _canon(self._data):
+            self._data, self._log = data, []
+            return
+        log, self._log = self._log, []
+        (self.text, self._data), self._checked = self._base, True
+        try:
+            for call in log:  # one of them raises, naming what it could not change
+                getattr(self, "_" + call[0])(*call[1:])
+        finally:
+            self._checked = False
 
     def _line_of(self, offset: int) -> int:
         return self.text.count("\n", 0, offset) + 1
@@ -350,7 +408,14 @@ class TomlDocument:
     def get(self, path: Sequence[str | int]) -> Any:
         return copy.deepcopy(lookup(self._data, path))
 
+    def peek(self, path: Sequence[str | int]) -> Any:
+        """The value at ``path`` without a copy: read it, never change it."""
+        return lookup(self._data, path)
+
     def _commit(self, text: str, expected: dict[str, Any], path: Sequence[str | int]) -> None:
+        if not self._checked:
+            self.text, self._data = text, expected  # checked by _settle
+            return
         try:
             data = self._parse(text)
         except ConfigFileError:
@@ -409,6 +474,11 @@ class TomlDocument:
     def set(
         self, path: Sequence[str | int], value: Any, layout: dict[str, Any] | None = None
     ) -> None:
+        self._run(("set", path, value, layout))
+
+    def _set(
+        self, path: Sequence[str | int], value: Any, layout: dict[str, Any] | None = None
+    ) -> None:
         from optscale_cli.edit.textlines import insert_lines, newline_of
 
         check_containers(self, path, self._data)
@@ -418,11 +488,7 @@ class TomlDocument:
         if not all(isinstance(part, str) for part in path):
             raise ConfigFileError(self.label, "optscale edits only tables and keys in TOML")
         target = tuple(str(part) for part in path)
-        expected = copy.deepcopy(self._data)
-        node = expected
-        for part in target[:-1]:
-            node = node.setdefault(part, {})
-        node[target[-1]] = value
+        expected = _replaced(self._data, list(target), copy.deepcopy(value))
         found = [s for s in self._statements() if not s.array]
         nl = newline_of(self.text)
         written = next((s for s in found if s.kind == "kv" and s.path == target), None)
@@ -496,20 +562,24 @@ class TomlDocument:
         return None
 
     def restore(self, path: Sequence[str | int], value: Any, layout: dict[str, Any]) -> None:
+        self._run(("restore", path, value, layout))
+
+    def _restore(self, path: Sequence[str | int], value: Any, layout: dict[str, Any]) -> None:
         try:
-            self.set(path, value, layout)
+            self._set(path, value, layout)
         except ConfigFileError:
-            self.set(path, value)
+            self._set(path, value)
 
     def remove(self, path: Sequence[str | int]) -> None:
+        self._run(("remove", path))
+
+    def _remove(self, path: Sequence[str | int]) -> None:
         from optscale_cli.edit.textlines import line_start, remove_lines
 
         if lookup(self._data, path) is ABSENT:
             return
         target = tuple(str(part) for part in path)
-        expected = copy.deepcopy(self._data)
-        parent = lookup(expected, target[:-1])
-        del parent[target[-1]]
+        expected = _replaced(self._data, list(target), ABSENT)
         text = self.text
         found = [s for s in self._statements() if s.path[: len(target)] == target]
         for statement in reversed(found):
@@ -529,8 +599,8 @@ class TomlDocument:
         from optscale_cli.edit.textlines import line_start, remove_lines
 
         try:
-            found = toml_text.scan(text)
-        except (toml_text.ScanError, ValueError, IndexError):
+            found = toml_text.rescan(self.text, self._statements(), text)
+        except (toml_text.ScanError, ValueError, IndexError, ConfigFileError):
             return text
         if not table or not found or found[-1].kind != "header" or found[-1].path != table:
             return text
@@ -548,6 +618,7 @@ class TomlDocument:
         return shorter if same else text
 
     def render(self) -> str:
+        self._settle()
         return self.text
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
-import difflib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from optscale_cli.edit.atomic import atomic_write, resolve_target
+from optscale_cli.edit.diffs import unified_diff
 from optscale_cli.edit.documents import (
     ABSENT,
     Document,
@@ -28,7 +28,7 @@ from optscale_cli.edit.documents import (
     YamlDocument,
     restore,
 )
-from optscale_cli.edit.stores import FileStore, Store, fingerprint, prune_backups
+from optscale_cli.edit.stores import FileStore, Store, prune_backups
 from optscale_cli.edit.transaction import Step
 from optscale_cli.errors import ConfigFileError, Refused
 
@@ -82,16 +82,15 @@ class Target:
         """The document ``text`` holds. JSON is parsed once per text in a command: a text seen
         before (the plan's read, the undo preview, the re-read after writing) is served from
         the last parse, as a copy that shares its (never mutated) data."""
-        cache_key = (self.format, self.label, _text_digest(text))
-        cached = _PARSED.get(cache_key)
-        if cached is not None:
-            return copy.copy(cached)
+        cached = _PARSED.get(_parse_key(self, text))
+        if cached is not None and cached[0] == text:
+            return copy.copy(cached[1])
         try:
             doc = self._parse(text)
         except RecursionError:
             raise ConfigFileError(self.label, "is nested too deeply to edit safely") from None
         remember(self, text, doc)
-        return copy.copy(doc) if isinstance(doc, JsonDocument) else doc
+        return copy.copy(doc) if isinstance(doc, JsonDocument | TomlDocument) else doc
 
     def _parse(self, text: str | None) -> Document:
         if self.format in ("json", "jsonc"):
@@ -125,24 +124,22 @@ class Target:
         return cls(store_from_entry(entry), entry["format"], bool(entry.get("secret")))
 
 
-_PARSED: dict[tuple[str, str, str], Document] = {}
+_PARSED: dict[tuple[str, str, int, int], tuple[str | None, Document]] = {}
 
 
-def _text_digest(text: str | None) -> str:
-    if text is None:
-        return "-"
-    import hashlib
-
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+def _parse_key(target: Target, text: str | None) -> tuple[str, str, int, int]:
+    """Where :data:`_PARSED` keeps the parse of ``text`` (the entry also holds the text, so
+    a hash collision is only a miss)."""
+    return (target.format, target.label, -1 if text is None else len(text), hash(text))
 
 
 def remember(target: Target, text: str | None, doc: Document) -> None:
-    """Keep the parse of ``text`` for this command (JSON documents: their edits copy what
-    they change, so a shared parse stays as it was)."""
-    if isinstance(doc, JsonDocument):
+    """Keep the parse of ``text`` for this command (JSON and TOML documents: their edits copy
+    what they change, so a shared parse stays as it was)."""
+    if isinstance(doc, JsonDocument | TomlDocument):
         while len(_PARSED) >= 8:
             _PARSED.pop(next(iter(_PARSED)))
-        _PARSED[(target.format, target.label, _text_digest(text))] = copy.copy(doc)
+        _PARSED[_parse_key(target, text)] = (text, copy.copy(doc))
 
 
 def _digest(value: Any) -> str:
@@ -261,9 +258,7 @@ class FileChange:
                 after = after.replace(secret, redact_key(secret))
         old_name = self.target.label if self.original is not None else "/dev/null"
         new_name = self.target.label if not self.delete_file else "/dev/null"
-        lines = difflib.unified_diff(
-            before.splitlines(keepends=True), after.splitlines(keepends=True), old_name, new_name
-        )
+        lines = unified_diff(before, after, old_name, new_name)
         return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
     def ledger_entry(self) -> dict[str, Any]:
@@ -601,7 +596,7 @@ def _preflight(changes: Sequence[FileChange]) -> None:
         if isinstance(store, FileStore):
             refuse_special(store.path)
             store.check_writable()
-        if fingerprint(store.read()) != fingerprint(change.original):
+        if store.read() != change.original:  # the very text the plan read, or refuse
             raise Refused(
                 f"{change.target.label} changed while we were working; nothing was written",
                 "run the command again",

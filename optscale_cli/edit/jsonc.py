@@ -7,6 +7,8 @@ comments, trailing commas, key order, indentation and line endings elsewhere sta
 
 from __future__ import annotations
 
+import bisect
+import copy
 import json
 import re
 from collections import Counter
@@ -53,6 +55,8 @@ class Node:
     end: int
     value: Any = None
     entries: list[Entry] = field(default_factory=list)
+    read: bool = False  # a container whose entries are known
+    keys: dict[str, int] | None = None  # an object's members by name (the last of a repeat)
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:
@@ -153,37 +157,42 @@ class _Parser:
         self.pos = i + 1
         return text[start + 1 : i] if plain else str(_LAX_STRINGS.decode(text[start : self.pos]))
 
+    def member(self, is_object: bool, depth: int) -> Entry:
+        """One member (or item) of a container, its comma, and the space after them."""
+        text, close = self.text, "}" if is_object else "]"
+        if self.pos >= len(text):
+            raise self.error(f"unexpected end of text, expected '{close}'")
+        start, key = self.pos, None
+        if is_object:
+            if text[self.pos] != '"':
+                raise self.error("expected a property name in double quotes")
+            key = self.string()
+            self.skip()
+            if not text.startswith(":", self.pos):
+                raise self.error("expected ':' after the property name")
+            self.pos += 1
+        entry = Entry(start, self.value(depth + 1), key)
+        self.skip()
+        if text.startswith(",", self.pos):
+            entry.comma = self.pos
+            self.pos += 1
+            self.skip()
+            if text.startswith(close, self.pos) and not self.comments:
+                raise self.error("trailing comma is not allowed in strict JSON", entry.comma)
+        elif not text.startswith(close, self.pos):
+            what = "a property value" if is_object else "an array element"
+            raise self.error(f"expected ',' or '{close}' after {what}")
+        return entry
+
     def container(self, depth: int) -> Node:
         text = self.text
         is_object = text[self.pos] == "{"
         close = "}" if is_object else "]"
-        node = Node("object" if is_object else "array", self.pos, self.pos)
+        node = Node("object" if is_object else "array", self.pos, self.pos, read=True)
         self.pos += 1
         self.skip()
         while not text.startswith(close, self.pos):
-            if self.pos >= len(text):
-                raise self.error(f"unexpected end of text, expected '{close}'")
-            start, key = self.pos, None
-            if is_object:
-                if text[self.pos] != '"':
-                    raise self.error("expected a property name in double quotes")
-                key = self.string()
-                self.skip()
-                if not text.startswith(":", self.pos):
-                    raise self.error("expected ':' after the property name")
-                self.pos += 1
-            entry = Entry(start, self.value(depth + 1), key)
-            node.entries.append(entry)
-            self.skip()
-            if text.startswith(",", self.pos):
-                entry.comma = self.pos
-                self.pos += 1
-                self.skip()
-                if text.startswith(close, self.pos) and not self.comments:
-                    raise self.error("trailing comma is not allowed in strict JSON", entry.comma)
-            elif not text.startswith(close, self.pos):
-                what = "a property value" if is_object else "an array element"
-                raise self.error(f"expected ',' or '{close}' after {what}")
+            node.entries.append(self.member(is_object, depth))
         self.pos += 1
         node.end = self.pos
         if is_object:
@@ -202,6 +211,7 @@ _SCAN = re.compile(  # a run of anything else, then a comment, or a comma that m
     rf"(?:[^\"/,]++|{_STR}|,(?![ \t\r\n]*+[}}\]/]))*+(?:(//[^\n]*|/\*.*?\*/)|(,)|\Z)", re.S
 )
 _WS = re.compile(r"[ \t\r\n]*")
+_BLANKS = re.compile(r"[ \t]*")
 
 
 def _no_constant(name: str) -> Any:
@@ -249,42 +259,54 @@ class Blanked:
 
     def comma_before(self, start: int, end: int) -> int | None:
         """The (blanked) trailing comma between two offsets, if there is one."""
-        import bisect
-
         i = bisect.bisect_left(self.trailing, start)
         return self.trailing[i] if i < len(self.trailing) and self.trailing[i] < end else None
 
 
 def fast_loads(text: str, *, allow_comments: bool = True) -> Any:
     """:func:`loads`, at the speed of the C ``json`` decoder for any text it accepts."""
+    return load_blanked(text, allow_comments=allow_comments)[0]
+
+
+def load_blanked(text: str, *, allow_comments: bool = True) -> tuple[Any, Blanked | None]:
+    """:func:`fast_loads`, and the :class:`Blanked` text it read (None when the exact parser
+    had to read it): an :class:`Index` of the same text starts from it."""
     try:
-        blank = Blanked(text, allow_comments).blank
+        blanked = Blanked(text, allow_comments)
+        blank = blanked.blank
         decoder = _DECODER if allow_comments else _STRICT_DECODER
         value, end = decoder.raw_decode(blank, _WS.match(blank).end())  # type: ignore[union-attr]
         if _WS.match(blank, end).end() != len(blank):  # type: ignore[union-attr]
             raise ValueError(end)
-        return value
+        return value, blanked
     except (ValueError, RecursionError):
-        return _Parser(text, allow_comments).document().value
+        return _Parser(text, allow_comments).document().value, None
 
 
 ABSENT_VALUE: Any = object()
+STALE: Any = object()  # a container's value once an edit was made inside it (see node_value)
+
+
+def node_value(text: str, node: Node) -> Any:
+    """The value ``node`` holds in ``text``."""
+    return fast_loads(text[node.start : node.end]) if node.value is STALE else node.value
 
 
 class Index:
     """Where things sit in one version of a text, found lazily: a container's own members are
     read (each member's value decoded by the C decoder, which also finds its end) only when a
-    path goes through it, and at most once."""
+    path goes through it, and at most once. After an edit, :meth:`update` moves what is known
+    to the new text instead of reading the file again."""
 
-    def __init__(self, text: str, value: Any = ABSENT_VALUE) -> None:
+    def __init__(
+        self, text: str, value: Any = ABSENT_VALUE, blanked: Blanked | None = None
+    ) -> None:
         self.text = text
         self._value = value
         try:
-            self.blanked: Blanked | None = Blanked(text)
+            self.blanked: Blanked | None = blanked if blanked is not None else Blanked(text)
         except ValueError:
             self.blanked = None
-        self._nodes: dict[int, Node] = {}
-        self._keys: dict[int, dict[str, int]] = {}
         self._root: Node | None = None
 
     def root(self) -> Node:
@@ -305,36 +327,51 @@ class Index:
                     self._root = parse_tree(self.text)  # its exact error, or its tree
         return self._root
 
+    def _blank(self) -> str:
+        """The blanked current text (made again after an edit, only when it is needed)."""
+        if self.blanked is None:
+            raise ValueError("no blanked text")
+        if self.blanked.text is not self.text:
+            self.blanked = Blanked(self.text)
+        return self.blanked.blank
+
     def children(self, node: Node) -> Node:
-        """``node`` with its members read (containers only)."""
-        if node.kind not in ("object", "array") or node.entries or self.blanked is None:
+        """``node`` with its members read (containers only). The top level's containers have
+        theirs read with it: that finds where each ends without decoding it twice."""
+        if node.kind not in ("object", "array") or node.read:
             return node
-        known = self._nodes.get(node.start)
-        if known is not None:
-            return known
-        b, close = self.blanked.blank, "}" if node.kind == "object" else "]"
+        self._read(node, self._blank(), deep=node is self._root)
+        return node
+
+    def _read(self, node: Node, b: str, deep: bool) -> None:
+        close = "}" if node.kind == "object" else "]"
         pos = _WS.match(b, node.start + 1).end()  # type: ignore[union-attr]
+        entries: list[Entry] = []
         while b[pos] != close:
             start, key = pos, None
             if node.kind == "object":
                 key, pos = json.decoder.scanstring(b, pos + 1, False)  # type: ignore[attr-defined]
                 pos = _WS.match(b, _WS.match(b, pos).end() + 1).end()  # type: ignore[union-attr]
-            value, end = _DECODER.raw_decode(b, pos)
-            entry = Entry(start, Node(_kind(b[pos]), pos, end, value), key)
-            node.entries.append(entry)
-            pos = _WS.match(b, end).end()  # type: ignore[union-attr]
+            if deep and b[pos] in "{[":
+                value = Node(_kind(b[pos]), pos, pos, STALE)
+                self._read(value, b, False)
+            else:
+                raw, end = _DECODER.raw_decode(b, pos)
+                value = Node(_kind(b[pos]), pos, end, raw)
+            entry = Entry(start, value, key)
+            entries.append(entry)
+            pos = _WS.match(b, value.end).end()  # type: ignore[union-attr]
             if b[pos] == ",":
                 entry.comma = pos
                 pos = _WS.match(b, pos + 1).end()  # type: ignore[union-attr]
             else:
-                entry.comma = self.blanked.comma_before(end, pos)
-        self._nodes[node.start] = node
-        self._keys[node.start] = {e.key: i for i, e in enumerate(node.entries)}  # type: ignore[misc]
-        return node
+                entry.comma = self.blanked.comma_before(value.end, pos)  # type: ignore[union-attr]
+        node.entries, node.read, node.end = entries, True, pos + 1
+        _rekey(node)
 
     def index(self, node: Node, part: PathPart) -> int | None:
-        if node.kind == "object" and isinstance(part, str) and node.start in self._keys:
-            return self._keys[node.start].get(part)
+        if node.kind == "object" and isinstance(part, str) and node.keys is not None:
+            return node.keys.get(part)
         return _index(node, part)
 
     def find(self, path: Sequence[PathPart]) -> tuple[list[Node], Node | None]:
@@ -352,6 +389,117 @@ class Index:
                 return chain, None
             chain.append(self.children(chain[-1].entries[index].value))
         return chain, chain[-1]
+
+    def clone(self) -> Index:
+        """A copy whose known nodes can be moved by :meth:`update` without changing these."""
+        twin = copy.copy(self)
+        twin._root = None if self._root is None else _clone(self._root)
+        return twin
+
+    def update(self, text: str) -> None:
+        """Follow an edit that made ``text`` of this index's text: the nodes before the
+        changed stretch stay, those after it move, and only the members of a container that
+        the change touches are read again (from the new text). Anything unusual: start over."""
+        from optscale_cli.edit.diffs import common_prefix, common_suffix
+
+        old = self.text
+        if text is old:
+            return
+        p = common_prefix(old, 0, len(old), text, 0, len(text))
+        s = common_suffix(old, p, len(old), text, p, len(text))
+        self.text, self._value = text, ABSENT_VALUE
+        root = self._root
+        try:
+            if root is not None and _Mover(text, p, len(old) - s, len(text) - s).move(root):
+                return
+        except (JsoncError, RecursionError, IndexError):
+            pass
+        self.__init__(text)  # type: ignore[misc]
+
+
+def _rekey(node: Node) -> None:
+    if node.kind == "object":
+        node.keys = {e.key: i for i, e in enumerate(node.entries)}  # type: ignore[misc]
+
+
+def _clone(node: Node) -> Node:
+    twin = Node(node.kind, node.start, node.end, node.value, read=node.read, keys=node.keys)
+    if node.read:
+        twin.entries = [Entry(e.start, _clone(e.value), e.key, e.comma) for e in node.entries]
+    return twin
+
+
+def _limit(entry: Entry) -> int:
+    return entry.value.end if entry.comma is None else entry.comma
+
+
+class _Mover:
+    """Moves known nodes from the old text to the new one, where ``old[p:q_old]`` became
+    ``new[p:q_new]`` and everything else is the same."""
+
+    def __init__(self, new: str, p: int, q_old: int, q_new: int) -> None:
+        self.new, self.p, self.q_old, self.q_new = new, p, q_old, q_new
+        self.delta = q_new - q_old
+
+    def shift(self, entry: Entry) -> None:
+        delta = self.delta
+        entry.start += delta
+        if entry.comma is not None:
+            entry.comma += delta
+        todo = [entry.value]
+        while todo:
+            node = todo.pop()
+            node.start, node.end = node.start + delta, node.end + delta
+            for inner in node.entries if node.read else ():
+                inner.start += delta
+                inner.comma = None if inner.comma is None else inner.comma + delta
+                todo.append(inner.value)
+
+    def move(self, node: Node) -> bool:
+        """Move container ``node``, which must hold the change strictly inside its brackets."""
+        if node.kind not in ("object", "array") or not node.start < self.p <= self.q_old < node.end:
+            return False
+        node.end += self.delta
+        node.value = STALE
+        if not node.read:
+            return True
+        entries = node.entries
+        i = bisect.bisect_left(entries, self.p, key=_limit)
+        if i < len(entries) and entries[i].value.start < self.p and self.move(entries[i].value):
+            entry = entries[i]  # the change is inside this member's value: only it moves
+            if entry.comma is not None:
+                entry.comma += self.delta
+            for later in entries[i + 1 :]:
+                self.shift(later)
+            return True
+        if i > 0 and entries[i - 1].comma is None:
+            i -= 1
+        self.reread(node, i)
+        return True
+
+    def reread(self, node: Node, i: int) -> None:
+        """Read ``node``'s members again from its ``i``-th, until they are the old ones."""
+        entries, is_object = node.entries, node.kind == "object"
+        parser = _Parser(self.new, True)
+        parser.pos = node.start + 1 if i == 0 else entries[i - 1].comma + 1  # type: ignore[operator]
+        parser.skip()
+        later = {e.start + self.delta: k for k, e in enumerate(entries) if e.start >= self.q_old}
+        fresh = entries[:i]
+        close = "}" if is_object else "]"
+        while True:
+            if parser.pos >= self.q_new and parser.pos in later:
+                rest = entries[later[parser.pos] :]
+                for entry in rest:
+                    self.shift(entry)
+                fresh += rest
+                break
+            if self.new.startswith(close, parser.pos):
+                if parser.pos != node.end - 1:
+                    raise JsoncError("lost track of the edit", 1, 1)
+                break
+            fresh.append(parser.member(is_object, 0))
+        node.entries = fresh
+        _rekey(node)
 
 
 def _kind(char: str) -> str:
@@ -430,7 +578,7 @@ def fast_indent(text: str, blank: str | None = None) -> str:
     if len(text) <= 65536 or blank is None:
         return detect_indent(text)
     steps: Counter[str] = Counter()
-    for match in _OPENED.finditer(blank, 0, 1 << 20):
+    for match in _OPENED.finditer(blank, 0, 1 << 18):
         base, lead = match.groups()
         if lead.startswith(base) and lead != base:
             steps[lead[len(base) :]] += 1
@@ -551,7 +699,7 @@ def set_value(
     newline = _newline(text)
     chain, node = index.find(path)
     if node is not None:
-        if _same(node.value, wanted):
+        if _same(node_value(text, node), wanted):
             return text
         container = chain[-2] if len(chain) > 1 else root
         compact = "\n" not in text[container.start : container.end]
@@ -713,7 +861,7 @@ def _separators(text: str, node: Node) -> tuple[str, str]:
     for entry in node.entries[:-1]:  # a comma between two members (not a trailing one)
         if entry.comma is not None:
             after = entry.comma + 1
-            gap = len(text[after:]) - len(text[after:].lstrip(" \t"))
+            gap = _BLANKS.match(text, after).end() - after  # type: ignore[union-attr]
             if text[after + gap : after + gap + 1] not in ("\n", "\r", "/"):
                 comma = "," + text[after : after + gap]
                 break

@@ -34,16 +34,24 @@ class ScanError(ValueError):
     pass
 
 
+_WS = re.compile(r"[ \t]*")
+_PLAIN = re.compile(r'[^"\\\r\n]*')  # a basic string's run without quote, escape, line break
+_SCALAR = re.compile(r"[^,\]}#\r\n]*")
+_GAP = re.compile(r"(?:[ \t\r\n,]+|#[^\n]*)*")
+
+
 def _skip_ws(text: str, i: int) -> int:
-    while i < len(text) and text[i] in " \t":
-        i += 1
-    return i
+    return _WS.match(text, i).end()  # type: ignore[union-attr]
 
 
 def _basic(text: str, i: int) -> tuple[str, int]:
     """A "basic" string starting at ``i`` (the quote): its value and the offset past it."""
     out, i = [], i + 1
     while True:
+        run = _PLAIN.match(text, i).end()  # type: ignore[union-attr]
+        if run > i:
+            out.append(text[i:run])
+            i = run
         ch = text[i]
         if ch == '"':
             return "".join(out), i + 1
@@ -115,12 +123,7 @@ def _skip_value(text: str, i: int) -> int:
         close = "]" if ch == "[" else "}"
         i += 1
         while True:
-            while i < len(text) and (text[i] in " \t\r\n," or text[i] == "#"):
-                if text[i] == "#":
-                    newline = text.find("\n", i)
-                    i = len(text) if newline < 0 else newline
-                else:
-                    i += 1
+            i = _GAP.match(text, i).end()  # type: ignore[union-attr]
             if text[i] == close:
                 return i + 1
             if ch == "{":
@@ -130,9 +133,7 @@ def _skip_value(text: str, i: int) -> int:
                     raise ScanError("expected '='")
                 i = _skip_ws(text, i + 1)
             i = _skip_value(text, i)
-    j = i
-    while j < len(text) and text[j] not in ",]}#\r\n":
-        j += 1
+    j = _SCALAR.match(text, i).end()  # type: ignore[union-attr]
     while j > i and text[j - 1] in " \t":
         j -= 1
     return j
@@ -154,12 +155,27 @@ def _rest_of_line(text: str, i: int) -> int:
 
 def scan(text: str) -> list[Statement]:
     """Every header and key/value statement of ``text``, in order."""
+    return _scan(text, 1 if text.startswith("\ufeff") else 0, (), False, {}, len(text))[0]
+
+
+def _scan(
+    text: str,
+    i: int,
+    table: tuple[str, ...],
+    array: bool,
+    known: dict[int, Statement],
+    after: int,
+) -> tuple[list[Statement], int | None]:
+    """The statements from ``i`` (a line start, in ``table``), up to the first line at or
+    past ``after`` that ``known`` holds a statement for, in the same table: that line's offset
+    (None: scanned to the end)."""
     found: list[Statement] = []
-    table: tuple[str, ...] = ()
-    array = False
-    i = 1 if text.startswith("\ufeff") else 0
     while i < len(text):
         line = i
+        if i >= after and i in known:
+            old = known[i]
+            if old.kind == "header" or (old.table, old.array) == (table, array):
+                return found, i
         i = _skip_ws(text, i)
         if i >= len(text):
             break
@@ -187,7 +203,49 @@ def scan(text: str) -> list[Statement]:
         end = _rest_of_line(text, vend)
         found.append(Statement("kv", line, end, table + key, array, vstart, vend, table, keystart))
         i = end
-    return found
+    return found, None
+
+
+def _moved(st: Statement, delta: int) -> Statement:
+    if st.kind == "header":
+        return Statement("header", st.line + delta, st.end + delta, st.path, st.array)
+    return Statement(
+        "kv",
+        st.line + delta,
+        st.end + delta,
+        st.path,
+        st.array,
+        st.vstart + delta,
+        st.vend + delta,
+        st.table,
+        st.keystart + delta,
+    )
+
+
+def rescan(old: str, found: list[Statement], new: str) -> list[Statement]:
+    """:func:`scan` of ``new``, made of ``old`` (whose statements are ``found``) by one edit:
+    the statements before the changed lines stay, those after them move, and only the lines
+    in between are scanned again."""
+    import bisect
+
+    from optscale_cli.edit.diffs import common_prefix, common_suffix
+
+    p = common_prefix(old, 0, len(old), new, 0, len(new))
+    q_new = len(new) - common_suffix(old, p, len(old), new, p, len(new))
+    delta = len(new) - len(old)
+    keep = bisect.bisect_right(found, p, key=lambda st: st.end)
+    while keep and old[found[keep - 1].end - 1 : found[keep - 1].end] != "\n":
+        keep -= 1  # its line break is where the change starts: scan it again
+    if not keep:
+        return scan(new)
+    last = found[keep - 1]
+    table = last.path if last.kind == "header" else last.table
+    known = {st.line + delta: st for st in found[keep:] if st.line + delta >= q_new}
+    fresh, at = _scan(new, last.end, table, last.array, known, q_new)
+    if at is not None:
+        rest = found[bisect.bisect_left(found, at - delta, key=lambda st: st.line) :]
+        fresh += [_moved(st, delta) for st in rest]
+    return found[:keep] + fresh
 
 
 def key_text(key: str) -> str:

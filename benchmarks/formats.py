@@ -1,0 +1,79 @@
+"""Editing cost against file size for the TOML, YAML and dotenv paths: `connect codex` into a
+config.toml, `connect goose` into a config.yaml, `connect continue` with a big .env (its
+config.yaml small), each run on fresh copies of the files, each size against the 1 KB run.
+
+Run: python benchmarks/formats.py [--runs 3] [--big]  (--big adds the 10 MB TOML and .env and
+the 1 MB YAML: slow)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _setup import dotenv_config, environment, toml_config, write_cache, yaml_config
+from startup import measure_interleaved
+
+CONTINUE_YAML = "name: Local Config\nversion: 1.0.0\nschema: v1\nmodels: []\n"
+# client -> (file under HOME, generator, sizes, extra files)
+CLIENTS: dict[str, tuple[str, Callable[[int], str], dict[str, int], dict[str, str]]] = {
+    "codex": (".codex/config.toml", toml_config, {"1 KB": 1_000, "1 MB": 1_000_000}, {}),
+    "goose": (".config/goose/config.yaml", yaml_config, {"1 KB": 1_000, "100 KB": 100_000}, {}),
+    "continue": (
+        ".continue/.env",
+        dotenv_config,
+        {"1 KB": 1_000, "1 MB": 1_000_000},
+        {".continue/config.yaml": CONTINUE_YAML},
+    ),
+}
+BIG = {"codex": ("10 MB", 10_000_000), "goose": ("1 MB", 1_000_000)}
+BIG["continue"] = ("10 MB", 10_000_000)
+
+
+def _case(tmp: Path, client: str, label: str, size: int) -> tuple[list[str], dict[str, str]]:
+    name, make, _, extra = CLIENTS[client]
+    home = tmp / f"{client}-{label.replace(' ', '')}"
+    write_cache(home, 20)
+    copies = []
+    for relative, text in [(name, make(size)), *extra.items()]:
+        source = tmp / f"{client}-{size}-{Path(relative).name}"
+        source.write_text(text, encoding="utf-8")
+        (home / relative).parent.mkdir(parents=True, exist_ok=True)
+        copies.append(f"cp {source} {home / relative}")
+    script = (
+        f"{' && '.join(copies)} && rm -rf {home}/optscale/connections* && exec "
+        f"{sys.executable} -m optscale_cli connect {client} --yes "
+        f"{'' if client == 'continue' else '--key-from-env '}--model vendor0/model-000000"
+    )
+    return ["sh", "-c", script], environment(home)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--big", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        cases, envs = {}, {}
+        for client, (_, _, sizes, _) in CLIENTS.items():
+            sizes = {**sizes, **(dict([BIG[client]]) if args.big else {})}
+            for label, size in sizes.items():
+                name = f"connect {client}, {label}"
+                cases[name], envs[name] = _case(Path(tmp), client, label, size)
+        times = measure_interleaved(cases, args.runs, envs=envs)
+    for name, seconds in times.items():
+        print(f"{name:28s} {seconds * 1000:9.1f} ms")
+    for name, seconds in times.items():
+        client, label = name.split(", ")
+        if label != "1 KB":
+            base = times[f"{client}, 1 KB"]
+            print(f"{name} / 1 KB : {seconds / base:.2f}x (+{(seconds - base) * 1000:.0f} ms)")
+
+
+if __name__ == "__main__":
+    main()

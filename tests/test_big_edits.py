@@ -1,0 +1,233 @@
+"""Edits to big files: the JSONC index follows each edit (it is not read again), and must
+place every node exactly where a fresh parse would; diffs stay right when only the changed
+stretches are compared; a big file with an odd layout round-trips byte for byte."""
+
+from __future__ import annotations
+
+import difflib
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from optscale_cli.edit import jsonc
+from optscale_cli.edit.diffs import unified_diff
+from optscale_cli.edit.documents import ABSENT, JsonDocument
+from optscale_cli.edit.engine import SetValue, Target, commit, plan_edit, plan_revert
+from optscale_cli.edit.stores import FileStore
+from optscale_cli.errors import ConfigFileError
+from tests.test_jsonc import NEW_KEY, PROPERTY, keys, messy, paths, same, values
+
+
+def _positions(index: jsonc.Index, data: Any) -> dict[tuple[Any, ...], tuple[int, int]]:
+    found = {}
+    for path, _ in paths(data):
+        _, node = index.find(list(path))
+        assert node is not None, path
+        found[path] = (node.start, node.end)
+    return found
+
+
+def _edit(doc: JsonDocument, op: tuple[str, tuple[Any, ...], Any]) -> None:
+    kind, path, value = op
+    if kind == "set":
+        doc.set(path, value)
+    else:
+        doc.remove(path)
+
+
+def _ops(data: Any, rnd: random.Random, value: Any) -> list[tuple[str, tuple[Any, ...], Any]]:
+    targets = [p for p, _ in paths(data) if p]
+    objects = [p for p, v in paths(data) if isinstance(v, dict)]
+    ops: list[tuple[str, tuple[Any, ...], Any]] = []
+    for _ in range(rnd.randrange(1, 6)):
+        choice = rnd.random()
+        if choice < 0.4 and objects:
+            ops.append(("set", (*rnd.choice(objects), NEW_KEY, "deeper"), value))
+        elif choice < 0.7 and targets:
+            ops.append(("set", rnd.choice(targets), value))
+        elif targets:
+            ops.append(("remove", rnd.choice(targets), None))
+    return ops
+
+
+@PROPERTY
+@given(st.dictionaries(keys, values, max_size=4), values, st.booleans(), st.randoms())
+def test_index_follows_edits_like_a_fresh_parse(
+    data: dict, value: Any, comments: bool, rnd: random.Random
+) -> None:
+    text = messy(data, rnd, comments)
+    doc = JsonDocument(text, "c.jsonc", comments=True)
+    fresh = JsonDocument(text, "c.jsonc", comments=True)
+    doc.index().find([])  # the top level read before the edits, as a plan does
+    for op in _ops(data, rnd, value):
+        try:
+            _edit(doc, op)
+        except (TypeError, IndexError, ValueError, ConfigFileError):
+            continue  # an edit the editor refuses (also refused below)
+        fresh._index = None  # the reference reads the text again for every edit
+        _edit(fresh, op)
+        assert doc.text == fresh.text
+        assert _positions(doc.index(), doc.data) == _positions(jsonc.Index(doc.text), doc.data)
+    assert same(jsonc.loads(doc.text), doc.data)
+
+
+def _big_odd_config(size: int) -> str:
+    """A JSONC file of about ``size`` bytes with an odd layout: tabs and CRLF, comments
+    everywhere (also between a key and its colon), trailing commas, one-line objects, a
+    repeated key, strings holding comment and bracket characters."""
+    parts = ['\ufeff// "head" {\r\n{\t"$schema" /* c */ : "x", // ,}\r\n\t"provider": {\r\n']
+    total, i = len(parts[0]), 0
+    while total < size:
+        block = (
+            f'\t\t"p{i}" : {{"url":"http://p{i}/*x*/","//":"[{{",  "m": [1,2,{{"a":null}},],}},'
+            f"  /* {i} */\r\n"
+            f'\t\t"q{i}": /* before */ {{\r\n\t\t\t"deep": {{"x": [true, false, -1.5e3]}}, '
+            f"// {i}, }}\r\n\t\t}},\r\n"
+        )
+        parts.append(block)
+        total += len(block)
+        i += 1
+    parts.append('\t},\r\n\t"share": "manual", "share": "auto",\r\n} // end\r\n')
+    return "".join(parts)
+
+
+def test_big_odd_file_round_trips_byte_for_byte(tmp_path: Path) -> None:
+    path = tmp_path / "opencode.jsonc"
+    original = _big_odd_config(400_000)
+    path.write_text(original, encoding="utf-8", newline="")
+    ops = [
+        SetValue(("provider", "optscale", "options", "baseURL"), "https://h/v1"),
+        SetValue(("provider", "optscale", "models", "m"), {"name": "x"}),
+        SetValue(("provider", "p7", "url"), "http://changed"),
+        SetValue(("provider", "q3", "deep", "x"), [1]),
+        SetValue(("model",), "optscale/m"),
+        SetValue(("share",), "off"),
+    ]
+    target = Target(FileStore(path), "jsonc")
+    change = plan_edit(target, ops)
+    fresh = JsonDocument(original, "c", comments=True)
+    for op in ops:
+        fresh._index = None
+        _edit(fresh, ("remove" if op.value is ABSENT else "set", op.path, op.value))
+    assert change.new_text == fresh.text
+    data = jsonc.loads(change.new_text)
+    assert data["provider"]["q3"]["deep"]["x"] == [1] and data["share"] == "off"
+    commit([change], tmp_path / "locks")
+    entry = change.ledger_entry()
+    back = plan_revert(Target(FileStore(path), "jsonc"), entry)
+    commit([back], tmp_path / "locks")
+    assert path.read_bytes() == original.encode("utf-8")
+
+
+def _apply_diff(a: str, diff: list[str]) -> str:
+    lines = re.findall(r"[^\n]*\n|[^\n]+$", a)
+    out, i = [], 0
+    for line in diff[2:]:
+        hunk = re.match(r"@@ -(\d+)(?:,(\d+))? ", line)
+        if hunk:
+            start = int(hunk.group(1)) - (0 if hunk.group(2) == "0" else 1)
+            out += lines[i:start]
+            i = start
+        elif line[0] in " -":
+            assert lines[i] == line[1:]
+            out += [line[1:]] if line[0] == " " else []
+            i += 1
+        else:
+            out.append(line[1:])
+    return "".join(out + lines[i:])
+
+
+def test_bounded_diff_applies_and_matches_difflib_for_one_change() -> None:
+    rnd = random.Random(7)
+    for trial in range(400):
+        n = rnd.choice([0, 1, 4, 60, 4000])
+        a = "".join(f"line {rnd.randrange(50 if trial % 2 else 10**6)}\n" for _ in range(n))
+        a = a.rstrip("\n") if rnd.random() < 0.2 else a
+        b = a
+        for _ in range(rnd.choice([1, 2, 3])):
+            p = rnd.randrange(len(b) + 1)
+            q = min(len(b), p + rnd.choice([0, 1, 5, 40, 9000]))
+            b = b[:p] + rnd.choice(["", "x", "new\n", "\n", "z\ny\n"]) + b[q:]
+        diff = unified_diff(a, b, "f", "f")
+        assert (diff == []) == (a == b)
+        if diff:
+            assert _apply_diff(a, diff) == b
+    a = "".join(f"line {i}\n" for i in range(100))
+    b = a.replace("line 50\n", "line 50x\n")
+    expected = list(difflib.unified_diff(a.splitlines(True), b.splitlines(True), "f", "f"))
+    assert unified_diff(a, b, "f", "f") == expected
+
+
+def test_toml_rescan_agrees_with_a_full_scan() -> None:
+    from optscale_cli.edit import toml_text
+
+    base = "".join(
+        f'# p{i}\n[model_providers.p{i}]\nname = "P {i}"  # c\nq = {{ a = "{i}" }}\n\n'
+        for i in range(300)
+    )
+    base += 'arr = [\n  1, # c\n  2,\n]\nml = """\nx = 1\n[fake]\n"""\n[[t]]\na = 1\n[[t]]\nb = 2'
+    rnd = random.Random(5)
+    inserts = ["x = 1\n", "[new.t]\n", "# c\n", "\n", 'y = "s" # c\n', "[[t]]\n"]
+    for _ in range(300):
+        lines = base.splitlines(keepends=True)
+        at = rnd.randrange(len(lines) + 1)
+        if rnd.random() < 0.5:
+            lines.insert(at, rnd.choice(inserts))
+        else:
+            del lines[min(at, len(lines) - 1)]
+        new = "".join(lines)
+        try:
+            want = toml_text.scan(new)
+        except toml_text.ScanError:
+            continue
+        assert toml_text.rescan(base, toml_text.scan(base), new) == want
+
+
+def test_big_toml_round_trips_byte_for_byte(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    original = 'model = "o3" # mine\n\n' + "".join(
+        f'# p{i}\n[model_providers.p{i}]\nname = "P {i}"  # c\nurl = "https://p{i}/v1"\n\n'
+        for i in range(3000)
+    )
+    path.write_text(original, encoding="utf-8")
+    table = ("model_providers", "optscale")
+    ops = [
+        SetValue((*table, "name"), "OptScale AI"),
+        SetValue((*table, "base_url"), "https://h/v1"),
+        SetValue(("model_provider",), "optscale"),
+        SetValue(("model",), "m"),
+        SetValue(("model_providers", "p7", "name"), "changed"),
+    ]
+    change = plan_edit(Target(FileStore(path), "toml"), ops)
+    import tomllib
+
+    data = tomllib.loads(change.new_text)
+    assert data["model"] == "m" and data["model_providers"]["p7"]["name"] == "changed"
+    assert data["model_providers"]["optscale"]["base_url"] == "https://h/v1"
+    commit([change], tmp_path / "locks")
+    back = plan_revert(Target(FileStore(path), "toml"), change.ledger_entry())
+    commit([back], tmp_path / "locks")
+    assert path.read_bytes() == original.encode("utf-8")
+
+
+def test_toml_edits_checked_together_still_name_the_one_at_fault() -> None:
+    import pytest
+
+    from optscale_cli.edit.documents import TomlDocument
+
+    doc = TomlDocument('a = 1 # keep\n[t]\nx = "y"\n', "config.toml")
+    doc.set(("b",), 2)
+    doc.set(("a",), 5, {"value": "7"})  # written as 7: does not say what it means
+    doc.set(("t", "z"), True)
+    with pytest.raises(ConfigFileError, match="cannot change 'a' here"):
+        doc.render()
+    doc = TomlDocument('a = 1 # keep\n[t]\nx = "y"\n', "config.toml")
+    doc.set(("b",), 2)
+    doc.restore(("a",), 5, {"value": "7"})  # the layout is wrong: restored without it
+    doc.set(("t", "z"), True)
+    assert doc.render() == 'a = 5 # keep\nb = 2\n[t]\nx = "y"\nz = true\n'
+    assert doc.data == {"a": 5, "b": 2, "t": {"x": "y", "z": True}}
