@@ -420,7 +420,10 @@ def _safe(text: str) -> str:
     (a newline inside a message is ours and kept)."""
     from optscale_cli.redact import for_terminal, redact_text
 
-    return "\n".join(for_terminal(line) for line in redact_text(text).split("\n"))
+    text = redact_text(text)
+    if text.replace("\n", "").isprintable():  # one test for a long diff that needs nothing
+        return text
+    return "\n".join(for_terminal(line) for line in text.split("\n"))
 
 
 def _esc(text: str) -> str:
