@@ -99,8 +99,8 @@ def fresh_cache(base_url: str, api_key: str) -> Catalog | None:
 
 def fetch_catalog(client: GatewayClient, api_key: str, *, refresh: bool = False) -> Catalog:
     path = _cache_file(client.location.base_url, api_key)
-    cached = _read_cache(path)
-    if cached and not refresh and cached.age_s < CACHE_TTL_S:
+    cached = None if refresh else _read_cache(path)  # with refresh: read only if needed
+    if cached and cached.age_s < CACHE_TTL_S:
         return cached
     try:
         catalog = Catalog(client.list_models(), time.time())
@@ -109,13 +109,13 @@ def fetch_catalog(client: GatewayClient, api_key: str, *, refresh: bool = False)
     except GatewayError as exc:
         if exc.status == 405:
             catalog = Catalog(None, time.time())
-        elif cached is not None:
+        elif (cached := cached or _read_cache(path)) is not None:
             cached.stale, cached.error = True, exc
             return cached
         else:
             raise
     except NetworkError as exc:
-        if cached is None:
+        if (cached := cached or _read_cache(path)) is None:
             raise
         cached.stale, cached.error = True, exc
         return cached

@@ -202,7 +202,7 @@ class Answer:
     def json(self) -> Any:
         """The body as JSON; ValueError when it is not JSON (or nests too deeply to parse)."""
         try:
-            return _usable(jsonlib.loads(self.content))
+            return _usable_json(self.content)
         except RecursionError:
             raise ValueError("JSON nested too deeply") from None
         except UnicodeDecodeError as exc:
@@ -211,6 +211,49 @@ class Answer:
 
 MAX_JSON_DEPTH = 100  # deeper gateway JSON is refused: printing or caching it would recurse
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+# what a body needs to hold for _usable to change anything but nesting and numbers: a
+# \\ud800-style escape or the UTF-8 bytes of a surrogate (json.loads uses surrogatepass)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+_SURROGATE_UTF8 = re.compile(rb"\xed[\xa0-\xbf]")
+
+
+def _finite(text: str) -> float | None:
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+def _usable_json(content: bytes) -> Any:
+    """``_usable(json.loads(content))``. A UTF-8 body (every gateway's) that cannot hold a
+    surrogate is parsed with NaN, ±Infinity and out-of-range numbers read as null directly,
+    and then only its nesting is checked: rebuilding a 100,000-model list costs seconds."""
+    if (
+        jsonlib.detect_encoding(content) != "utf-8"
+        or _SURROGATE_ESCAPE.search(content)  # a literal prefix: a fast scan
+        or (b"\xed" in content and _SURROGATE_UTF8.search(content))
+    ):
+        return _usable(jsonlib.loads(content))
+    value = jsonlib.loads(content, parse_constant=lambda _: None, parse_float=_finite)
+    _check_depth(value)
+    return value
+
+
+def _check_depth(value: Any) -> None:
+    """The ValueError _usable raises for ``value`` nested deeper than MAX_JSON_DEPTH (a
+    value at depth 101: a non-empty container at depth 100), a level at a time."""
+    level = [value] if type(value) is dict or type(value) is list else []
+    depth = 0
+    while level:
+        if depth >= MAX_JSON_DEPTH and any(level):  # a container is true when not empty
+            raise ValueError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
+        level = [
+            child
+            for item in level
+            for child in (item.values() if type(item) is dict else item)
+            if type(child) is dict or type(child) is list
+        ]
+        depth += 1
 
 
 def _usable(value: Any, depth: int = 0) -> Any:
