@@ -122,6 +122,7 @@ def _in_lines(text: str, needle: str, pattern: re.Pattern[str], repl: Any) -> st
 
 _LONG_TEXT = 4096  # characters: a longer text is searched only where a secret name may be
 _NON_SPACE = re.compile(r"\S")
+_SPARSE = 2000  # characters per secret word: denser text is searched whole, in one pass
 
 
 # what (?i) matching makes of the letters of the secret words: ASCII case, the Kelvin sign
@@ -153,10 +154,13 @@ def _assignments(text: str) -> str:
     line (its name is one run of non-space characters holding the word), and a search that
     starts on it reads no further than :func:`_reach`: so each search gives the match the
     whole-text search would, and lines without a secret word are never searched."""
+    words = _word_starts(text)
+    if len(words) * _SPARSE > len(text):  # on most lines (a model list with max_tokens)
+        return _ASSIGNMENT.sub(_assignment, text)
     out: list[str] = []
     pos = 0  # text before pos is done
     line_end = -1
-    for word in _word_starts(text):
+    for word in words:
         if word <= line_end:
             continue  # a line is searched once, however many words it holds
         line_start = text.rfind("\n", 0, word) + 1

@@ -612,6 +612,10 @@ class YamlDocument:
     def get(self, path: Sequence[str | int]) -> Any:
         return copy.deepcopy(lookup(self._data, path))
 
+    def peek(self, path: Sequence[str | int]) -> Any:
+        """The value at ``path`` without a copy: read it, never change it."""
+        return lookup(self._data, path)
+
     def _entries(self) -> list[Any]:
         from optscale_cli.edit import yaml_text
 
