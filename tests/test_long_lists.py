@@ -143,3 +143,14 @@ def test_gateway_json_fast_path_is_usable(body: bytes) -> None:
             return str(exc)
 
     assert outcome(_usable_json) == outcome(lambda b: _usable(json.loads(b)))
+
+
+@pytest.mark.parametrize("after", [[], ["one"], ["one\n"], ["a\n", "b\n", "c"], ["x\n"] * 40])
+def test_new_file_diff_is_difflibs(after: list[str]) -> None:
+    import difflib
+
+    from optscale_cli.edit.engine import unified_diff
+
+    for before in ([], ["old\n"]):
+        expected = list(difflib.unified_diff(before, after, "/dev/null", "f.json"))
+        assert list(unified_diff(before, after, "/dev/null", "f.json")) == expected

@@ -14,7 +14,7 @@ import dataclasses
 import difflib
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -258,7 +258,7 @@ class FileChange:
                 after = after.replace(secret, redact_key(secret))
         old_name = self.target.label if self.original is not None else "/dev/null"
         new_name = self.target.label if not self.delete_file else "/dev/null"
-        lines = difflib.unified_diff(
+        lines = unified_diff(
             before.splitlines(keepends=True), after.splitlines(keepends=True), old_name, new_name
         )
         return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
@@ -272,6 +272,20 @@ class FileChange:
             "secret": self.target.secret,
             "backup": self.backup,
         }
+
+
+def unified_diff(a: list[str], b: list[str], old_name: str, new_name: str) -> Iterable[str]:
+    """``difflib.unified_diff(a, b, old_name, new_name)``; a new file (``a`` empty) is one
+    hunk of added lines, written directly (difflib matches 30,000 lines first)."""
+    if a or not b:
+        return difflib.unified_diff(a, b, old_name, new_name)
+    span = "1" if len(b) == 1 else f"1,{len(b)}"
+    return [
+        f"--- {old_name}\n",
+        f"+++ {new_name}\n",
+        f"@@ -0,0 +{span} @@\n",
+        *("+" + x for x in b),
+    ]
 
 
 def plan_edit(
