@@ -19,8 +19,8 @@ from optscale_cli.errors import (
     OptscaleError,
     UsageError,
 )
-from optscale_cli.gateway import Model, model_from_entry
-from optscale_cli.model_ids import check_model_id, is_valid_model_id
+from optscale_cli.gateway import Model, models_from_entries
+from optscale_cli.model_ids import check_model_id, valid_model_ids
 from optscale_cli.paths import config_dir, ensure_private_dir
 
 if TYPE_CHECKING:
@@ -42,9 +42,10 @@ class Catalog:
         """Only ids that pass the one validator are models; the rest are set aside."""
         if self.models is None:
             return
-        self.rejected = [m.id for m in self.models if not is_valid_model_id(m.id)]
-        if self.rejected:
-            self.models = [m for m in self.models if is_valid_model_id(m.id)]
+        valid = valid_model_ids([m.id for m in self.models])
+        if not all(valid):
+            self.rejected = [m.id for m, ok in zip(self.models, valid, strict=True) if not ok]
+            self.models = [m for m, ok in zip(self.models, valid, strict=True) if ok]
 
     @property
     def available(self) -> bool:
@@ -67,7 +68,9 @@ def _read_cache(path: Path) -> Catalog | None:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         models = raw["models"]
-        parsed = None if models is None else [m for m in (model_from_entry(e) for e in models) if m]
+        if models is not None and not isinstance(models, list):
+            return None
+        parsed = None if models is None else models_from_entries(models)
         return Catalog(parsed, float(raw["fetched_at"]), from_cache=True)
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -96,8 +99,8 @@ def fresh_cache(base_url: str, api_key: str) -> Catalog | None:
 
 def fetch_catalog(client: GatewayClient, api_key: str, *, refresh: bool = False) -> Catalog:
     path = _cache_file(client.location.base_url, api_key)
-    cached = _read_cache(path)
-    if cached and not refresh and cached.age_s < CACHE_TTL_S:
+    cached = None if refresh else _read_cache(path)  # with refresh: read only if needed
+    if cached and cached.age_s < CACHE_TTL_S:
         return cached
     try:
         catalog = Catalog(client.list_models(), time.time())
@@ -106,13 +109,13 @@ def fetch_catalog(client: GatewayClient, api_key: str, *, refresh: bool = False)
     except GatewayError as exc:
         if exc.status == 405:
             catalog = Catalog(None, time.time())
-        elif cached is not None:
+        elif (cached := cached or _read_cache(path)) is not None:
             cached.stale, cached.error = True, exc
             return cached
         else:
             raise
     except NetworkError as exc:
-        if cached is None:
+        if (cached := cached or _read_cache(path)) is None:
             raise
         cached.stale, cached.error = True, exc
         return cached

@@ -141,7 +141,9 @@ def ledger_step(client: str, ledger: Ledger | None) -> Any:
 
     if ledger is None:
         return Step(ledger_path(client), None)
-    text = json.dumps(ledger.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    from optscale_cli.edit.jsonc import dumps_indented
+
+    text = dumps_indented(ledger.to_dict(), "  ", allow_nan=True) + "\n"  # json.dumps(indent=2)
     return Step(ledger_path(client), text.encode("utf-8"), 0o600)
 
 

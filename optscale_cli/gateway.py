@@ -24,6 +24,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from optscale_cli.errors import (
@@ -68,8 +69,11 @@ RATE_LIMIT_HINT = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Model:
+    """One model of the gateway's list (a plain slotted dataclass: a list can hold 100,000
+    of them, and a frozen dataclass costs several times as much to build)."""
+
     id: str
     provider: str
     owned_by: str | None = None
@@ -78,14 +82,17 @@ class Model:
     @property
     def tool_calling(self) -> bool | None:
         """What the gateway says about tool calling, if it says anything."""
-        caps = self.extra.get("capabilities")
+        extra = self.extra
+        if not extra:
+            return None
+        caps = extra.get("capabilities")
         if isinstance(caps, dict):
             for key in ("tool_calling", "function_calling", "tools"):
                 if isinstance(caps.get(key), bool):
                     return bool(caps[key])
         for key in ("supports_tool_calling", "supports_function_calling"):
-            if isinstance(self.extra.get(key), bool):
-                return bool(self.extra[key])
+            if isinstance(extra.get(key), bool):
+                return bool(extra[key])
         return None
 
     def to_dict(self) -> dict[str, Any]:
@@ -97,19 +104,62 @@ class Model:
         }
 
 
-def model_from_entry(entry: dict[str, Any]) -> Model | None:
+_NOT_EXTRA = frozenset(("id", "object", "owned_by", "created"))
+
+
+def model_from_entry(
+    entry: dict[str, Any], providers: dict[str, str] | None = None
+) -> Model | None:
+    """One list entry as a Model (None without an id). ``providers`` (raw -> cleaned) spares
+    cleaning the same provider name again for every model of a long list."""
     model_id = entry.get("id")
     if not isinstance(model_id, str) or not model_id:
         return None
-    owned_by = entry.get("owned_by") if isinstance(entry.get("owned_by"), str) else None
-    provider = model_id.split("/", 1)[0] if "/" in model_id else (owned_by or "unknown")
-    extra = {k: v for k, v in entry.items() if k not in ("id", "object", "owned_by", "created")}
-    return Model(
-        id=model_id,  # exact: the one validator (model_ids) decides, never a cleaned copy
-        provider=clean_text(provider, 100),
-        owned_by=owned_by,
-        extra=extra,
+    owned_by = entry.get("owned_by")
+    if not isinstance(owned_by, str):
+        owned_by = None
+    head, slash, _ = model_id.partition("/")
+    raw = head if slash else (owned_by or "unknown")
+    provider = providers.get(raw) if providers is not None else None
+    if provider is None:
+        provider = clean_text(raw, 100)
+        if providers is not None:
+            providers[raw] = provider
+    extra = (
+        {}
+        if entry.keys() <= _NOT_EXTRA
+        else {k: v for k, v in entry.items() if k not in _NOT_EXTRA}
     )
+    # the id is kept exact: the one validator (model_ids) decides, never a cleaned copy
+    return Model(model_id, provider, owned_by, extra)
+
+
+def models_from_entries(entries: list[Any]) -> list[Model]:
+    """The Models of a list's entries (entries that are not objects or have no id are left
+    out), in order."""
+    providers: dict[str, str] = {}
+    models = []
+    append = models.append
+    for entry in entries:
+        if type(entry) is not dict:
+            if isinstance(entry, dict) and (model := model_from_entry(entry, providers)):
+                append(model)
+            continue
+        model_id = entry.get("id")
+        owned_by = entry.get("owned_by")
+        if type(model_id) is not str or not model_id or not entry.keys() <= _NOT_EXTRA:
+            if model := model_from_entry(entry, providers):  # the general way, same result
+                append(model)
+            continue
+        if not isinstance(owned_by, str):
+            owned_by = None
+        head, slash, _ = model_id.partition("/")
+        raw = head if slash else (owned_by or "unknown")
+        provider = providers.get(raw)
+        if provider is None:
+            provider = providers[raw] = clean_text(raw, 100)
+        append(Model(model_id, provider, owned_by, {}))
+    return models
 
 
 def anthropic_list_ids(body: Any) -> list[str] | None:
@@ -152,7 +202,7 @@ class Answer:
     def json(self) -> Any:
         """The body as JSON; ValueError when it is not JSON (or nests too deeply to parse)."""
         try:
-            return _usable(jsonlib.loads(self.content))
+            return _usable_json(self.content)
         except RecursionError:
             raise ValueError("JSON nested too deeply") from None
         except UnicodeDecodeError as exc:
@@ -161,6 +211,49 @@ class Answer:
 
 MAX_JSON_DEPTH = 100  # deeper gateway JSON is refused: printing or caching it would recurse
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+# what a body needs to hold for _usable to change anything but nesting and numbers: a
+# \\ud800-style escape or the UTF-8 bytes of a surrogate (json.loads uses surrogatepass)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+_SURROGATE_UTF8 = re.compile(rb"\xed[\xa0-\xbf]")
+
+
+def _finite(text: str) -> float | None:
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+def _usable_json(content: bytes) -> Any:
+    """``_usable(json.loads(content))``. A UTF-8 body (every gateway's) that cannot hold a
+    surrogate is parsed with NaN, ±Infinity and out-of-range numbers read as null directly,
+    and then only its nesting is checked: rebuilding a 100,000-model list costs seconds."""
+    if (
+        jsonlib.detect_encoding(content) != "utf-8"
+        or _SURROGATE_ESCAPE.search(content)  # a literal prefix: a fast scan
+        or (b"\xed" in content and _SURROGATE_UTF8.search(content))
+    ):
+        return _usable(jsonlib.loads(content))
+    value = jsonlib.loads(content, parse_constant=lambda _: None, parse_float=_finite)
+    _check_depth(value)
+    return value
+
+
+def _check_depth(value: Any) -> None:
+    """The ValueError _usable raises for ``value`` nested deeper than MAX_JSON_DEPTH (a
+    value at depth 101: a non-empty container at depth 100), a level at a time."""
+    level = [value] if type(value) is dict or type(value) is list else []
+    depth = 0
+    while level:
+        if depth >= MAX_JSON_DEPTH and any(level):  # a container is true when not empty
+            raise ValueError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
+        level = [
+            child
+            for item in level
+            for child in (item.values() if type(item) is dict else item)
+            if type(child) is dict or type(child) is list
+        ]
+        depth += 1
 
 
 def _usable(value: Any, depth: int = 0) -> Any:
@@ -635,8 +728,9 @@ class GatewayClient:
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
             raise GatewayError("listing models: unexpected answer (no 'data' list)")
-        models = [m for m in (model_from_entry(e) for e in data if isinstance(e, dict)) if m]
-        return sorted(models, key=lambda m: m.id)
+        models = models_from_entries(data)
+        models.sort(key=attrgetter("id"))
+        return models
 
     def list_anthropic_models(self) -> list[str]:
         """``GET {anthropic base}/v1/models?limit=1000`` as Claude Code asks it; the ids, or

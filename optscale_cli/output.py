@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import codecs
+import itertools
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -233,9 +234,9 @@ class Output:
         sys.stdout.write("[\n")
         for start in range(0, len(items), _BATCH):
             batch = items[start : start + _BATCH]
-            text = ",\n".join(_element(i, redact, memos[0], False) for i in batch)
+            text = _batch(batch, redact, memos[0], False)
             if not can_encode(sys.stdout, text):  # e.g. an ascii or cp1252 stdout
-                text = ",\n".join(_element(i, redact, memos[1], True) for i in batch)
+                text = _batch(batch, redact, memos[1], True)
             last = start + _BATCH >= len(items)
             sys.stdout.write(text + ("\n]\n" if last else ",\n"))
 
@@ -255,7 +256,12 @@ class Output:
         batch of lines at a time (a model table can be 100,000 rows). Cells are one line,
         redacted and made visible; a table wider than the terminal is folded instead."""
         cells = _cells(rows)
-        widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+        widths = [len(c) for c in columns]
+        if cells:
+            widths = [
+                max(w, *map(len, column))
+                for w, column in zip(widths, zip(*cells, strict=True), strict=True)
+            ]
         if sum(widths) + 3 * (len(columns) - 1) > self.out.width:
             self._folded(columns, cells, title)  # too narrow: never break a value (a model id)
             return
@@ -266,15 +272,15 @@ class Output:
         out.line(out.style(header, "bold"))
         out.line("─" * (sum(widths) + 3 * (len(widths) - 1)))
         write = out.file.write
+        line = "   ".join(f"%-{w}s" for w in widths)  # each cell ljust to its width
         for start in range(0, len(cells), _BATCH):
-            lines = (
-                "   ".join(v.ljust(w) for v, w in zip(row, widths, strict=True))
-                for row in cells[start : start + _BATCH]
-            )
-            write("\n".join(lines) + "\n")
+            batch = cells[start : start + _BATCH]
+            write("\n".join([line % tuple(row) for row in batch]) + "\n")
         out.file.flush()
 
-    def _folded(self, columns: Sequence[str], cells: list[list[str]], title: str | None) -> None:
+    def _folded(
+        self, columns: Sequence[str], cells: Sequence[Sequence[str]], title: str | None
+    ) -> None:
         """A table too wide for the terminal, one ``column  value`` line per cell, each row
         a block: values stay whole (the terminal may wrap a line, but no word is split)."""
         width = max(len(c) for c in columns)
@@ -310,11 +316,13 @@ _BATCH = 1000  # items per write when streaming a JSON list; rows per write of a
 
 
 _Redact = Callable[[str], str]
-_SCALARS = (str, int, float, bool, type(None))
 _LITERALS: dict[type, Callable[[Any], str]] = {
     type(None): lambda _: "null",
     bool: lambda v: "true" if v else "false",
+    int: int.__repr__,
+    float: json.dumps,  # as json.dumps writes it (1e+16, not 1e16)
 }
+_FLAT = {str, *_LITERALS}  # exact types: a subclass (an enum) goes the general way
 _STRING_ENCODERS = (json.encoder.encode_basestring, json.encoder.encode_basestring_ascii)
 
 
@@ -325,26 +333,68 @@ def _dumps(doc: Any) -> str:
     return text
 
 
+def _batch(items: list[Any], redact: _Redact | None, memo: dict[str, str], ascii: bool) -> str:
+    """``items`` as the elements of a list dumped with ``indent=2`` (joined, no brackets)."""
+    encode = _STRING_ENCODERS[ascii]
+    uniform = _uniform(items, redact, memo, encode)
+    if uniform is not None:
+        return uniform
+    pairs = (pair for item in items if type(item) is dict for pair in item.items())
+    _prime((t for pair in pairs for t in pair), redact, memo, encode)
+    return ",\n".join([_element(item, redact, memo, ascii) for item in items])
+
+
+def _uniform(
+    items: list[Any], redact: _Redact | None, memo: dict[str, str], encode: _Redact
+) -> str | None:
+    """:func:`_batch` of objects that all have the same text keys and flat values (rows of
+    a listing), a column at a time into one template; None for any other batch."""
+    first = items[0] if items else None
+    if type(first) is not dict or not first or not all(type(k) is str for k in first):
+        return None
+    keys = first.keys()
+    if not all(type(item) is dict and item.keys() == keys for item in items):
+        return None
+    columns = list(zip(*(item.values() for item in items), strict=True))
+    if any(not set(map(type, column)) <= _FLAT for column in columns):
+        return None
+    _prime(itertools.chain(keys, *columns), redact, memo, encode)
+    names = [memo[k].replace("%", "%%") for k in keys]
+    template = "  {\n" + ",\n".join(f"    {name}: %s" for name in names) + "\n  }"
+    shown = [
+        [memo[v] if type(v) is str else _LITERALS[type(v)](v) for v in column] for column in columns
+    ]
+    return ",\n".join([template % row for row in zip(*shown, strict=True)])
+
+
 def _element(item: Any, redact: _Redact | None, memo: dict[str, str], ascii: bool) -> str:
     """``item`` redacted, as an element of a list dumped with ``indent=2``. A flat object
-    (a row) is put together from its encoded scalars, each distinct string redacted and
-    encoded once: several times faster than the pure-Python indenting encoder, same bytes."""
-    if type(item) is not dict or not item:
+    (a row: text keys, values text, numbers, true/false/null) is put together from its
+    scalars, the strings already redacted and encoded in ``memo`` (:func:`_prime`): several
+    times faster than the pure-Python indenting encoder, same bytes."""
+    if type(item) is not dict or not item or not all(type(v) in _FLAT for v in item.values()):
         return "  " + _plain_element(item, redact, ascii)
-    encode = _STRING_ENCODERS[ascii]
-    parts = []
-    for key, value in item.items():
-        if type(key) is not str or not isinstance(value, _SCALARS):
-            return "  " + _plain_element(item, redact, ascii)
-        name = memo.get(key) or memo.setdefault(key, encode(redact(key) if redact else key))
-        if isinstance(value, str):
-            shown = memo.get(value)
-            if shown is None:
-                shown = memo[value] = encode(redact(value) if redact else value)
-        else:
-            shown = _LITERALS.get(type(value), json.dumps)(value)
-        parts.append(f"    {name}: {shown}")
+    try:
+        parts = [
+            f"    {memo[k]}: {memo[v] if type(v) is str else _LITERALS[type(v)](v)}"
+            for k, v in item.items()
+        ]
+    except KeyError:  # a key that is not text (never primed)
+        return "  " + _plain_element(item, redact, ascii)
     return "  {\n" + ",\n".join(parts) + "\n  }"
+
+
+def _prime(
+    candidates: Iterable[object], redact: _Redact | None, memo: dict[str, str], encode: _Redact
+) -> None:
+    """Put the strings among ``candidates`` that ``memo`` lacks into it, redacted and
+    encoded; redacted together (:func:`~optscale_cli.redact.redact_texts`): a model list's
+    ids are all distinct, and one test of them all is far cheaper than one per id."""
+    from optscale_cli.redact import redact_texts
+
+    texts = list(dict.fromkeys(t for t in candidates if type(t) is str and t not in memo))
+    shown = redact_texts(texts) if redact is not None else texts
+    memo.update(zip(texts, map(encode, shown), strict=True))
 
 
 def _plain_element(item: Any, redact: Callable[[str], str] | None, ascii: bool) -> str:
@@ -354,23 +404,27 @@ def _plain_element(item: Any, redact: Callable[[str], str] | None, ascii: bool) 
     return json.dumps(doc, indent=2, ensure_ascii=ascii, default=str).replace("\n", "\n  ")
 
 
-def _cells(rows: Sequence[Sequence[object]]) -> list[list[str]]:
-    """Every row's cells as :func:`_cell` makes them (None is empty), each distinct value
-    worked out once: a long table repeats its providers and yes/no columns."""
-    memo: dict[str, str] = {}
-    cells = []
-    for row in rows:
-        line = []
-        for value in row:
-            if type(value) is not str:  # True and 1 are equal keys: only text is memoised
-                line.append("" if value is None else _cell(value))
-                continue
-            shown = memo.get(value)
-            if shown is None:
-                shown = memo[value] = _cell(value)
-            line.append(shown)
-        cells.append(line)
-    return cells
+def _cells(rows: Sequence[Sequence[object]]) -> Sequence[Sequence[str]]:
+    """Every row's cells as :func:`_cell` makes them (None is empty). The distinct texts are
+    redacted and made visible together (:func:`~optscale_cli.redact.redact_texts`): a long
+    table is mostly model ids that need neither, and repeats its providers and yes/no.
+    Rows of text that needs nothing come back as they are."""
+    from optscale_cli.redact import for_terminal_all, redact_texts
+
+    flat = [v for row in rows for v in row]
+    plain = set(map(type, flat)) <= {str}
+    texts = list(dict.fromkeys(flat if plain else (v for v in flat if type(v) is str)))
+    shown = for_terminal_all(redact_texts(texts))
+    if plain and shown == texts:
+        return rows
+    memo = dict(zip(texts, shown, strict=True))
+    return [
+        [
+            memo[v] if type(v) is str else "" if v is None else _cell(v)  # True, 1: not memo keys
+            for v in row
+        ]
+        for row in rows
+    ]
 
 
 def _cell(value: object) -> str:
@@ -385,4 +439,7 @@ def safe_text(text: str) -> str:
     (a newline inside a message is ours and kept)."""
     from optscale_cli.redact import for_terminal, redact_text
 
-    return "\n".join(for_terminal(line) for line in redact_text(text).split("\n"))
+    text = redact_text(text)
+    if text.replace("\n", "").isprintable():  # one test for a long diff that needs nothing
+        return text
+    return "\n".join(for_terminal(line) for line in text.split("\n"))

@@ -38,6 +38,9 @@ _ASSIGNMENT = re.compile(
     r"(?i)(?<![A-Za-z0-9_-])(?P<name>" + _SECRET_NAME + r")(?![A-Za-z0-9])"
     r"(?P<sep>[\"']?\s*(?:=|:)\s*)(?P<q>[\"']?)(?P<value>[^\s\"',}\]]+)"
 )
+# every name _SECRET_NAME matches holds one of these (same case-insensitive matching): text
+# without any cannot hold an assignment to redact
+_SECRET_WORD = re.compile(r"(?i)key|token|secret|passw")
 _NOT_SECRET = re.compile(r"(?i)(?:per[_-]token|token[_-]?(?:count|limit))$")  # prices, sizes
 _REFERENCE = re.compile(r"^(?:\{(?:file|env):|\$\{\{|\$\{?[A-Za-z_]|<|\*|…|\(none\))")
 _KEY_SHAPE = re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{8,}")
@@ -80,15 +83,132 @@ def redact_text(text: str) -> str:
             text = text.replace(secret, redact_key(secret))
     # Each pattern runs only when the text holds what it cannot match without (a plain
     # substring test is far cheaper than a regex, and most text holds none of them).
+    # A long text (a diff) is searched only on the lines that hold what a match needs.
+    long = len(text) > _LONG_TEXT
     if "@" in text and "://" in text:
-        text = _USERINFO.sub(r"\1***@", text)
+        text = (
+            _in_lines(text, "://", _USERINFO, r"\1***@") if long else _USERINFO.sub(r"\1***@", text)
+        )
     if "bearer" in text.lower():
         text = _BEARER.sub(r"\1***", text)
     if "sk-" in text:
-        text = _KEY_SHAPE.sub(lambda m: redact_key(m[0]), text)
-    if "=" in text or ":" in text:
-        text = _ASSIGNMENT.sub(_assignment, text)
+        key = _KEY_SHAPE
+        text = _in_lines(text, "sk-", key, _redact_match) if long else key.sub(_redact_match, text)
+    if ("=" in text or ":" in text) and (_word_starts(text) if long else _SECRET_WORD.search(text)):
+        text = _assignments(text) if long else _ASSIGNMENT.sub(_assignment, text)
     return text
+
+
+def _redact_match(match: re.Match[str]) -> str:
+    return redact_key(match[0])
+
+
+def _in_lines(text: str, needle: str, pattern: re.Pattern[str], repl: Any) -> str:
+    """``pattern.sub(repl, text)`` for a pattern whose every match holds ``needle`` and no
+    newline (nor looks past one): only the lines that hold ``needle`` are searched."""
+    parts = []
+    pos = 0
+    at = text.find(needle)
+    while at >= 0:
+        start = text.rfind("\n", 0, at) + 1
+        end = text.find("\n", at)
+        end = len(text) if end < 0 else end
+        parts += (text[pos:start], pattern.sub(repl, text[start:end]))
+        pos = end
+        at = text.find(needle, end)
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+_LONG_TEXT = 4096  # characters: a longer text is searched only where a secret name may be
+_NON_SPACE = re.compile(r"\S")
+_SPARSE = 2000  # characters per secret word: denser text is searched whole, in one pass
+
+
+# what (?i) matching makes of the letters of the secret words: ASCII case, the Kelvin sign
+# (k) and the long s (checked against every code point); length-preserving, unlike lower()
+_FOLD = str.maketrans(
+    {**{chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)}, "\u212a": "k", "\u017f": "s"}
+)
+_WORDS = ("key", "token", "secret", "passw")  # _SECRET_WORD's alternatives
+
+
+def _word_starts(text: str) -> list[int]:
+    """Where _SECRET_WORD matches in ``text``, in order (plain substring searches of the
+    folded text: a case-insensitive regex search of a long text is several times slower)."""
+    # lower() folds the Kelvin sign too, not the long s, and makes two characters of U+0130
+    long_s = "\u017f"
+    folded = text.translate(_FOLD) if "\u0130" in text else text.lower().replace(long_s, "s")
+    starts = []
+    for word in _WORDS:
+        at = folded.find(word)
+        while at >= 0:
+            starts.append(at)
+            at = folded.find(word, at + 1)
+    return sorted(starts)
+
+
+def _assignments(text: str) -> str:
+    """``_ASSIGNMENT.sub(_assignment, text)``, searching only the lines that hold a secret
+    word (a diff of a 10,000-model config holds one or two). Every match starts on such a
+    line (its name is one run of non-space characters holding the word), and a search that
+    starts on it reads no further than :func:`_reach`: so each search gives the match the
+    whole-text search would, and lines without a secret word are never searched."""
+    words = _word_starts(text)
+    if len(words) * _SPARSE > len(text):  # on most lines (a model list with max_tokens)
+        return _ASSIGNMENT.sub(_assignment, text)
+    out: list[str] = []
+    pos = 0  # text before pos is done
+    line_end = -1
+    for word in words:
+        if word <= line_end:
+            continue  # a line is searched once, however many words it holds
+        line_start = text.rfind("\n", 0, word) + 1
+        line_end = text.find("\n", word)
+        line_end = len(text) if line_end < 0 else line_end
+        limit = _reach(text, line_end)
+        start = max(pos, line_start)
+        while start <= line_end:
+            match = _ASSIGNMENT.search(text, start, limit)
+            if match is None or match.start() > line_end:
+                break  # none starts on this line (one further on is found from its own line)
+            out += (text[pos : match.start()], _assignment(match))
+            pos = start = match.end()
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _reach(text: str, line_end: int) -> int:
+    """How far a match that starts on the line ending at ``line_end`` can read: a name, then
+    space (newlines too), ``=`` or ``:``, space, the value; so at most to the end of the line
+    of the second non-space character after this line."""
+    end = line_end
+    for _ in range(2):
+        found = _NON_SPACE.search(text, end)
+        if found is None:
+            return len(text)
+        end = text.find("\n", found.start())
+        if end < 0:
+            return len(text)
+    return end
+
+
+def _may_redact(text: str) -> bool:
+    """Whether :func:`redact_text` could change ``text``: its cheap tests, without the work."""
+    if any(secret in text for secret in _LONGEST_FIRST):
+        return True
+    if ("@" in text and "://" in text) or "sk-" in text or "bearer" in text.lower():
+        return True
+    return ("=" in text or ":" in text) and _SECRET_WORD.search(text) is not None
+
+
+def redact_texts(texts: list[str]) -> list[str]:
+    """:func:`redact_text` of each of ``texts`` (a column of a long table, say). The tests
+    run once on all of them joined: what no test finds there is in none of them (a match
+    across the join only sends the list the slow way, one text at a time)."""
+    if not _may_redact("\n".join(texts)):
+        return list(texts)
+    return [redact_text(text) for text in texts]
 
 
 def redact_data(value: Any, memo: dict[str, str] | None = None) -> Any:
@@ -116,6 +236,13 @@ def for_terminal(text: object) -> str:
     if shown.isprintable():  # every character _UNSAFE matches is a control or format one
         return shown
     return _UNSAFE.sub(_visible, shown)
+
+
+def for_terminal_all(texts: list[str]) -> list[str]:
+    """:func:`for_terminal` of each of ``texts``; one test when all are printable."""
+    if " ".join(texts).isprintable():
+        return list(texts)
+    return [for_terminal(text) for text in texts]
 
 
 def _visible(match: re.Match[str]) -> str:

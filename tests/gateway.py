@@ -63,10 +63,11 @@ import uuid
 import zlib
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import trustme
+if TYPE_CHECKING:  # only TLS needs trustme: plain http (tls=False, ca=None) is stdlib only
+    import trustme
 
 ANSWER = "Hello from the OptScale stand-in."
 
@@ -104,6 +105,38 @@ HOSTILE_MODELS: dict[str, dict[str, Any]] = {
         "note": "\x1b[31mred\x1b[0m",
     },
 }
+# Many models (long-list tests and benchmarks/models.py): the key ``many_key(n)`` may use
+# ``generated_ids(n)``, ``vendor{i % 7}/model-{i:06d}`` for i < n, served by /v1/models.
+MANY_PREFIX = "sk-test-many-"
+
+
+def many_key(count: int) -> str:
+    return f"{MANY_PREFIX}{count:08d}"
+
+
+@functools.lru_cache(maxsize=4)
+def generated_ids(count: int) -> tuple[str, ...]:
+    return tuple(sorted(f"vendor{i % 7}/model-{i:06d}" for i in range(count)))
+
+
+@functools.lru_cache(maxsize=4)
+def generated_allowed(count: int) -> frozenset[str]:
+    return frozenset(generated_ids(count))
+
+
+@functools.lru_cache(maxsize=4)
+def generated_models_body(count: int) -> bytes:
+    """The /v1/models answer for ``many_key(count)``, built once per count."""
+    data = [_model_entry(m) for m in generated_ids(count)]
+    return json.dumps({"object": "list", "data": data}).encode()
+
+
+def _many_count(key: str | None) -> int | None:
+    if key and key.startswith(MANY_PREFIX) and key[len(MANY_PREFIX) :].isdigit():
+        return int(key[len(MANY_PREFIX) :])
+    return None
+
+
 POST_ROUTES = {
     "v1/chat/completions",
     "cursor/chat/completions",
@@ -187,7 +220,7 @@ class GatewayStandIn:
 
     def __init__(
         self,
-        ca: trustme.CA,
+        ca: trustme.CA | None,
         *,
         cert_hosts: tuple[str, ...] = ("127.0.0.1", "localhost"),
         cert_not_after: dt.datetime | None = None,
@@ -218,9 +251,11 @@ class GatewayStandIn:
         self._thread: threading.Thread | None = None
         self._held: list[socket.socket] = []
         self.port = 0
-        with tempfile.NamedTemporaryFile("wb", suffix="-test-ca.pem", delete=False) as pem:
-            pem.write(ca.cert_pem.bytes())
-        self.ca_pem_path = pem.name
+        self.ca_pem_path = ""
+        if ca is not None:
+            with tempfile.NamedTemporaryFile("wb", suffix="-test-ca.pem", delete=False) as pem:
+                pem.write(ca.cert_pem.bytes())
+            self.ca_pem_path = pem.name
 
     # --- addresses ------------------------------------------------------------------
     @property
@@ -240,6 +275,9 @@ class GatewayStandIn:
             return set(HOSTILE_MODELS)
         if key == self.SHIFTING_KEY:
             return set(self.shifting)
+        count = _many_count(key)
+        if count is not None:
+            return generated_allowed(count)  # type: ignore[return-value]
         return None
 
     def program(self, models: Programmed | None, post: Programmed | None = None) -> None:
@@ -264,6 +302,7 @@ class GatewayStandIn:
         server.daemon_threads = True
         server.handle_error = lambda request, address: None  # type: ignore[method-assign]
         if self.tls:
+            assert self.ca is not None, "TLS needs a CA"
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.minimum_version = ssl.TLSVersion.TLSv1_2
             cert = self.ca.issue_cert(*self.cert_hosts, not_after=self.cert_not_after)
@@ -444,6 +483,13 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
+        def _send_bytes(self, status: int, data: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
         def _stream(self, events: list[tuple[str | None, Any]]) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
@@ -607,6 +653,10 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
                         {"object": "list", "data": [_model_entry(m) for m in sorted(allowed)]}
                     )
                     return
+                count = _many_count(self._key(anthropic))
+                if count is not None:
+                    self._send_bytes(200, generated_models_body(count))
+                    return
                 self._send(
                     200, {"object": "list", "data": [_model_entry(m) for m in sorted(allowed)]}
                 )
@@ -651,7 +701,7 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
                     anthropic,
                 )
                 return
-            if model not in MODELS and model not in HOSTILE_MODELS:
+            if model not in MODELS and model not in HOSTILE_MODELS and model not in allowed:
                 self._error(
                     404, f"Model {model} not found", "not_found_error", "model_not_found", anthropic
                 )
@@ -899,5 +949,7 @@ def _handler_for(gw: GatewayStandIn) -> type[BaseHTTPRequestHandler]:
 
 
 def _model_entry(model_id: str) -> dict[str, Any]:
-    info = MODELS.get(model_id) or HOSTILE_MODELS[model_id]
+    info = MODELS.get(model_id) or HOSTILE_MODELS.get(model_id)
+    if info is None:  # a generated one (many_key)
+        info = {"owned_by": model_id.split("/", 1)[0]}
     return {"id": model_id, "object": "model", "created": 1735689600, **info}

@@ -189,7 +189,7 @@ def _render_disconnect(st: Any, result: Any) -> None:
                 out.info(f"→ {note}")
             out.success(f"{title} disconnected")
 
-    out.data(result.to_dict(), render)
+    out.data(result.to_dict() if out.json_mode else None, render)
 
 
 def _run_connect(client: str, opts: Any) -> None:
@@ -237,7 +237,7 @@ def _render_connect(st: Any, result: Any) -> None:
             out.info(f"→ {note}")
         out.info(f"Undo with: optscale disconnect {name}")
 
-    out.data(result.to_dict(), render)
+    out.data(result.to_dict() if out.json_mode else None, render)
 
 
 def clients() -> None:

@@ -54,7 +54,7 @@ def list_models(
     st = state()
     catalog = st.catalog(refresh=refresh)
     models = [m for m in catalog.models or [] if provider in (None, m.provider)]
-    rows = [m.to_dict() for m in models]
+    rows = [m.to_dict() for m in models] if st.output.json_mode else []
 
     def render() -> None:
         if not models:

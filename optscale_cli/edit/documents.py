@@ -148,6 +148,7 @@ class JsonDocument:
 
         self.label = label
         self.comments = comments
+        self._stale = False  # the text is to be rendered from the data (see _append)
         self.text = text if text and text.strip() else "{\n}\n"
         self._index: Any = None
         self._index_owner: JsonDocument | None = None
@@ -165,6 +166,45 @@ class JsonDocument:
             raise ConfigFileError(
                 label, f"the top level is {_type_name(self._data)}, expected an object", 1, 1
             )
+
+    @property
+    def text(self) -> str:
+        if self._stale:  # members appended to a canonical text: the canonical text again
+            from optscale_cli.edit import jsonc
+
+            assert self._indent is not None  # found when the text was judged canonical
+            self._text = jsonc.dumps_indented(self._data, self._indent) + "\n"
+            self._stale = False
+        return self._text
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self._text, self._stale = value, False
+        self._canonical: bool | None = None  # whether the text is canonical (None: unknown)
+
+    def _append(self, path: Sequence[str | int], current: Any, value: Any) -> bool:
+        """Set a new member (or, ``value`` ABSENT, remove one) the quick way when the text
+        is exactly ``json.dumps(data, indent=<its indent>)`` and a newline (a file optscale
+        wrote, such as Aider's model metadata, one member per model): jsonc.set_value would
+        append it at the end of its object in that same layout (remove_value drop its lines
+        and the comma before), so the text stays canonical and is rendered once, when next
+        read, instead of re-indexed and edited once per member."""
+        from optscale_cli.edit import jsonc
+
+        if (current is ABSENT) == (value is ABSENT) or not path:
+            return False
+        if not isinstance(path[-1], str) or not isinstance(lookup(self._data, path[:-1]), dict):
+            return False
+        if self._canonical is None:
+            rendered = jsonc.dumps_indented(self._data, self.indent()) + "\n"
+            self._canonical = self._text == rendered
+        if not self._canonical:
+            return False
+        if value is not ABSENT:
+            value = json.loads(jsonc._dump(value))  # what set_value writes (and its errors)
+        self._data = _replaced(self._data, list(path), value)
+        self._stale = True
+        return True
 
     @property
     def data(self) -> Any:
@@ -220,6 +260,8 @@ class JsonDocument:
         current = lookup(self._data, path)
         if current == value and current is not ABSENT:
             return
+        if self._append(path, current, value):
+            return
         listed = _list_edit(self, list(path), current, value)
         self._edited(
             listed
@@ -273,6 +315,8 @@ class JsonDocument:
     def remove(self, path: Sequence[str | int]) -> None:
         from optscale_cli.edit import jsonc
 
+        if self._append(path, lookup(self._data, path), ABSENT):
+            return
         if lookup(self._data, path) is ABSENT:
             return
         self._edited(jsonc.remove_value(self.text, list(path), self.index()))
@@ -682,6 +726,10 @@ class YamlDocument:
 
     def get(self, path: Sequence[str | int]) -> Any:
         return copy.deepcopy(lookup(self._data, path))
+
+    def peek(self, path: Sequence[str | int]) -> Any:
+        """The value at ``path`` without a copy: read it, never change it."""
+        return lookup(self._data, path)
 
     def _entries(self) -> list[Any]:
         from optscale_cli.edit import yaml_text

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from optscale_cli.edit.atomic import atomic_write, resolve_target
 from optscale_cli.edit.diffs import unified_diff
@@ -289,7 +289,8 @@ def plan_edit(
     recover = backup_recovery(target, previous.get("backup"))
     superseded = _revert_superseded(doc, old_records, ops, recover)
     records: list[dict[str, Any]] = []
-    for op in ops:
+    listed: dict[int, tuple[dict[str, Any], Any]] = {}  # ListItem runs, applied together
+    for n, op in enumerate(ops):
         for missing in _missing(doc, op.path if isinstance(op, SetValue) else (*op.path, 0)):
             if list(missing) not in created:
                 created.append(list(missing))
@@ -297,7 +298,9 @@ def plan_edit(
             op = _merged(doc, op, old_records) if op.merge else op
             record, before, layout = _apply_set(doc, op, secrets)
         else:
-            (record, before), layout = _apply_list_item(target, doc, op), None
+            if n not in listed:
+                listed.update(_apply_list_run(target, doc, ops, n))
+            (record, before), layout = listed.pop(n), None
         record["after"] = box(op.value, secrets, op.path)
         if op.group:
             record["group"] = op.group
@@ -366,6 +369,56 @@ def _apply_set(
     else:
         doc.set(op.path, op.value)
     return {"op": "set", "path": list(op.path)}, before, layout
+
+
+def _apply_list_run(
+    target: Target, doc: Document, ops: Sequence[Op], start: int
+) -> dict[int, tuple[dict[str, Any], Any]]:
+    """``ops[start]`` and the ListItems after it on the same list (Continue's models, one
+    per model), applied as one after the other would be, the list written once: each
+    matched through an index of identities, not a scan. Record and replaced item by op."""
+    first = ops[start]
+    end = start + 1
+    while end < len(ops) and _same_list(ops[end], first):
+        end += 1
+    run = cast("list[ListItem]", list(ops[start:end]))
+    if len(run) == 1:
+        return {start: _apply_list_item(target, doc, run[0])}
+    current = doc.get(first.path)
+    if current is not ABSENT and not isinstance(current, list):
+        return {start: _apply_list_item(target, doc, run[0])}  # its error
+    items = list(current) if isinstance(current, list) else []
+    try:
+        positions: dict[Any, int] = {}
+        for i, item in enumerate(items):
+            positions.setdefault(run[0].identity(item), i)
+        idents = [op.identity(op.value) for op in run]
+        for ident in idents:
+            hash(ident)
+    except TypeError:  # an identity that is not hashable: one at a time
+        return {start + k: _apply_list_item(target, doc, op) for k, op in enumerate(run)}
+    done = {}
+    for k, (op, ident) in enumerate(zip(run, idents, strict=True)):
+        index = positions.get(ident)
+        before = ABSENT if index is None else items[index]
+        if index is None:
+            positions[ident] = len(items)
+            items.append(op.value)
+        else:
+            items[index] = op.value
+        record = {"op": "list", "path": list(op.path), "key": op.key}
+        done[start + k] = ({**record, "id": ident if op.key else op.value}, before)
+    if items != current:
+        doc.set(first.path, items)
+    return done
+
+
+def _same_list(op: Op, first: Op) -> bool:
+    return (
+        isinstance(op, ListItem)
+        and isinstance(first, ListItem)
+        and (op.path, op.key, op.group) == (first.path, first.key, first.group)
+    )
 
 
 def _apply_list_item(target: Target, doc: Document, op: ListItem) -> tuple[dict[str, Any], Any]:
@@ -561,15 +614,16 @@ def verify(change: FileChange) -> list[str]:
     if change.delete_file:
         return []
     doc = change.target.parse(change.target.store.read())
+    peek = getattr(doc, "peek", doc.get)  # compared, never changed: no copy of a big value
     wrong = []
     for record in change.records:
         path = tuple(record["path"])
         after = unbox(record["after"])
         if record["op"] == "set":
-            if doc.get(path) != after:
+            if peek(path) != after:
                 wrong.append(".".join(map(str, path)))
         else:
-            items = doc.get(path)
+            items = peek(path)
             if not isinstance(items, list) or after not in items:
                 wrong.append(".".join(map(str, path)))
     return wrong

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import copy
 import json
+import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -623,8 +624,65 @@ def _newline(text: str) -> str:
     return "\r\n" if first > 0 and text[first - 1] == "\r" else "\n"
 
 
+class _Unusual(Exception):
+    """A value :func:`dumps_indented` leaves to json.dumps."""
+
+
+_ENCODE = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes
+
+
+def dumps_indented(value: Any, unit: str, *, allow_nan: bool = False) -> str:
+    """``json.dumps(value, indent=unit, ensure_ascii=False, allow_nan=allow_nan)``, the same
+    text, several times faster for plain JSON data (a 10,000-model object): the pure-Python
+    encoder json.dumps uses whenever it indents is built from generators. Anything but
+    dicts with text keys, lists, text, ints, finite floats, booleans and null (a subclass,
+    a circular or very deep value, NaN) is left to json.dumps, errors and all."""
+    parts: list[str] = []
+    try:
+        _indented(value, unit, "\n", parts)
+    except (_Unusual, RecursionError):
+        return json.dumps(value, ensure_ascii=False, indent=unit, allow_nan=allow_nan)
+    return "".join(parts)
+
+
+def _indented(value: Any, unit: str, newline: str, parts: list[str]) -> None:
+    """``value`` onto ``parts``; ``newline``: a newline and the indentation of its level."""
+    kind = type(value)
+    if kind is str:
+        parts.append(_ENCODE(value))
+    elif kind is dict or kind is list:
+        if not value:
+            parts.append("{}" if kind is dict else "[]")
+            return
+        inner = newline + unit
+        close = newline + ("}" if kind is dict else "]")
+        parts.append("{" if kind is dict else "[")
+        lead = inner
+        for key in value:
+            if kind is dict:
+                if type(key) is not str:
+                    raise _Unusual
+                parts += (lead, _ENCODE(key), ": ")
+                _indented(value[key], unit, inner, parts)
+            else:
+                parts.append(lead)
+                _indented(key, unit, inner, parts)
+            lead = "," + inner
+        parts.append(close)
+    elif value is None or kind is bool:
+        parts.append("null" if value is None else "true" if value else "false")
+    elif kind is int:
+        parts.append(int.__repr__(value))
+    elif kind is float and math.isfinite(value):
+        parts.append(float.__repr__(value))
+    else:
+        raise _Unusual
+
+
 def _dump(value: Any, unit: str | None = None) -> str:
     try:
+        if unit is not None:
+            return dumps_indented(value, unit)
         return json.dumps(value, ensure_ascii=False, indent=unit, allow_nan=False)
     except ValueError as exc:
         raise ValueError(f"cannot write {value!r} as JSON: {exc}") from None

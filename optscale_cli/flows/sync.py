@@ -134,10 +134,12 @@ def _update_request(request: ConnectRequest, ids: list[str], sync: ClientSync) -
     if request.model and request.model not in models and old_models:
         models.insert(0, request.model)
     if request.all_models:
-        models += [m for m in ids if m not in models]
+        declared = set(models)  # sets: a list can be 10,000 long
+        models += [m for m in ids if m not in declared]
     request.models = models
     request.available = ids
-    sync.added = [m for m in models if m not in old_models]
+    old = set(old_models)
+    sync.added = [m for m in models if m not in old]
     sync.removed = [m for m in old_models if m not in allowed]
 
 
