@@ -149,8 +149,9 @@ def test_gateway_json_fast_path_is_usable(body: bytes) -> None:
 def test_new_file_diff_is_difflibs(after: list[str]) -> None:
     import difflib
 
-    from optscale_cli.edit.engine import unified_diff
+    from optscale_cli.edit.diffs import unified_diff
 
     for before in ([], ["old\n"]):
         expected = list(difflib.unified_diff(before, after, "/dev/null", "f.json"))
-        assert list(unified_diff(before, after, "/dev/null", "f.json")) == expected
+        got = unified_diff("".join(before), "".join(after), "/dev/null", "f.json")
+        assert got == expected
