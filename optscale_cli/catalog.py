@@ -19,8 +19,8 @@ from optscale_cli.errors import (
     OptscaleError,
     UsageError,
 )
-from optscale_cli.gateway import Model, models_from_entries
 from optscale_cli.model_ids import check_model_id, valid_model_ids
+from optscale_cli.model_list import Model, models_from_entries
 from optscale_cli.paths import config_dir, ensure_private_dir
 
 if TYPE_CHECKING:

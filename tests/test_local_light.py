@@ -14,14 +14,31 @@ from optscale_cli.catalog import _cache_file
 
 URL = "https://gateway.invalid/llm_proxy/org/v1"
 KEY = "sk-light-0123456789abcdef0123456789"
-HEAVY = ("httpx", "ssl", "truststore", "keyring")
+# network, TLS and keyring; and what a local command has no use for: pydantic (typer 0.29
+# builds a TypeAdapter per parameter), rich (we write our own lines), tomlkit and ruamel
+# (only to edit TOML/YAML files), the gateway client and the other commands
+HEAVY = (
+    "httpx",
+    "ssl",
+    "truststore",
+    "keyring",
+    "pydantic",
+    "rich",
+    "tomlkit",
+    "ruamel",
+    "optscale_cli.gateway",
+    "optscale_cli.flows.doctor",
+    "optscale_cli.flows.login",
+)
+SHARED_COMMAND_MODULES = {"optscale_cli.commands.options", "optscale_cli.commands.render"}
 PROBE = (
     "import sys, json\n"
     "from optscale_cli.app import run\n"
     "try:\n"
     "    rc = run(json.loads(sys.argv[1]))\n"
     "finally:\n"
-    "    print(json.dumps(sorted(m for m in sys.modules if m in {heavy})), file=sys.stderr)\n"
+    "    print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {heavy} or m in "
+    "{heavy} or m.startswith('optscale_cli.commands.'))), file=sys.stderr)\n"
 )
 
 
@@ -37,22 +54,26 @@ def env_profile(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    "args",
+    ("args", "own_module"),
     [
-        ["models", "list"],
-        ["models", "list", "--json"],
-        ["clients"],
-        ["status", "--offline"],
-        ["profiles", "list"],
-        ["completion", "bash"],
-        ["connect", "opencode", "--model", "openai/gpt-4.1", "--dry-run"],
+        (["models", "list"], "models"),
+        (["models", "list", "--json"], "models"),
+        (["clients"], "connect"),
+        (["status", "--offline"], "auth"),
+        (["profiles", "list"], "profiles"),
+        (["completion", "bash"], "completion"),
+        (["connect", "opencode", "--model", "openai/gpt-4.1", "--dry-run"], "connect"),
     ],
 )
-def test_local_command_imports_no_network_or_keyring(env_profile: None, args: list[str]) -> None:
+def test_local_command_imports_only_what_it_uses(
+    env_profile: None, args: list[str], own_module: str
+) -> None:
     code = PROBE.replace("{heavy}", repr(set(HEAVY)))
     result = subprocess.run(
         [sys.executable, "-c", code, json.dumps(args)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
-    loaded = json.loads(result.stderr.strip().splitlines()[-1])
-    assert loaded == [], f"{' '.join(args)} imported {loaded}"
+    loaded = set(json.loads(result.stderr.strip().splitlines()[-1]))
+    commands = {m for m in loaded if m.startswith("optscale_cli.commands.")}
+    assert commands - SHARED_COMMAND_MODULES == {f"optscale_cli.commands.{own_module}"}, commands
+    assert sorted(loaded - commands) == [], f"{' '.join(args)} imported {loaded - commands}"
