@@ -179,8 +179,11 @@ class JsonDocument:
 
     @text.setter
     def text(self, value: str) -> None:
+        # whether the text is canonical: unknown at first; after an edit of the text, taken
+        # as not (the quick way is only ever a shortcut, and judging costs a dump per edit)
+        first = "_text" not in self.__dict__
         self._text, self._stale = value, False
-        self._canonical: bool | None = None  # whether the text is canonical (None: unknown)
+        self._canonical: bool | None = None if first else False
 
     def _append(self, path: Sequence[str | int], current: Any, value: Any) -> bool:
         """Set a new member (or, ``value`` ABSENT, remove one) the quick way when the text
@@ -196,8 +199,9 @@ class JsonDocument:
         if not isinstance(path[-1], str) or not isinstance(lookup(self._data, path[:-1]), dict):
             return False
         if self._canonical is None:
-            rendered = jsonc.dumps_indented(self._data, self.indent()) + "\n"
-            self._canonical = self._text == rendered
+            self._canonical = _maybe_canonical(self._text, self._data) and (
+                self._text == jsonc.dumps_indented(self._data, self.indent()) + "\n"
+            )
         if not self._canonical:
             return False
         if value is not ABSENT:
@@ -273,15 +277,54 @@ class JsonDocument:
         self._data = _replaced(self._data, list(path), json.loads(json.dumps(value)))
 
     def layout(self, path: Sequence[str | int]) -> dict[str, Any] | None:
-        """How the member at ``path`` is written, and the key that follows it."""
-
-        chain, node = self.index().find(list(path))
+        """How the member at ``path`` is written, the keys around it, and (``around``) its
+        whole stretch from the member before to the one after, comments included, with
+        (``glue``) what that stretch becomes when the member is removed."""
+        index = self.index()
+        chain, node = index.find(list(path))
         if node is None or len(chain) < 2 or chain[-2].kind != "object":
             return None
         parent = chain[-2]
-        index = self.index().index(parent, path[-1])
-        following = parent.entries[index + 1].key if index + 1 < len(parent.entries) else None
-        return {"value": self.text[node.start : node.end], "next": following}
+        i = index.index(parent, path[-1])
+        entries = parent.entries
+        following = entries[i + 1].key if i + 1 < len(entries) else None
+        found = {"value": self.text[node.start : node.end], "next": following}
+        return {**found, **self._stretch(path, parent, i)}
+
+    def _stretch(self, path: Sequence[str | int], parent: Any, i: int) -> dict[str, Any]:
+        from optscale_cli.edit import jsonc
+
+        entries = parent.entries
+        if sum(entry.key == path[-1] for entry in entries) > 1:
+            return {}
+        low = entries[i - 1].value.end if i > 0 else parent.start + 1
+        high = entries[i + 1].start if i + 1 < len(entries) else parent.end - 1
+        text = self.text
+        removed = jsonc.remove_value(text, list(path), self.index())
+        cut = len(text) - len(removed)
+        if cut <= 0 or removed[:low] != text[:low] or removed[high - cut :] != text[high:]:
+            return {}
+        prev = entries[i - 1].key if i > 0 else None
+        return {"prev": prev, "around": text[low:high], "glue": removed[low : high - cut]}
+
+    def _put_back(self, path: Sequence[str | int], layout: dict[str, Any]) -> str | None:
+        """The text with the member's whole stretch back where it was (comments and all),
+        when the members around it and what lies between them are as its removal left them."""
+        index = self.index()
+        _chain, parent = index.find(list(path[:-1]))
+        if parent is None or parent.kind != "object" or not isinstance(layout["around"], str):
+            return None
+        entries = parent.entries
+        prev, following = layout.get("prev"), layout.get("next")
+        before = index.index(parent, prev) if prev is not None else -1
+        after = index.index(parent, following) if following is not None else len(entries)
+        if before is None or after is None or after != before + 1:
+            return None
+        low = entries[before].value.end if before >= 0 else parent.start + 1
+        high = entries[after].start if after < len(entries) else parent.end - 1
+        if self.text[low:high] != layout.get("glue"):
+            return None
+        return self.text[:low] + layout["around"] + self.text[high:]
 
     def restore(self, path: Sequence[str | int], value: Any, layout: dict[str, Any]) -> None:
         """Put ``value`` back as it was written and before the key that followed it."""
@@ -295,6 +338,8 @@ class JsonDocument:
             except jsonc.JsoncError:
                 raw = None
         current = lookup(self._data, path)
+        if current is ABSENT and "around" in layout and self._put_back_exactly(path, value, layout):
+            return
         try:
             if current is not ABSENT and raw is not None:
                 _chain, node = self.index().find(list(path))
@@ -312,6 +357,26 @@ class JsonDocument:
             return
         self.text, self._data = text, data
 
+    def _put_back_exactly(
+        self, path: Sequence[str | int], value: Any, layout: dict[str, Any]
+    ) -> bool:
+        """Restore a removed member byte for byte; False (nothing done) when it cannot be."""
+        from optscale_cli.edit import jsonc
+
+        text = self._put_back(path, layout)
+        if text is None:
+            return False
+        try:
+            data = jsonc.fast_loads(text, allow_comments=self.comments)
+        except (ValueError, TypeError):
+            return False
+        expected = _replaced(self._data, list(path), json.loads(json.dumps(value)))
+        if data != expected:
+            return False
+        self._edited(text)
+        self._data = data
+        return True
+
     def remove(self, path: Sequence[str | int]) -> None:
         from optscale_cli.edit import jsonc
 
@@ -324,6 +389,24 @@ class JsonDocument:
 
     def render(self) -> str:
         return self.text
+
+
+def _maybe_canonical(text: str, data: Any) -> bool:
+    """A quick necessary test (C speed) that ``text`` is ``data`` dumped with an indent: the
+    same characters once blanks are gone (a JSON string holds no raw newline or tab), so a
+    file with comments, trailing commas or another spacing is told apart without rendering
+    it in Python (0.5 s per MB)."""
+    if not text.endswith("}\n") or "\r" in text:
+        return False
+    try:
+        compact = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):
+        return False
+
+    def squeezed(value: str) -> str:
+        return value.replace("\n", "").replace("\t", "").replace(" ", "")
+
+    return squeezed(text) == squeezed(compact)
 
 
 def _replaced(data: Any, path: list[str | int], value: Any) -> Any:

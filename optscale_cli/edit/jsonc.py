@@ -570,7 +570,8 @@ def _first_on_line(text: str, offset: int) -> bool:
     return not text[text.rfind("\n", 0, offset) + 1 : offset].strip(" \t" + _BOM)
 
 
-_OPENED = re.compile(r"^([ \t]*)[^\n]*[\[{][ \t]*\r?\n([ \t]*)\S", re.M)
+_OPENER = re.compile(r"[\[{][ \t]*\r?\n([ \t]*)(?=\S)")  # a bracket ending its line
+_LEAD = re.compile(r"[ \t]*")
 
 
 def fast_indent(text: str, blank: str | None = None) -> str:
@@ -579,8 +580,11 @@ def fast_indent(text: str, blank: str | None = None) -> str:
     if len(text) <= 65536 or blank is None:
         return detect_indent(text)
     steps: Counter[str] = Counter()
-    for match in _OPENED.finditer(blank, 0, 1 << 18):
-        base, lead = match.groups()
+    for n, match in enumerate(_OPENER.finditer(blank, 0, 1 << 18)):
+        if n == 1000:  # plenty to go by
+            break
+        base = _LEAD.match(blank, blank.rfind("\n", 0, match.start()) + 1).group()  # type: ignore[union-attr]
+        lead = match.group(1)
         if lead.startswith(base) and lead != base:
             steps[lead[len(base) :]] += 1
     if not steps:
