@@ -218,3 +218,31 @@ def test_connect_then_disconnect_restores_and_connect_is_idempotent(
     assert jsonc.loads(path.read_text()) == jsonc.loads(original)
     for backup in backups_of(path):
         backup.unlink()
+
+
+REMOVED_WITH_ITS_COMMENTS = [
+    '{\n  "a": 1, /* mine */\n  "b": 2\n}\n',
+    '{\n  "a": 1, // mine\n  "b": 2\n}\n',
+    '{\n  "b": 2,\n  "a": 1 /* mine */\n}\n',
+    '{\n  "b": 2,\n  "a": 1, // last, with a trailing comma\n}\n',
+    '{"a": 1 /* x */, "b": 2}',
+    '{"b": 2, "a": 1 /* x */}',
+    '{\r\n\t"a": 1, // crlf and tabs\r\n\t"b": 2\r\n}\r\n',
+    '{\n  "a": 1 // the only member\n}\n',
+    '{\n  "env": {\n    "a": 1, /* mine */\n    "c": 3\n  },\n  "b": 2\n}\n',
+]
+
+
+@pytest.mark.parametrize("original", REMOVED_WITH_ITS_COMMENTS)
+def test_a_removed_member_comes_back_with_its_comments(tmp_path: Path, original: str) -> None:
+    """Connect may remove a user's member (Claude Code's ANTHROPIC_API_KEY); undo puts back
+    its bytes, the comments on its line included, where they were."""
+    path = tmp_path / "settings.jsonc"
+    path.write_bytes(original.encode())
+    target = Target(FileStore(path), "jsonc")
+    where = ("env", "a") if '"env"' in original else ("a",)
+    change = plan_edit(target, [SetValue(where, ABSENT)])
+    commit([change], tmp_path / "locks")
+    assert "a" not in json.dumps(jsonc.loads(path.read_text()))
+    commit([plan_revert(target, change.ledger_entry())], tmp_path / "locks")
+    assert path.read_bytes() == original.encode()

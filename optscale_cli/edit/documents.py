@@ -276,10 +276,10 @@ class JsonDocument:
         )
         self._data = _replaced(self._data, list(path), json.loads(json.dumps(value)))
 
-    def layout(self, path: Sequence[str | int]) -> dict[str, Any] | None:
-        """How the member at ``path`` is written, the keys around it, and (``around``) its
-        whole stretch from the member before to the one after, comments included, with
-        (``glue``) what that stretch becomes when the member is removed."""
+    def layout(self, path: Sequence[str | int], *, removing: bool = True) -> dict[str, Any] | None:
+        """How the member at ``path`` is written, the keys around it, and (when ``removing``
+        it) its whole stretch (``around``) from the member before to the one after, comments
+        included, with (``glue``) what that stretch becomes once the member is gone."""
         index = self.index()
         chain, node = index.find(list(path))
         if node is None or len(chain) < 2 or chain[-2].kind != "object":
@@ -289,7 +289,7 @@ class JsonDocument:
         entries = parent.entries
         following = entries[i + 1].key if i + 1 < len(entries) else None
         found = {"value": self.text[node.start : node.end], "next": following}
-        return {**found, **self._stretch(path, parent, i)}
+        return {**found, **self._stretch(path, parent, i)} if removing else found
 
     def _stretch(self, path: Sequence[str | int], parent: Any, i: int) -> dict[str, Any]:
         from optscale_cli.edit import jsonc
@@ -672,7 +672,7 @@ class TomlDocument:
             at = prev
         return at
 
-    def layout(self, path: Sequence[str | int]) -> dict[str, Any] | None:
+    def layout(self, path: Sequence[str | int], *, removing: bool = True) -> dict[str, Any] | None:
         target = tuple(path)
         found = [s for s in self._statements() if not s.array]
         for index, statement in enumerate(found):
@@ -1002,7 +1002,7 @@ class YamlDocument:
                     entry.kstart,
                 ) from None
 
-    def layout(self, path: Sequence[str | int]) -> dict[str, Any] | None:
+    def layout(self, path: Sequence[str | int], *, removing: bool = True) -> dict[str, Any] | None:
         """How the value at ``path`` is written, and what follows it: undo puts it back so."""
         if len(path) != 1:
             return None

@@ -363,7 +363,7 @@ def _apply_set(
 ) -> tuple[dict[str, Any], Any, dict[str, Any] | None]:
     """Set (or remove) one value; the record, what was there, and how it was written."""
     before = doc.get(op.path)
-    layout = _layout(doc, op.path, before, secrets)
+    layout = _layout(doc, op.path, before, secrets, removing=op.value is ABSENT)
     if op.value is ABSENT:
         doc.remove(op.path)
     else:
@@ -446,14 +446,19 @@ def _apply_list_item(target: Target, doc: Document, op: ListItem) -> tuple[dict[
 
 
 def _layout(
-    doc: Document, path: Sequence[str | int], before: Any, secrets: Sequence[str] = ()
+    doc: Document,
+    path: Sequence[str | int],
+    before: Any,
+    secrets: Sequence[str] = (),
+    *,
+    removing: bool = False,
 ) -> dict[str, Any] | None:
     """How the user wrote the value we change and which key follows it (the record's
     ``layout``): undo puts back those bytes, at that place. Never anything secret-looking."""
     from optscale_cli.redact import redact_text
 
     found = getattr(doc, "layout", None)
-    layout = found(path) if found and before is not ABSENT else None
+    layout = found(path, removing=removing) if found and before is not ABSENT else None
     if layout is None:
         return None
     text = json.dumps(layout, ensure_ascii=False)
