@@ -135,6 +135,12 @@ def _lines(text: str) -> list[str]:
 def unified_diff(a: str, b: str, old_name: str, new_name: str, context: int = 3) -> list[str]:
     """The lines of a unified diff from ``a`` to ``b`` (as :func:`difflib.unified_diff`
     gives them for the lists of the texts' lines)."""
+    if not a and b:  # a new file: one hunk of added lines (difflib would index them all first)
+        added = _lines(b)
+        span = "1" if len(added) == 1 else f"1,{len(added)}"
+        return [f"--- {old_name}\n", f"+++ {new_name}\n", f"@@ -0,0 +{span} @@\n"] + [
+            "+" + line for line in added
+        ]
     lines: list[str] = []
     for wa0, wa1, wb0, wb1 in _windows(a, b, context):
         old, new = _lines(a[wa0:wa1]), _lines(b[wb0:wb1])

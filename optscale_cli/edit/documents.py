@@ -166,6 +166,8 @@ class JsonDocument:
             raise ConfigFileError(
                 label, f"the top level is {_type_name(self._data)}, expected an object", 1, 1
             )
+        # comments, trailing commas or a BOM, which our edits keep (see _append)
+        self._marked = self._blanked is None or self._blanked.blank is not self.text
 
     @property
     def text(self) -> str:
@@ -179,11 +181,8 @@ class JsonDocument:
 
     @text.setter
     def text(self, value: str) -> None:
-        # whether the text is canonical: unknown at first; after an edit of the text, taken
-        # as not (the quick way is only ever a shortcut, and judging costs a dump per edit)
-        first = "_text" not in self.__dict__
         self._text, self._stale = value, False
-        self._canonical: bool | None = None if first else False
+        self._canonical: bool | None = None  # whether the text is canonical (None: unknown)
 
     def _append(self, path: Sequence[str | int], current: Any, value: Any) -> bool:
         """Set a new member (or, ``value`` ABSENT, remove one) the quick way when the text
@@ -197,6 +196,8 @@ class JsonDocument:
         if (current is ABSENT) == (value is ABSENT) or not path:
             return False
         if not isinstance(path[-1], str) or not isinstance(lookup(self._data, path[:-1]), dict):
+            return False
+        if self._marked:  # the user's comments or trailing commas: never canonical
             return False
         if self._canonical is None:
             self._canonical = _maybe_canonical(self._text, self._data) and (
