@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,68 +59,69 @@ def write_cache(home: Path, count: int) -> None:
 
 def jsonc_config(size: int) -> str:
     """An opencode.jsonc of about ``size`` bytes: comments, many providers, many models."""
-    parts = ['// generated for the benchmark\n{\n  "$schema": "https://opencode.ai/config.json",\n']
-    parts.append('  /* providers, many of them */\n  "provider": {\n')
-    total, i = sum(map(len, parts)), 0
-    while total < size:
+    head = (
+        '// generated for the benchmark\n{\n  "$schema": "https://opencode.ai/config.json",\n'
+        '  /* providers, many of them */\n  "provider": {\n'
+    )
+
+    def block(i: int) -> str:
         models = ",\n".join(
             f'        "m{j}": {{ "name": "Model {j} \\u00e9", '
             f'"limit": {{ "context": {j * 1000} }} }}'
             for j in range(8)
         )
-        block = (
+        return (
             f"    // provider {i}\n"
             f'    "p{i}": {{\n      "npm": "@ai-sdk/openai-compatible", /* inline */\n'
             f'      "options": {{ "baseURL": "https://p{i}.example/v1", "timeout": 30.5 }},\n'
             f'      "models": {{\n{models},\n      }},\n    }},\n'
         )
-        parts.append(block)
-        total += len(block)
+
+    return _grown(size, head, block, '  },\n  "share": "manual", // trailing comma next\n}\n')
+
+
+def _grown(size: int, head: str, block: Callable[[int], str], tail: str = "") -> str:
+    """``head``, then ``block(0)``, ``block(1)``, … until about ``size`` bytes, then ``tail``."""
+    parts, total, i = [head], len(head), 0
+    while total < size:
+        parts.append(block(i))
+        total += len(parts[-1])
         i += 1
-    parts.append('  },\n  "share": "manual", // trailing comma next\n}\n')
+    parts.append(tail)
     return "".join(parts)
 
 
 def toml_config(size: int) -> str:
     """A Codex config.toml of about ``size`` bytes: many provider tables, comments."""
-    parts = ['# generated for the benchmark\nmodel = "o3"\n\n']
-    total, i = len(parts[0]), 0
-    while total < size:
-        block = (
+    return _grown(
+        size,
+        '# generated for the benchmark\nmodel = "o3"\n\n',
+        lambda i: (
             f"# provider {i}\n[model_providers.p{i}]\n"
             f'name = "Provider {i} \\u00e9"  # inline\nbase_url = "https://p{i}.example/v1"\n'
             f'env_key = "KEY_{i}"\nquery_params = {{ version = "{i}" }}\n\n'
             f'[profiles.x{i}]\nmodel = "m{i}"\nmodel_provider = "p{i}"\n\n'
-        )
-        parts.append(block)
-        total += len(block)
-        i += 1
-    return "".join(parts)
+        ),
+    )
 
 
 def yaml_config(size: int) -> str:
     """A Goose config.yaml of about ``size`` bytes: many extensions, comments."""
-    parts = ["# generated for the benchmark\nGOOSE_PROVIDER: anthropic\nextensions:\n"]
-    total, i = len(parts[0]), 0
-    while total < size:
-        block = (
+    return _grown(
+        size,
+        "# generated for the benchmark\nGOOSE_PROVIDER: anthropic\nextensions:\n",
+        lambda i: (
             f"  # extension {i}\n  ext{i}:\n    enabled: true\n    name: 'ext {i}'\n"
             f"    args: [--port, '{i}']\n    envs:\n      KEY: value-{i}\n"
-        )
-        parts.append(block)
-        total += len(block)
-        i += 1
-    parts.append("GOOSE_MODEL: claude\n")
-    return "".join(parts)
+        ),
+        "GOOSE_MODEL: claude\n",
+    )
 
 
 def dotenv_config(size: int) -> str:
     """A .env of about ``size`` bytes: comments, quoting, ``export``."""
-    parts = ["# generated for the benchmark\n"]
-    total, i = len(parts[0]), 0
-    while total < size:
-        block = f'# setting {i}\nKEY_{i}="value {i} # not a comment"\nexport OTHER_{i}=x{i}\n\n'
-        parts.append(block)
-        total += len(block)
-        i += 1
-    return "".join(parts)
+    return _grown(
+        size,
+        "# generated for the benchmark\n",
+        lambda i: f'# setting {i}\nKEY_{i}="value {i} # not a comment"\nexport OTHER_{i}=x{i}\n\n',
+    )
