@@ -141,9 +141,9 @@ def ledger_step(client: str, ledger: Ledger | None) -> Any:
 
     if ledger is None:
         return Step(ledger_path(client), None)
-    from optscale_cli.edit.jsonc import dumps_indented
-
-    text = dumps_indented(ledger.to_dict(), "  ", allow_nan=True) + "\n"  # json.dumps(indent=2)
+    # our own state, read back by us: one line from the C encoder (an --all-models record
+    # holds every model; the indenting encoder is pure Python)
+    text = json.dumps(ledger.to_dict(), ensure_ascii=False, allow_nan=True) + "\n"
     return Step(ledger_path(client), text.encode("utf-8"), 0o600)
 
 

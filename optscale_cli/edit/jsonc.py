@@ -666,8 +666,12 @@ def _indented(value: Any, unit: str, newline: str, parts: list[str]) -> None:
             if kind is dict:
                 if type(key) is not str:
                     raise _Unusual
-                parts += (lead, _ENCODE(key), ": ")
-                _indented(value[key], unit, inner, parts)
+                item = value[key]
+                if type(item) is str:  # the common leaf, without a call
+                    parts += (lead, _ENCODE(key), ": ", _ENCODE(item))
+                else:
+                    parts += (lead, _ENCODE(key), ": ")
+                    _indented(item, unit, inner, parts)
             else:
                 parts.append(lead)
                 _indented(key, unit, inner, parts)
