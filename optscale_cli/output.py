@@ -202,7 +202,9 @@ class Output:
             return
         colours = {"+": "green", "-": "red", "@": "cyan"}
         lines = text.splitlines()
-        for start in range(0, len(lines), _BATCH):
+        heads = next((i for i, line in enumerate(lines) if line.startswith("@@")), 0)
+        write("".join(self.out.style(line, "bold") + "\n" for line in lines[:heads]))
+        for start in range(heads, len(lines), _BATCH):
             write(
                 "".join(
                     self.out.style(line, colours[line[0]]) + "\n"
