@@ -769,14 +769,12 @@ class YamlDocument:
         self._data = plain(self._doc)
 
     def _parse(self, text: str) -> tuple[Any, Any]:
-        from ruamel.yaml import YAML
         from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
         from optscale_cli.edit import yaml_text
 
         try:
-            loaded = YAML(typ="rt").load(text)
-            root = yaml_text.compose(text)
+            loaded, root = yaml_text.parse(text)
         except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             raise ConfigFileError(

@@ -63,9 +63,39 @@ class Refusal(Exception):
 
 
 def compose(text: str) -> Any:
+    """The node tree of ``text`` (where each node sits)."""
+    return parse(text)[1]
+
+
+_PARSED: dict[str, tuple[Any, Any]] = {}  # text -> (data, nodes), the last few texts read
+
+
+def parse(text: str) -> tuple[Any, Any]:
+    """What ``text`` says (ruamel's round-trip data) and its node tree. ruamel is slow (tens
+    of KB a second), so a text is read once: the data is built from the same nodes, and a text
+    read before in this command (the plan's read, an edit's check, the re-read after writing)
+    is not read again. Nothing here changes what it returns."""
+    found = _PARSED.get(text)
+    if found is not None:
+        return found
     from ruamel.yaml import YAML
 
-    return YAML(typ="rt").compose(text)
+    yaml = YAML(typ="rt")
+    if _built_in_place(text):  # building the data would change the nodes: read it twice
+        found = (yaml.load(text), YAML(typ="rt").compose(text))
+    else:
+        root = yaml.compose(text)
+        found = (None if root is None else yaml.constructor.construct_document(root), root)
+    if len(_PARSED) >= 8:
+        _PARSED.pop(next(iter(_PARSED)))
+    _PARSED[text] = found
+    return found
+
+
+def _built_in_place(text: str) -> bool:
+    """Whether ruamel's constructor might edit the nodes it builds from: it drops merge keys
+    (``<<``) from their mapping and retags value keys (``=``); tags may name either."""
+    return "<<" in text or "=" in text or "!" in text
 
 
 def _is_block(node: Any) -> bool:
