@@ -506,7 +506,9 @@ class TomlDocument:
             data = self._parse(self.text)
         except ConfigFileError:
             data = None
-        if data is not None and _canon(data) == _canon(self._data):
+        if data is not None and _canon(data, plain_data=True) == _canon(
+            self._data, plain_data=True
+        ):
             self._data, self._log = data, []
             return
         log, self._log = self._log, []
@@ -1040,10 +1042,13 @@ class YamlDocument:
         return self._bom + self.text
 
 
-def _canon(value: Any) -> str:
+def _canon(value: Any, *, plain_data: bool = False) -> str:
+    """``value`` as text that tells apart what YAML/TOML tell apart (``1``, ``1.0`` and
+    ``true`` too); ``plain_data``: it is plain Python already (TOML's), no copy needed."""
     import json
 
-    return json.dumps(plain(value), sort_keys=True, ensure_ascii=False, default=repr)
+    value = value if plain_data else plain(value)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr)
 
 
 class DotenvDocument:
