@@ -58,7 +58,12 @@ def completion_script(shell: str) -> str:
     )
 
 
-def completion(shell: Annotated[Shell, typer.Argument(help="Your shell.")]) -> None:
+def completion(
+    shell: Annotated[
+        Shell,
+        typer.Argument(help=f"Your shell: {', '.join(s.value for s in Shell)}.", metavar="SHELL"),
+    ],
+) -> None:
     """Print a completion script for your shell.
 
     \b

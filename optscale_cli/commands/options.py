@@ -13,7 +13,11 @@ from optscale_cli.clients import client_names
 ClientName = Enum("ClientName", {name: name for name in client_names()}, type=str)  # type: ignore[misc]
 ClientArg = Annotated[
     ClientName,
-    typer.Argument(help="The client (see: optscale clients).", show_default=False),
+    typer.Argument(
+        help=f"One of: {', '.join(client_names())} (see: optscale clients).",
+        show_default=False,
+        metavar="CLIENT",
+    ),
 ]
 
 ApiKeyStdin = Annotated[
