@@ -133,7 +133,7 @@ def test_flags_a_client_does_not_honour_are_refused(
 def test_declarations_drive_choices_and_doctor(cli: Cli) -> None:
     """Nothing outside clients/ names a client: the registry drives these."""
     shown = cli("connect", "--help").out
-    assert "<" + "|".join(client_names()) + ">" in shown.replace("\n", "").replace(" ", "")
+    assert "Oneof:" + ",".join(client_names()) in shown.replace("\n", "").replace(" ", "")
     probes = {name: get_client(name).probes for name in client_names()}
     assert "responses" in probes["codex"] and "cursor" in probes["cursor"]
     versions = [get_client(n).version_command for n in client_names()]
