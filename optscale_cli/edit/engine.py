@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from optscale_cli.edit.atomic import atomic_write, resolve_target
 from optscale_cli.edit.diffs import unified_diff
@@ -29,8 +29,10 @@ from optscale_cli.edit.documents import (
     restore,
 )
 from optscale_cli.edit.stores import FileStore, Store, prune_backups
-from optscale_cli.edit.transaction import Step
 from optscale_cli.errors import ConfigFileError, Refused
+
+if TYPE_CHECKING:
+    from optscale_cli.edit.transaction import Step
 
 FORMATS = ("json", "jsonc", "toml", "yaml", "dotenv")
 
@@ -704,6 +706,7 @@ def commit(
     """Write every planned change, and ``own`` files of ours, all or nothing; then the
     records ``then`` returns (they name the backups made). Return the backups."""
     from optscale_cli.edit import transaction
+    from optscale_cli.edit.transaction import Step
 
     backups: list[Path] = []
     with edit_lock(lock_dir):

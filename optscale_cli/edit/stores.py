@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import stat
 from pathlib import Path
@@ -73,6 +72,8 @@ def read_capped(path: Path, cap: int = MAX_CONFIG_BYTES) -> bytes:
 
 
 def fingerprint(text: str | None) -> str:
+    import hashlib
+
     return "absent" if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
