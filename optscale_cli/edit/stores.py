@@ -71,12 +71,6 @@ def read_capped(path: Path, cap: int = MAX_CONFIG_BYTES) -> bytes:
     return data
 
 
-def fingerprint(text: str | None) -> str:
-    import hashlib
-
-    return "absent" if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def _writable(path: Path) -> bool:
     return os.access(path, os.W_OK) and bool(path.stat().st_mode & stat.S_IWUSR)
 
