@@ -408,8 +408,7 @@ def _apply_list_run(
             items.append(op.value)
         else:
             items[index] = op.value
-        record = {"op": "list", "path": list(op.path), "key": op.key}
-        done[start + k] = ({**record, "id": ident if op.key else op.value}, before)
+        done[start + k] = (_list_record(op, ident), before)
     if items != current:
         doc.set(first.path, items)
     return done
@@ -443,8 +442,12 @@ def _apply_list_item(target: Target, doc: Document, op: ListItem) -> tuple[dict[
         items[index] = op.value
     if items != current:
         doc.set(op.path, items)
-    record = {"op": "list", "path": list(op.path), "key": op.key}
-    return {**record, "id": ident if op.key else op.value}, before
+    return _list_record(op, ident), before
+
+
+def _list_record(op: ListItem, ident: Any) -> dict[str, Any]:
+    """The record of a ListItem: its list and which item is ours."""
+    return {"op": "list", "path": list(op.path), "key": op.key, "id": ident if op.key else op.value}
 
 
 def _layout(
