@@ -583,15 +583,12 @@ def fast_indent(text: str, blank: str | None = None) -> str:
     for n, match in enumerate(_OPENER.finditer(blank, 0, 1 << 18)):
         if n == 1000:  # plenty to go by
             break
-        base = _LEAD.match(blank, blank.rfind("\n", 0, match.start()) + 1).group()  # type: ignore[union-attr]
+        line_start = blank.rfind("\n", 0, match.start()) + 1
+        base = _LEAD.match(blank, line_start).group()  # type: ignore[union-attr]
         lead = match.group(1)
         if lead.startswith(base) and lead != base:
             steps[lead[len(base) :]] += 1
-    if not steps:
-        return detect_indent(text)
-    if any(step.startswith("\t") for step in steps):
-        return "\t"
-    return max(steps, key=lambda step: (steps[step], -len(step)))
+    return _common_step(steps) if steps else detect_indent(text)
 
 
 def detect_indent(text: str) -> str:
@@ -617,6 +614,12 @@ def detect_indent(text: str) -> str:
         if any(lead.startswith("\t") for lead in leads):
             return "\t"
         return min(leads, key=len, default="  ")
+    return _common_step(steps)
+
+
+def _common_step(steps: Counter[str]) -> str:
+    """Tabs if any step between nested lines is one, else the most common step (the shorter
+    of two as common)."""
     if any(step.startswith("\t") for step in steps):
         return "\t"
     return max(steps, key=lambda step: (steps[step], -len(step)))
