@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -231,3 +232,43 @@ def test_toml_edits_checked_together_still_name_the_one_at_fault() -> None:
     doc.set(("t", "z"), True)
     assert doc.render() == 'a = 5 # keep\nb = 2\n[t]\nx = "y"\nz = true\n'
     assert doc.data == {"a": 5, "b": 2, "t": {"x": "y", "z": True}}
+
+
+YAML_ODDITIES = [
+    "base: &b {x: 1}\nother:\n  <<: *b\n  y: 2\n",  # a merge key: built from a second read
+    "base: &b {x: 1}\n<<: *b\ny: 2\n",  # one at the top, where our edits look
+    "= : value-key\nplain: 1\n",
+    "tagged: !custom {a: 1}\nlist: !!seq [1, 2]\n",
+    "a: 1  # comment\nb:\n  - x\n  - y\nc: 'q: \"!\"'\n",
+    "# only a comment\n",
+    "",
+]
+
+
+@pytest.mark.parametrize(
+    "text",
+    YAML_ODDITIES
+    + [
+        p.read_text(encoding="utf-8-sig")
+        for p in sorted((Path(__file__).parent / "corpus").rglob("*.y*ml"))
+    ],
+)
+def test_yaml_read_once_says_what_ruamel_loads(text: str) -> None:
+    """The data yaml_text.parse builds from the nodes it composed (or reads twice, when the
+    constructor could change them) equals ruamel's own load, and the nodes still say where
+    each key is, as a fresh compose does."""
+    from ruamel.yaml import YAML
+
+    from optscale_cli.edit import yaml_text
+    from optscale_cli.edit.documents import plain
+
+    yaml_text._PARSED.clear()
+    data, root = yaml_text.parse(text)
+    assert plain(data) == plain(YAML(typ="rt").load(text))
+    fresh = YAML(typ="rt").compose(text)
+    if root is None or fresh is None:
+        assert root is None and fresh is None
+        return
+    spans = [(e.key, e.kstart, e.vstart, e.vend) for e in yaml_text.entries(text, root)]
+    again = [(e.key, e.kstart, e.vstart, e.vend) for e in yaml_text.entries(text, fresh)]
+    assert spans == again

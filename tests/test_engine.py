@@ -246,3 +246,21 @@ def test_a_removed_member_comes_back_with_its_comments(tmp_path: Path, original:
     assert "a" not in json.dumps(jsonc.loads(path.read_text()))
     commit([plan_revert(target, change.ledger_entry())], tmp_path / "locks")
     assert path.read_bytes() == original.encode()
+
+
+def test_a_tampered_record_cannot_put_back_other_data(tmp_path: Path) -> None:
+    """The stretch undo puts back comes from our record; if it no longer says the value the
+    record restores (the record was edited), it is not used: the value goes back the plain
+    way, and nothing else in the file changes."""
+    path = tmp_path / "settings.jsonc"
+    original = '{\n  "a": 1, /* mine */\n  "b": 2\n}\n'
+    path.write_text(original)
+    target = Target(FileStore(path), "jsonc")
+    change = plan_edit(target, [SetValue(("a",), ABSENT)])
+    commit([change], tmp_path / "locks")
+    entry = change.ledger_entry()
+    layout = entry["records"][0]["layout"]
+    assert "around" in layout
+    layout["around"] = layout["around"].replace('"a": 1', '"a": 1, "evil": true')
+    commit([plan_revert(target, entry)], tmp_path / "locks")
+    assert jsonc.loads(path.read_text()) == {"a": 1, "b": 2}
