@@ -92,6 +92,8 @@ def read_own_toml(path: Path) -> dict[str, Any]:
         return dict(parse_own_toml(path))
     try:
         return tomllib.loads(text)
+    except RecursionError:  # nested deeper than the parser can follow
+        raise _damaged(path, None, None) from None
     except tomllib.TOMLDecodeError as exc:
         import re
 
@@ -108,6 +110,8 @@ def parse_own_toml(path: Path) -> Any:
     text = _read_own(path)
     try:
         return tomlkit.parse(text)
+    except RecursionError:  # nested deeper than the parser can follow
+        raise _damaged(path, None, None) from None
     except Exception as exc:  # tomlkit raises several types
         raise _damaged(path, getattr(exc, "line", None), getattr(exc, "col", None)) from None
 

@@ -486,3 +486,29 @@ def test_damaged_own_files_name_the_file(
     credentials.write_text("[profiles\nbroken = ")
     result = cli("status", "--offline", "--json")
     assert result.code == 1 and "credentials.toml:1" in result.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ('active = "default"\n[profiles.default\norigin = "x"\n', "config.toml:2:"),
+        ('active = "default"\nactive = "twice"\n', "config.toml:2:"),
+        ("x = \x00\n", "config.toml:1:"),
+        ("a = " + "[" * 5000 + "]" * 5000 + "\n", "config.toml"),
+    ],
+)
+def test_a_damaged_config_is_named_with_its_line(
+    cli: Cli, tmp_path: Path, text: str, where: str
+) -> None:
+    """Our own config.toml, read by the standard library's parser now: a damaged one (bad
+    header, a key twice, a NUL, deep nesting) is exit 1 naming the file and line, for the
+    commands that only read it and for `profiles use`, which edits it; never a traceback."""
+    config = tmp_path / "optscale-config" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(text)
+    reads = (("status", "--offline", "--json"), ("profiles", "list", "--json"))
+    for args in (*reads, ("profiles", "use", "default", "--json")):
+        result = cli(*args)
+        assert result.code == 1, result.all
+        assert where in result.json()["error"]["message"], result.all
+        assert "Traceback" not in result.all and "internal" not in result.all
