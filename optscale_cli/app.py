@@ -47,9 +47,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-NoColorOption = Annotated[bool, typer.Option("--no-color", help="No colours (env: NO_COLOR).")]
-VerboseOption = Annotated[bool, typer.Option("-v", "--verbose", help="More detail; tracebacks.")]
-
 
 @app.callback()
 def root(
