@@ -47,7 +47,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-
 @app.callback()
 def root(
     profile: Annotated[

@@ -167,3 +167,12 @@ def test_powershell_completion_protocol_answers() -> None:
     assert done.returncode == 0, done.stderr
     values = {line.split(":::")[0] for line in done.stdout.splitlines()}
     assert {"list", "show"} <= values
+
+
+@pytest.mark.parametrize("columns", ["abc", "0", "-5", "٣", "9" * 40, " 80", ""])
+def test_any_columns_value_is_survived(cli: Cli, columns: str) -> None:
+    """The terminal width comes from COLUMNS when it is a positive number; anything else in
+    it (text, zero, a sign, a non-ASCII digit, a huge number) falls back, never a crash."""
+    result = cli("clients", env={"COLUMNS": columns})
+    assert result.code == 0, result.all
+    assert "opencode" in result.out and "Traceback" not in result.all
