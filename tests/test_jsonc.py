@@ -502,3 +502,102 @@ def test_any_layout(
         assert same(loads(back, allow_comments=comments), expected)
         if path[-1] == NEW_KEY:
             assert same(loads(back), data)
+
+
+def _two_levels(node: Any, depth: int = 0) -> list[tuple[int, int, Any]]:
+    """Start, end and value of ``node`` and its members down to the second level."""
+    found = [(node.start, node.end, node.value)]
+    if depth < 2 and node.kind in ("object", "array"):
+        for entry in node.entries:
+            found += _two_levels(entry.value, depth + 1)
+    return found
+
+
+def _broken(text: str, rnd: random.Random) -> str:
+    """``text`` with a character dropped, doubled or swapped for a syntax character."""
+    at = rnd.randrange(len(text) + 1)
+    kind = rnd.randrange(3)
+    if kind == 0:
+        return text[:at] + text[at + 1 :]
+    if kind == 1:
+        return text[:at] + text[at : at + 1] * 2 + text[at + 1 :]
+    return text[:at] + rnd.choice(':,{}[]"/ x\x01') + text[at + 1 :]
+
+
+@PROPERTY
+@given(documents(), st.booleans(), st.randoms(use_true_random=False))
+def test_the_one_pass_reader_agrees_with_the_exact_parser(
+    doc: tuple[str, Any, Layout], broken: bool, rnd: random.Random
+) -> None:
+    """read_indexed (the C decoder member by member, checking the syntax between members
+    itself) gives the exact parser's value, positions and errors, valid text or not."""
+    from optscale_cli.edit.jsonc import parse_tree, read_indexed
+
+    text = _broken(doc[0], rnd) if broken else doc[0]
+    for comments in (True, False):
+        try:
+            exact = parse_tree(text, allow_comments=comments)
+        except JsoncError as err:
+            with pytest.raises(JsoncError) as caught:
+                read_indexed(text, allow_comments=comments)
+            assert (caught.value.message, caught.value.line, caught.value.column) == (
+                err.message,
+                err.line,
+                err.column,
+            )
+            continue
+        value, index = read_indexed(text, allow_comments=comments)
+        assert same(value, exact.value)
+        if index is not None:
+            mine = _two_levels(index.root())
+            assert [m[:2] for m in mine] == [e[:2] for e in _two_levels(exact)]
+            assert all(same(m[2], e[2]) for m, e in zip(mine, _two_levels(exact), strict=True))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[1 2]",
+        '{"a": [1 2]}',
+        '{"a": {"b": [1 2]}}',
+        '{"a" 1}',
+        '{"a": {"b" 1}}',
+        '{"a": 1 "b": 2}',
+        '{"a": {"b": 1 "c": 2}}',
+        '{"a": 1,, "b": 2}',
+        '{"a": [1,, 2]}',
+        "{,}",
+        "[,]",
+        '{"a": 1}}',
+        '{"a": 1} x',
+        '{"a": [1, 2',
+        '{"a": {"b": 1}',
+        '{"a": 01}',
+        '{"a": [NaN]}',
+        '{"a": -}',
+        '{a: 1}',
+        '{"a": {1: 2}}',
+        '{"a": [1,]}',
+        '{"a": {"b": 1,}}',
+        '{"a": "\x01"}',
+        '{"\x01": 1}',
+        '{"a": "\\x"}',
+        '{"a": 1 /* c */ "b": 2}',
+        '{"a": [1 // c\n 2]}',
+        "[" * 50_000 + "]" * 50_000,
+        '{"a": ' + "[" * 50_000 + "]" * 50_000 + "}",
+    ],
+)
+def test_the_one_pass_reader_refuses_what_the_exact_parser_refuses(text: str) -> None:
+    from optscale_cli.edit.jsonc import parse_tree, read_indexed
+
+    for comments in (True, False):
+        try:
+            exact = parse_tree(text, allow_comments=comments)
+        except JsoncError as err:
+            with pytest.raises(JsoncError) as caught:
+                read_indexed(text, allow_comments=comments)
+            assert (caught.value.line, caught.value.column) == (err.line, err.column)
+            assert caught.value.message == err.message
+        else:
+            assert same(read_indexed(text, allow_comments=comments)[0], exact.value)

@@ -154,7 +154,7 @@ class JsonDocument:
         self._index_owner: JsonDocument | None = None
         self._indent: str | None = None
         try:
-            self._data, self._blanked = jsonc.load_blanked(self.text, allow_comments=comments)
+            self._data, index = jsonc.read_indexed(self.text, allow_comments=comments)
         except jsonc.JsoncError as exc:
             raise ConfigFileError(
                 label,
@@ -166,6 +166,9 @@ class JsonDocument:
             raise ConfigFileError(
                 label, f"the top level is {_type_name(self._data)}, expected an object", 1, 1
             )
+        self._blanked = None if index is None else index.blanked
+        if index is not None:
+            self._index, self._index_owner = index, self
         # comments, trailing commas or a BOM, which our edits keep (see _append)
         self._marked = self._blanked is None or self._blanked.blank is not self.text
 

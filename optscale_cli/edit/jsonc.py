@@ -250,6 +250,8 @@ class Blanked:
                 if text[after : after + 1] not in ("}", "]"):
                     pos = at  # a comma before a comment, with more after it
                     continue
+                if _last_char(pieces, text[last:start]) in "{[,":
+                    raise ValueError(start)  # '{,}': a comma that follows no value
                 trailing.append(start)
             pieces += (text[last:start], " " * (at - start))
             pos = last = at
@@ -262,6 +264,19 @@ class Blanked:
         """The (blanked) trailing comma between two offsets, if there is one."""
         i = bisect.bisect_left(self.trailing, start)
         return self.trailing[i] if i < len(self.trailing) and self.trailing[i] < end else None
+
+
+def _last_char(pieces: list[str], tail: str) -> str:
+    """The last character that is not a space in ``pieces`` and then ``tail``."""
+    i = len(pieces)
+    while True:
+        stripped = tail.rstrip(" \t\r\n")
+        if stripped:
+            return stripped[-1]
+        if not i:
+            return ","  # nothing before it
+        i -= 1
+        tail = pieces[i]
 
 
 def fast_loads(text: str, *, allow_comments: bool = True) -> Any:
@@ -284,6 +299,17 @@ def load_blanked(text: str, *, allow_comments: bool = True) -> tuple[Any, Blanke
         return _Parser(text, allow_comments).document().value, None
 
 
+def read_indexed(text: str, *, allow_comments: bool = True) -> tuple[Any, Index | None]:
+    """:func:`fast_loads`, and an :class:`Index` of ``text`` whose top two levels were read
+    in the same pass (None when the exact parser had to read the text)."""
+    try:
+        index = Index(text, blanked=Blanked(text, allow_comments), strict=not allow_comments)
+    except ValueError:
+        return _Parser(text, allow_comments).document().value, None
+    root = index.root()  # the exact parser's error, if the fast reading fails
+    return root.value, index if index.blanked is not None else None
+
+
 ABSENT_VALUE: Any = object()
 STALE: Any = object()  # a container's value once an edit was made inside it (see node_value)
 
@@ -300,10 +326,16 @@ class Index:
     to the new text instead of reading the file again."""
 
     def __init__(
-        self, text: str, value: Any = ABSENT_VALUE, blanked: Blanked | None = None
+        self,
+        text: str,
+        value: Any = ABSENT_VALUE,
+        blanked: Blanked | None = None,
+        *,
+        strict: bool = False,
     ) -> None:
         self.text = text
         self._value = value
+        self._strict = strict  # strict JSON: no control characters inside strings
         try:
             self.blanked: Blanked | None = blanked if blanked is not None else Blanked(text)
         except ValueError:
@@ -320,12 +352,20 @@ class Index:
                 end = len(b.rstrip(" \t\r\n"))
                 value = self._value
                 try:
-                    if value is ABSENT_VALUE:
-                        value = _DECODER.raw_decode(b, start)[0]
-                    self._root = Node(_kind(b[start]), start, end, value)
+                    root = Node(_kind(b[start]), start, end, value)
+                    if value is not ABSENT_VALUE:
+                        pass
+                    elif root.kind in ("object", "array"):  # decoded member by member, once
+                        self._read(root, b, deep=True)
+                    else:
+                        root.value, root.end = self._decoder().raw_decode(b, start)
+                    if root.end != end:
+                        raise ValueError(root.end)  # more after the value
+                    self._root = root
                 except (ValueError, RecursionError, IndexError):
                     self.blanked = None
-                    self._root = parse_tree(self.text)  # its exact error, or its tree
+                    # its exact error, or its tree
+                    self._root = parse_tree(self.text, allow_comments=not self._strict)
         return self._root
 
     def _blank(self) -> str:
@@ -344,30 +384,52 @@ class Index:
         self._read(node, self._blank(), deep=node is self._root)
         return node
 
+    def _decoder(self) -> json.JSONDecoder:
+        return _STRICT_DECODER if self._strict else _DECODER
+
     def _read(self, node: Node, b: str, deep: bool) -> None:
-        close = "}" if node.kind == "object" else "]"
-        pos = _WS.match(b, node.start + 1).end()  # type: ignore[union-attr]
+        """Read container ``node``'s members from blanked text ``b``, checking the syntax
+        between them (each value is checked by the C decoder that reads it); with ``deep``,
+        the members' own containers too. Their values make ``node``'s: each byte is decoded
+        once. Malformed text raises ValueError or IndexError."""
+        is_object = node.kind == "object"
+        close = "}" if is_object else "]"
+        decode, strict, ws = self._decoder().raw_decode, self._strict, _WS.match
+        pos = ws(b, node.start + 1).end()  # type: ignore[union-attr]
         entries: list[Entry] = []
         while b[pos] != close:
             start, key = pos, None
-            if node.kind == "object":
-                key, pos = json.decoder.scanstring(b, pos + 1, False)  # type: ignore[attr-defined]
-                pos = _WS.match(b, _WS.match(b, pos).end() + 1).end()  # type: ignore[union-attr]
+            if is_object:
+                if b[pos] != '"':
+                    raise ValueError(pos)
+                key, pos = json.decoder.scanstring(b, pos + 1, strict)  # type: ignore[attr-defined]
+                pos = ws(b, pos).end()  # type: ignore[union-attr]
+                if b[pos] != ":":
+                    raise ValueError(pos)
+                pos = ws(b, pos + 1).end()  # type: ignore[union-attr]
             if deep and b[pos] in "{[":
                 value = Node(_kind(b[pos]), pos, pos, STALE)
                 self._read(value, b, False)
             else:
-                raw, end = _DECODER.raw_decode(b, pos)
+                raw, end = decode(b, pos)
                 value = Node(_kind(b[pos]), pos, end, raw)
             entry = Entry(start, value, key)
             entries.append(entry)
-            pos = _WS.match(b, value.end).end()  # type: ignore[union-attr]
+            pos = ws(b, value.end).end()  # type: ignore[union-attr]
             if b[pos] == ",":
                 entry.comma = pos
-                pos = _WS.match(b, pos + 1).end()  # type: ignore[union-attr]
-            else:
+                pos = ws(b, pos + 1).end()  # type: ignore[union-attr]
+                if b[pos] == close:
+                    raise ValueError(pos)  # a trailing comma the blanking did not take
+            elif b[pos] == close:
                 entry.comma = self.blanked.comma_before(value.end, pos)  # type: ignore[union-attr]
+            else:
+                raise ValueError(pos)
         node.entries, node.read, node.end = entries, True, pos + 1
+        if is_object:
+            node.value = {e.key: e.value.value for e in entries}
+        else:
+            node.value = [e.value.value for e in entries]
         _rekey(node)
 
     def index(self, node: Node, part: PathPart) -> int | None:
