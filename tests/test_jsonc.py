@@ -575,7 +575,7 @@ def test_the_one_pass_reader_agrees_with_the_exact_parser(
         '{"a": 01}',
         '{"a": [NaN]}',
         '{"a": -}',
-        '{a: 1}',
+        "{a: 1}",
         '{"a": {1: 2}}',
         '{"a": [1,]}',
         '{"a": {"b": 1,}}',
