@@ -76,6 +76,34 @@ def test_index_follows_edits_like_a_fresh_parse(
     assert same(jsonc.loads(doc.text), doc.data)
 
 
+@PROPERTY
+@given(st.dictionaries(keys, values, max_size=4), values, st.booleans(), st.randoms())
+def test_copies_that_share_an_index_each_edit_their_own_text(
+    data: dict, value: Any, comments: bool, rnd: random.Random
+) -> None:
+    """The parse cache hands out copies of one parse, sharing its index: the first to edit
+    takes the index along to its text, and the others must not use it for theirs."""
+    import copy
+
+    text = messy(data, rnd, comments)
+    parsed = JsonDocument(text, "c.jsonc", comments=True)
+    parsed.index().find([])
+    first, second = copy.copy(parsed), copy.copy(parsed)
+    ops = _ops(data, rnd, value)
+    for doc in (first, second, parsed):
+        fresh = JsonDocument(text, "c.jsonc", comments=True)
+        for op in ops:
+            try:
+                _edit(fresh, op)
+            except (TypeError, IndexError, ValueError, ConfigFileError):
+                with pytest.raises((TypeError, IndexError, ValueError, ConfigFileError)):
+                    _edit(doc, op)
+                continue
+            _edit(doc, op)
+            assert doc.text == fresh.text
+            assert _positions(doc.index(), doc.data) == _positions(jsonc.Index(doc.text), doc.data)
+
+
 def _big_odd_config(size: int) -> str:
     """A JSONC file of about ``size`` bytes with an odd layout: tabs and CRLF, comments
     everywhere (also between a key and its colon), trailing commas, one-line objects, a

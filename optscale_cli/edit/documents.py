@@ -151,7 +151,6 @@ class JsonDocument:
         self._stale = False  # the text is to be rendered from the data (see _append)
         self.text = text if text and text.strip() else "{\n}\n"
         self._index: Any = None
-        self._index_owner: JsonDocument | None = None
         self._indent: str | None = None
         try:
             self._data, index = jsonc.read_indexed(self.text, allow_comments=comments)
@@ -168,7 +167,7 @@ class JsonDocument:
             )
         self._blanked = None if index is None else index.blanked
         if index is not None:
-            self._index, self._index_owner = index, self
+            self._index = index
         # comments, trailing commas or a BOM, which our edits keep (see _append)
         self._marked = self._blanked is None or self._blanked.blank is not self.text
 
@@ -226,14 +225,13 @@ class JsonDocument:
         if self._index is None or self._index.text is not self.text:
             blanked = self._blanked if getattr(self._blanked, "text", None) is self.text else None
             self._index = jsonc.Index(self.text, self._data, blanked)
-            self._index_owner = self
         return self._index
 
     def _edited(self, text: str) -> None:
         """Take ``text``, made of the current text by one edit, as the document's text."""
+        # The index may be shared with copies of this document (the parse cache's): it moves
+        # to the new text, and a copy, whose text it then no longer is, reads its own again.
         if self._index is not None and self._index.text is self.text and text is not self.text:
-            if self._index_owner is not self:  # a copy's: shared with the parse it came from
-                self._index, self._index_owner = self._index.clone(), self
             self._index.update(text)
         self.text = text
 

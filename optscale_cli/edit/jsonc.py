@@ -8,7 +8,6 @@ comments, trailing commas, key order, indentation and line endings elsewhere sta
 from __future__ import annotations
 
 import bisect
-import copy
 import json
 import math
 import re
@@ -207,9 +206,9 @@ class _Parser:
 # length, so every offset still points into the user's text, and the C ``json`` decoder reads the
 # values. Anything it does not accept goes to the parser above, for its exact error (or value).
 _STR = r'"[^"\\\r\n]*+(?:\\.[^"\\\r\n]*+)*+"'
-_GAP = re.compile(r"(?:[ \t\r\n]+|//[^\n]*|/\*.*?\*/)*", re.S)
-_SCAN = re.compile(  # a run of anything else, then a comment, or a comma that may be trailing
-    rf"(?:[^\"/,]++|{_STR}|,(?![ \t\r\n]*+[}}\]/]))*+(?:(//[^\n]*|/\*.*?\*/)|(,)|\Z)", re.S
+_GAPS = r"(?:[ \t\r\n]++|//[^\n]*+|/\*.*?\*/)*+"  # spaces and comments
+_SCAN = re.compile(  # a run of anything else, then a comment, or a trailing comma
+    rf"(?:[^\"/,]++|{_STR}|,(?!{_GAPS}[}}\]]))*+(?:(//[^\n]*|/\*.*?\*/)|(,)|\Z)", re.S
 )
 _WS = re.compile(r"[ \t\r\n]*")
 _BLANKS = re.compile(r"[ \t]*")
@@ -229,32 +228,27 @@ class Blanked:
     def __init__(self, text: str, comments: bool = True) -> None:
         pieces: list[str] = []
         trailing: list[int] = []
-        pos, last, end = 0, 0, len(text)
+        pos = last = 0
         if text.startswith(_BOM):
             pieces.append(" ")
             pos = last = 1
-        while True:
-            match = _SCAN.match(text, pos)
-            if match is None:  # an unterminated string, a stray '/'
+        for match in _SCAN.finditer(text, pos):
+            if match.start() != pos:  # skipped: an unterminated string, a stray '/'
                 raise ValueError(pos)
-            at = match.end()
-            if match.lastindex is None:  # type: ignore[union-attr]
-                if at != end:
-                    raise ValueError(at)
+            group = match.lastindex
+            if group is None:  # the end
                 break
             if not comments:
-                raise ValueError(at)
-            start = match.start(match.lastindex)  # type: ignore[union-attr]
-            if match.lastindex == 2:  # type: ignore[union-attr]
-                after = _GAP.match(text, at).end()  # type: ignore[union-attr]
-                if text[after : after + 1] not in ("}", "]"):
-                    pos = at  # a comma before a comment, with more after it
-                    continue
+                raise ValueError(pos)
+            start, pos = match.span(group)
+            if group == 2:
                 if _last_char(pieces, text[last:start]) in "{[,":
                     raise ValueError(start)  # '{,}': a comma that follows no value
                 trailing.append(start)
-            pieces += (text[last:start], " " * (at - start))
-            pos = last = at
+            pieces += (text[last:start], " " * (pos - start))
+            last = pos
+        else:
+            raise ValueError(pos)
         pieces.append(text[last:])
         self.text = text
         self.blank = "".join(pieces) if len(pieces) > 1 else text
@@ -453,12 +447,6 @@ class Index:
             chain.append(self.children(chain[-1].entries[index].value))
         return chain, chain[-1]
 
-    def clone(self) -> Index:
-        """A copy whose known nodes can be moved by :meth:`update` without changing these."""
-        twin = copy.copy(self)
-        twin._root = None if self._root is None else _clone(self._root)
-        return twin
-
     def update(self, text: str) -> None:
         """Follow an edit that made ``text`` of this index's text: the nodes before the
         changed stretch stay, those after it move, and only the members of a container that
@@ -483,13 +471,6 @@ class Index:
 def _rekey(node: Node) -> None:
     if node.kind == "object":
         node.keys = {e.key: i for i, e in enumerate(node.entries)}  # type: ignore[misc]
-
-
-def _clone(node: Node) -> Node:
-    twin = Node(node.kind, node.start, node.end, node.value, read=node.read, keys=node.keys)
-    if node.read:
-        twin.entries = [Entry(e.start, _clone(e.value), e.key, e.comma) for e in node.entries]
-    return twin
 
 
 def _limit(entry: Entry) -> int:
@@ -643,7 +624,7 @@ def fast_indent(text: str, blank: str | None = None) -> str:
         return detect_indent(text)
     steps: Counter[str] = Counter()
     for n, match in enumerate(_OPENER.finditer(blank, 0, 1 << 18)):
-        if n == 1000:  # plenty to go by
+        if n == 200:  # plenty to go by
             break
         line_start = blank.rfind("\n", 0, match.start()) + 1
         base = _LEAD.match(blank, line_start).group()  # type: ignore[union-attr]
@@ -803,7 +784,7 @@ def _line_rest(text: str, offset: int, *, through_blocks: bool) -> tuple[int, in
             return (end - 1 if text[end - 1] == "\r" else end), None
         elif text.startswith("/*", i):
             end = text.find("*/", i + 2) + 2
-            if not through_blocks and "\n" in text[i:end]:
+            if not through_blocks and text.find("\n", i, end) >= 0:
                 return at, i
             i = at = end
         else:
@@ -833,7 +814,7 @@ def set_value(
         if _same(node_value(text, node), wanted):
             return text
         container = chain[-2] if len(chain) > 1 else root
-        compact = "\n" not in text[container.start : container.end]
+        compact = text.find("\n", container.start, container.end) < 0
         rendered = _render(wanted, _line_indent(text, node.start), unit, newline, compact)
         return text[: node.start] + rendered + text[node.end :]
     depth = len(chain) - 1
@@ -869,8 +850,8 @@ def _insert(
     """Add ``prefix + value`` as the last entry of ``parent``."""
     entries = parent.entries
     last = entries[-1] if entries else None
-    one_line = "\n" not in text[parent.start : parent.end]
-    if one_line and (last or (enclosing and "\n" not in text[enclosing.start : enclosing.end])):
+    one_line = text.find("\n", parent.start, parent.end) < 0
+    if one_line and (last or (enclosing and text.find("\n", enclosing.start, enclosing.end) < 0)):
         item = prefix + _dump_like(text, parent, value)  # a one-line object stays on one line
         comma = _separators(text, parent)[1]
         if last and last.comma is not None:
@@ -972,7 +953,7 @@ def insert_before(
     newline = _newline(text)
     indent = _line_indent(text, entry.start)
     if raw is None:
-        compact = "\n" not in text[node.start : node.end]
+        compact = text.find("\n", node.start, node.end) < 0
         raw = _render(json.loads(_dump(value)), indent, detect_indent(text), newline, compact)
     colon, comma = _separators(text, node)
     item = _dump(path[-1]) + colon + raw
@@ -989,7 +970,8 @@ def _separators(text: str, node: Node) -> tuple[str, str]:
             between = text[entry.start : entry.value.start]
             colon = between[between.rfind('"') + 1 :] or colon
             break
-    for entry in node.entries[:-1]:  # a comma between two members (not a trailing one)
+    # a comma between two members (not a trailing one); the first members show the style
+    for entry in node.entries[: min(len(node.entries) - 1, 64)]:
         if entry.comma is not None:
             after = entry.comma + 1
             gap = _BLANKS.match(text, after).end() - after  # type: ignore[union-attr]

@@ -45,6 +45,7 @@ class Step:
     original_mode: int | None = None
     captured: bool = False
     done: bool = False
+    journaled: dict[str, object] | None = None  # its entry in the journal, once written
 
 
 @dataclass
@@ -62,27 +63,30 @@ class Journal:
         ensure_private_dir(self.folder)
         entries = []
         for n, step in enumerate(self.steps):
-            target = resolve_target(step.path)
-            if not step.captured:  # never again once written: it would read our content
-                try:
-                    step.original = target.read_bytes()
-                    step.original_mode = stat.S_IMODE(target.stat().st_mode)
-                except FileNotFoundError:
-                    step.original = None
-                step.captured = True
-            copy = None
-            if step.original is not None:
-                copy = f"original-{n}"
-                atomic_write(self.folder / copy, step.original, mode=0o600)
-            entries.append(
-                {
-                    "path": str(target),
-                    "original": copy,
-                    "original_mode": step.original_mode,
-                    "new_sha256": _digest(step.new),
-                }
-            )
+            if step.journaled is None:  # each original copied (and each digest made) once
+                step.journaled = self._entry(n, step)
+            entries.append(step.journaled)
         atomic_write(self.intent, json.dumps({"files": entries}, indent=1), mode=0o600)
+
+    def _entry(self, n: int, step: Step) -> dict[str, object]:
+        target = resolve_target(step.path)
+        if not step.captured:  # never again once written: it would read our content
+            try:
+                step.original = target.read_bytes()
+                step.original_mode = stat.S_IMODE(target.stat().st_mode)
+            except FileNotFoundError:
+                step.original = None
+            step.captured = True
+        copy = None
+        if step.original is not None:
+            copy = f"original-{n}"
+            atomic_write(self.folder / copy, step.original, mode=0o600)
+        return {
+            "path": str(target),
+            "original": copy,
+            "original_mode": step.original_mode,
+            "new_sha256": _digest(step.new),
+        }
 
     def clear(self) -> None:
         with contextlib.suppress(FileNotFoundError):
