@@ -300,3 +300,79 @@ def test_yaml_read_once_says_what_ruamel_loads(text: str) -> None:
     spans = [(e.key, e.kstart, e.vstart, e.vend) for e in yaml_text.entries(text, root)]
     again = [(e.key, e.kstart, e.vstart, e.vend) for e in yaml_text.entries(text, fresh)]
     assert spans == again
+
+
+def _random_toml(rnd: random.Random) -> str:
+    """TOML in many shapes: bare, dotted (spaced), quoted keys; every kind of value, some on
+    several lines; comments; CRLF; headers with spaces; array tables."""
+    nl = rnd.choice(["\n", "\r\n"])
+    values = [
+        "1",
+        "-2.5e3",
+        "true",
+        "1979-05-27 07:32:00",
+        "1979-05-27T07:32:00Z",
+        "inf",
+        '"plain"',
+        '""',
+        '"esc \\" \\u00e9 # ="',
+        "'lit # = \"'",
+        "''",
+        '"""multi' + nl + 'line = "x" # no"""',
+        "'''raw" + nl + "[fake]'''",
+        "[1, 2]",
+        "[" + nl + "  1, # c" + nl + "  'a'," + nl + "]",
+        '{ a = 1, "b c" = "d" }',
+    ]
+    keys = ["k", "a-b", "x_1", '"quoted key"', "'lit key'", "a.b", "a . c", '"d".e']
+    lines, tables, n = [], 0, 0
+    for _ in range(rnd.randrange(1, 40)):
+        shape = rnd.random()
+        lead = rnd.choice(["", "", "  ", "\t"])
+        if shape < 0.12:
+            tables += 1
+            name = rnd.choice([f"t{tables}", f"t{tables}.sub", f" t{tables} . s ", f'"q{tables}"'])
+            lines.append(f"{lead}[{name}]" + rnd.choice(["", "  # h"]))
+        elif shape < 0.17:
+            lines.append(f"{lead}[[arr]]")
+        elif shape < 0.27:
+            lines.append(rnd.choice(["", "# comment = 1", "   ", "  # [x]"]))
+        else:
+            n += 1
+            key = rnd.choice(keys).replace("k", f"k{n}").replace("a", f"a{n}").replace("x", f"x{n}")
+            gap = rnd.choice(["", " ", "\t "])
+            lines.append(f"{lead}{key}{gap}={gap}{rnd.choice(values)}" + rnd.choice(["", " # c"]))
+    return nl.join(lines) + rnd.choice(["", nl])
+
+
+def test_toml_scan_says_where_tomllib_reads_each_value() -> None:
+    """Each statement the scanner finds holds, at its value's offsets, the value tomllib
+    reads for its path (an oracle independent of the scanner's own fast and general paths)."""
+    import tomllib
+
+    from optscale_cli.edit import toml_text
+    from optscale_cli.edit.documents import lookup
+
+    rnd = random.Random(11)
+    checked = 0
+    for _ in range(600):
+        text = _random_toml(rnd)
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            continue
+        found = toml_text.scan(text)
+        assert [s.line for s in found] == sorted(s.line for s in found)
+        for statement in found:
+            assert statement.line == 0 or text[statement.line - 1] == "\n"
+            assert statement.end == len(text) or text[statement.end - 1] == "\n"
+            if statement.array:
+                continue
+            if statement.kind == "header":
+                assert isinstance(lookup(data, list(statement.path)), dict)
+                continue
+            written = text[statement.vstart : statement.vend]
+            assert tomllib.loads(f"v = {written}")["v"] == lookup(data, list(statement.path))
+            assert not text[statement.line : statement.keystart].strip()
+            checked += 1
+    assert checked > 2000

@@ -38,6 +38,21 @@ _WS = re.compile(r"[ \t]*")
 _PLAIN = re.compile(r'[^"\\\r\n]*')  # a basic string's run without quote, escape, line break
 _SCALAR = re.compile(r"[^,\]}#\r\n]*")
 _GAP = re.compile(r"(?:[ \t\r\n,]+|#[^\n]*)*")
+# The common lines in one step each: a bare (maybe dotted) key set to a one-line value (a
+# string, a number, a boolean, a date, a flat array or inline table), and a [header] of bare
+# keys; then spaces, maybe a comment, the line break; and runs of blank and comment lines.
+# Anything else is read by the general code below.
+_DOTTED = r"[A-Za-z0-9_-]+(?:[ \t]*\.[ \t]*[A-Za-z0-9_-]+)*"
+_LINE_END = r"[ \t]*(?:#[^\n]*)?(?:\r?\n|\Z)"
+_ONE_LINE_STR = r"\"(?:[^\"\\\r\n]|\\[^\r\n])*\"(?!\")|'[^'\r\n]*'(?!')"
+_FLAT = rf"(?:[^{{}}\[\]\"'#\r\n]|{_ONE_LINE_STR})*"
+_FAST_KV = re.compile(
+    rf"[ \t]*({_DOTTED})[ \t]*=[ \t]*+"
+    rf"({_ONE_LINE_STR}|\[{_FLAT}\]|\{{{_FLAT}\}}|(?![\"'\[{{ \t])[^,\]}}#\r\n]+?)"
+    rf"(?=[ \t#\r\n]|\Z){_LINE_END}"
+)
+_NOTHING = re.compile(r"(?:[ \t\r]*(?:#[^\n]*)?\n)+")  # blank and comment lines
+_FAST_HEADER = re.compile(rf"[ \t]*\[(?!\[)[ \t]*({_DOTTED})[ \t]*\]" + _LINE_END)
 
 
 def _skip_ws(text: str, i: int) -> int:
@@ -176,6 +191,26 @@ def _scan(
             old = known[i]
             if old.kind == "header" or (old.table, old.array) == (table, array):
                 return found, i
+        fast = _NOTHING.match(text, i)
+        if fast is not None:
+            i = fast.end()
+            continue
+        fast = _FAST_KV.match(text, i)
+        if fast is not None:
+            key, i = fast.group(1), fast.end()
+            path = tuple(part.strip(" \t") for part in key.split(".")) if "." in key else (key,)
+            vstart, vend = fast.span(2)
+            found.append(
+                Statement("kv", line, i, table + path, array, vstart, vend, table, fast.start(1))
+            )
+            continue
+        fast = _FAST_HEADER.match(text, i)
+        if fast is not None:
+            key, i = fast.group(1), fast.end()
+            table = tuple(part.strip(" \t") for part in key.split("."))
+            array = False
+            found.append(Statement("header", line, i, table, array))
+            continue
         i = _skip_ws(text, i)
         if i >= len(text):
             break
