@@ -459,3 +459,87 @@ def test_the_ledger_keeps_no_secret_in_a_layout(tmp_path: Path) -> None:
     commit([change], tmp_path / "locks")
     commit([plan_revert(target, change.ledger_entry())], tmp_path / "locks")
     assert path.read_text() == original
+
+
+def _yaml_edits(text: str, steps: list[tuple[str, str, str]], check_each: bool) -> Any:
+    """Edit ``text`` step by step (set, remove, or put back as it was written); the texts
+    rendered along the way, or the refusal."""
+    try:
+        doc = YamlDocument(text, "config.yaml", check_each=check_each)
+        original = YamlDocument(text, "config.yaml", check_each=True)
+        rendered = []
+        for kind, key, value in steps:
+            if kind == "set":
+                doc.set((key,), value)
+            elif kind == "remove":
+                doc.remove((key,))
+            else:
+                layout = original.layout((key,))
+                if layout is not None and original.get((key,)) is not ABSENT:
+                    doc.restore((key,), original.get((key,)), layout)
+            if kind == "render":
+                rendered.append(doc.render())
+        return [*rendered, doc.render(), doc.data]
+    except ConfigFileError as exc:
+        return ("refused", exc.message)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=yaml_documents(), choose=st.data())
+def test_yaml_edits_checked_once_are_the_edits_checked_each(text: str, choose: Any) -> None:
+    """A run of edits placed from entries moved along (one read at the end) writes the same
+    bytes, or makes the same refusal, as the same edits each read and checked."""
+    assume(_parses(text))
+    keys = [op.path[0] for op in GOOSE + AIDER] + ["name", "models", "extra", "y"]
+    keys += [k for k in YamlDocument(text, "config.yaml").data if isinstance(k, str)]
+    step = st.tuples(
+        st.sampled_from(["set", "set", "remove", "restore", "render"]),
+        st.sampled_from(keys),
+        st.sampled_from(["openai", "x: y", "", "multi\nline", "#c", "v2"]),
+    )
+    steps = choose.draw(st.lists(step, min_size=1, max_size=8))
+    assert _yaml_edits(text, steps, False) == _yaml_edits(text, steps, True)
+
+
+@pytest.mark.parametrize("original", [t for t in YAML_CASES if t.endswith("\n")])
+@pytest.mark.parametrize("client", ["aider", "goose"])
+def test_a_run_of_yaml_edits_reads_the_text_twice(original: str, client: str) -> None:
+    """Once to start and once to check the run: each edit in between finds its place from
+    the entries moved along by the edits before it (a wrong place would read it again, edit
+    by edit). Checking each edit reads it once per edit, and writes the same bytes."""
+    ops = {"aider": AIDER, "goose": GOOSE}[client]
+    rendered = []
+    for check_each in (False, True):
+        doc = YamlDocument(original, "config.yaml", check_each=check_each)
+        for op in ops:
+            doc.layout(op.path)
+            doc.set(op.path, op.value)
+        rendered.append((doc.render(), doc.reads))
+        for op in reversed(ops):
+            doc.remove(op.path)
+        rendered.append((doc.render(), doc.reads))
+    (connected, reads), (removed, reads_after), (same, each), (same_removed, _) = rendered
+    assert (connected, removed) == (same, same_removed)
+    assert reads == 2 and each == 1 + len(ops)
+    assert reads_after == 3  # the removals: one more read for the whole run
+
+
+def test_yaml_edits_first_middle_last_and_new_read_the_text_twice() -> None:
+    """Entries replaced (first, middle, last), removed and added, each placed from entries
+    the edits before it moved: the same bytes as edits each read, with two reads."""
+    original = "a: 1  # first\nb: [x, y]\nc: |\n  block\n\n# about d\nd: 4  # note\n"
+    steps = [("set", "c", "new"), ("set", "d", "D is longer"), ("set", "e", "E")]
+    steps += [("set", "a", "A")]
+    steps += [("remove", "b", ""), ("set", "f", "F"), ("set", "g", "multi\nline")]
+    results = []
+    for check_each in (False, True):
+        doc = YamlDocument(original, "config.yaml", check_each=check_each)
+        for kind, key, value in steps:
+            if kind == "set":
+                doc.set((key,), value)
+            else:
+                doc.remove((key,))
+        results.append((doc.render(), doc.reads))
+    assert results[0][0] == results[1][0]
+    assert "# about d\nd: D is longer  # note\ne: E\n" in results[0][0]
+    assert results[0][1] == 2 and results[1][1] == 1 + len(steps)

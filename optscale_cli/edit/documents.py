@@ -755,10 +755,21 @@ class TomlDocument:
 
 class YamlDocument:
     """YAML edited as text (see :mod:`optscale_cli.edit.yaml_text`): ruamel only tells us
-    what the file says and where; every byte we do not change stays as the user wrote it."""
+    what the file says and where; every byte we do not change stays as the user wrote it.
 
-    def __init__(self, text: str | None, label: str) -> None:
+    Each edit's text must say exactly the data it means. ruamel reads tens of KB a second,
+    so a run of edits is checked once (one read, in :meth:`_settle`), each edit finding its
+    place from the entries of the text before it, moved along by the edits made since; when
+    the result is wrong, or an edit needs what only a fresh read tells (a list's items, an
+    entry it rewrote), the edits are made again one by one, each read and checked
+    (``check_each``, as before), to name the one at fault."""
+
+    def __init__(self, text: str | None, label: str, *, check_each: bool = False) -> None:
         self.label = label
+        self._check_each = check_each
+        self._log: list[tuple[Any, ...]] = []  # edits made since the text was last read
+        self._found: list[Any] | None = None  # the entries of the current text, when known
+        self.reads = 0  # how many times a text was read (ruamel): the cost of the edits
         self.text = text or ""
         self._bom = "\ufeff" if self.text.startswith("\ufeff") else ""
         self.text = self.text[len(self._bom) :]  # offsets below are in the text after it
@@ -770,12 +781,14 @@ class YamlDocument:
         if not isinstance(self._doc, dict):
             raise ConfigFileError(label, "the top level is not a mapping", 1, 1)
         self._data = plain(self._doc)
+        self._base = (self.text, self._doc, self._root, self._data)
 
     def _parse(self, text: str) -> tuple[Any, Any]:
         from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
         from optscale_cli.edit import yaml_text
 
+        self.reads += 1
         try:
             loaded, root = yaml_text.parse(text)
         except MarkedYAMLError as exc:
@@ -802,6 +815,7 @@ class YamlDocument:
         return ConfigFileError(self.label, message, *self._position(offset))
 
     def locate(self, path: Sequence[str | int]) -> tuple[int | None, int | None]:
+        self._settle()
         parent = lookup(self._doc, path[:-1])
         try:
             line, column = parent.lc.key(path[-1])
@@ -817,15 +831,91 @@ class YamlDocument:
         return lookup(self._data, path)
 
     def _entries(self) -> list[Any]:
+        """The top-level entries of the current text. Entries an edit since the last read
+        made are known only by key, line and end (their ``node`` is None)."""
         from optscale_cli.edit import yaml_text
 
-        try:
-            return yaml_text.entries(self.text, self._root)
-        except yaml_text.Refusal as exc:
-            raise self._refuse(exc.message, exc.offset) from None
+        if self._found is None:
+            self._settle()
+            try:
+                self._found = yaml_text.entries(self.text, self._root)
+            except yaml_text.Refusal as exc:
+                raise self._refuse(exc.message, exc.offset) from None
+        return self._found
 
     def _entry(self, key: str) -> Any:
         return next((e for e in self._entries() if e.key == key), None)
+
+    def _read_entry(self, key: str) -> Any:
+        """:meth:`_entry`, read from the text if an edit since the last read made it."""
+        entry = self._entry(key)
+        if entry is not None and entry.node is None:
+            self._settle()
+            entry = self._entry(key)
+        return entry
+
+    def _settle(self) -> None:
+        """Read the text once for the edits made since it was last read: take it if it says
+        exactly what they mean, else make them again one by one (the culprit raises)."""
+        if not self._log:
+            return
+        try:
+            doc, root = self._parse(self.text)
+        except ConfigFileError:
+            doc, root = ABSENT, None
+        if doc is None:
+            from ruamel.yaml.comments import CommentedMap
+
+            doc = CommentedMap()
+        log, self._log, self._found = self._log, [], None
+        if doc is not ABSENT and _canon(plain(doc)) == _canon(self._data):
+            self._doc, self._root, self._data = doc, root, plain(doc)
+            self._base = (self.text, doc, root, self._data)
+            return
+        self.text, self._doc, self._root, self._data = self._base
+        self._check_each, was = True, self._check_each
+        try:
+            for name, *args in log:
+                getattr(self, name)(*args)
+        finally:
+            self._check_each = was
+
+    def _moved(
+        self,
+        key: str,
+        start: int,
+        end: int,
+        new_end: int,
+        line: int,
+        kstart: int,
+        removed: bool = False,
+    ) -> None:
+        """Follow an edit of the entry of ``key`` that turned ``[start, end)`` of the text
+        into ``[start, new_end)``: the entries before it stay, those after it move, and the
+        entry itself (unless ``removed``) is known by its key, ``line``, ``kstart`` and end
+        until the text is read again. Anything else: read the text again when needed."""
+        from optscale_cli.edit.yaml_text import Entry
+
+        found, delta = self._found, new_end - end
+        if found is None:
+            return
+        moved: list[Any] = []
+        old_end = None
+        for entry in found:
+            if entry.key == key:
+                old_end = entry.end
+            elif entry.end <= start and entry.line < start:  # before the change
+                moved.append(entry)
+            elif entry.line >= end:  # after it
+                moved.append(_shifted(entry, delta))
+            else:  # the change reaches into another entry
+                self._found = None
+                return
+        if not removed:
+            end_now = new_end if old_end is None else old_end + delta
+            moved.append(Entry(key, kstart, line, end_now, -1, -1, -1, None))
+            moved.sort(key=lambda e: e.line)
+        self._found = moved
 
     def _top_key(self, path: Sequence[str | int]) -> str:
         if len(path) != 1 or not isinstance(path[0], str):
@@ -837,8 +927,19 @@ class YamlDocument:
             )
         return path[0]
 
-    def _commit(self, text: str, expected: dict[str, Any], key: str) -> None:
-        """Take ``text`` if it says exactly ``expected``; refuse otherwise (nothing written)."""
+    def _commit(
+        self, text: str, expected: dict[str, Any], key: str, moved: tuple[Any, ...] | None = None
+    ) -> None:
+        """Take ``text`` if it says exactly ``expected``; refuse otherwise (nothing written).
+        Checked now with ``check_each``, else by the next :meth:`_settle`; ``moved``: how the
+        entries moved (the arguments of :meth:`_moved`; None: read them again when needed)."""
+        if not self._check_each:
+            if moved is None:
+                self._found = None
+            else:
+                self._moved(*moved)
+            self.text, self._data = text, expected
+            return
         try:
             doc, root = self._parse(text)
         except ConfigFileError:
@@ -854,6 +955,13 @@ class YamlDocument:
                 entry.kstart if entry else 0,
             )
         self.text, self._doc, self._root, self._data = text, doc, root, plain(doc)
+        self._base, self._found = (text, doc, root, self._data), None
+
+    def _apply(self, call: tuple[Any, ...]) -> None:
+        """Make one edit, and remember it until the text is read again (see _settle)."""
+        getattr(self, "_" + call[0])(*call[1:])
+        if self.text is not self._base[0]:
+            self._log.append(call)
 
     def _newline(self) -> str:
         from optscale_cli.edit.textlines import newline_of
@@ -899,16 +1007,23 @@ class YamlDocument:
     def set(
         self, path: Sequence[str | int], value: Any, layout: dict[str, Any] | None = None
     ) -> None:
+        self._apply(("set", path, value, layout))
+
+    def _set(
+        self, path: Sequence[str | int], value: Any, layout: dict[str, Any] | None = None
+    ) -> None:
         from optscale_cli.edit import yaml_text
         from optscale_cli.edit.textlines import insert_lines
 
         check_containers(self, path, self._data)
         key = self._top_key(path)
+        if isinstance(value, dict | list) and value:
+            self._settle()  # written in the layout of the file's lists, read fresh
         current = self._data.get(key, ABSENT)
         if current is not ABSENT and _canon(current) == _canon(value):
             return
+        entry = self._read_entry(key)
         expected = {**self._data, key: plain(value)}
-        entry = self._entry(key)
         if isinstance(current, list) and current and isinstance(value, list) and value:
             self._set_sequence(entry, current, value, expected)
             return
@@ -920,24 +1035,29 @@ class YamlDocument:
             if layout and layout.get("value") is not None:
                 new = layout["value"]
             text = self.text[: entry.after_colon] + new + self.text[entry.vend :]
+            span = (entry.after_colon, entry.vend, entry.after_colon + len(new))
+            self._commit(text, expected, key, (key, *span, entry.line, entry.kstart))
+            return
+        found = self._entries()
+        simple = [e for e in found if e.key is not None]
+        column = (simple[0].kstart - simple[0].line) if simple else 0
+        if layout and layout.get("entry"):
+            line = layout["entry"]
+            line = line if line.endswith("\n") else line + self._newline()
         else:
-            found = self._entries()
-            simple = [e for e in found if e.key is not None]
-            column = (simple[0].kstart - simple[0].line) if simple else 0
-            if layout and layout.get("entry"):
-                line = layout["entry"]
-                line = line if line.endswith("\n") else line + self._newline()
-            else:
-                line = (
-                    " " * column
-                    + yaml_text.scalar(key)
-                    + ":"
-                    + self._value_text(value, column)
-                    + self._newline()
-                )
-            at = self._insert_at(*(layout and (layout.get("next"), layout.get("gap", ""))) or ())
-            text = insert_lines(self.text, at, line)
-        self._commit(text, expected, key)
+            line = (
+                " " * column
+                + yaml_text.scalar(key)
+                + ":"
+                + self._value_text(value, column)
+                + self._newline()
+            )
+        at = self._insert_at(*(layout and (layout.get("next"), layout.get("gap", ""))) or ())
+        lead = len(line) - len(line.lstrip(" "))
+        moved = (key, at, at, at + len(line), at, at + lead)
+        if at == len(self.text) and self.text and not self.text.endswith("\n"):
+            moved = None  # the line break goes first: the last entry's end moves too
+        self._commit(insert_lines(self.text, at, line), expected, key, moved)
 
     def _set_sequence(self, entry: Any, old: list[Any], new: list[Any], expected: Any) -> None:
         import difflib
@@ -954,13 +1074,17 @@ class YamlDocument:
         matcher = difflib.SequenceMatcher(
             a=[_canon(x) for x in old], b=[_canon(x) for x in new], autojunk=False
         )
-        saved_text, saved_root = self.text, self._root
+        self._settle()  # a list's items are found in a text read fresh, each step checked
+        saved_text, saved_root, was = self.text, self._root, self._check_each
+        self._check_each = True
         try:
             self._edit_sequence(entry, matcher.get_opcodes(), new)
             self._commit(self.text, expected, key)
         except BaseException:
-            self.text, self._root = saved_text, saved_root
+            self.text, self._root, self._found = saved_text, saved_root, None
             raise
+        finally:
+            self._check_each = was
 
     def _edit_sequence(self, entry: Any, opcodes: list[Any], new: list[Any]) -> None:
         from optscale_cli.edit import yaml_text
@@ -998,6 +1122,7 @@ class YamlDocument:
                     text = insert_lines(text, at, added)
             try:
                 self.text, self._root = text, yaml_text.compose(text)  # positions re-read
+                self._found = None
             except Exception:  # (noqa: BLE001) whatever broke, the edit is refused below
                 raise self._refuse(
                     f"cannot change '{key}' here without changing something else; edit it by hand",
@@ -1008,6 +1133,8 @@ class YamlDocument:
         """How the value at ``path`` is written, and what follows it: undo puts it back so."""
         if len(path) != 1:
             return None
+        if isinstance(path[0], str):
+            self._read_entry(path[0])
         found = self._entries()
         for index, entry in enumerate(found):
             if entry.key == path[0] and entry.after_colon >= 0:
@@ -1022,25 +1149,55 @@ class YamlDocument:
 
     def restore(self, path: Sequence[str | int], value: Any, layout: dict[str, Any]) -> None:
         """Put ``value`` back as it was written (``layout``), or as we would write it."""
+        self._apply(("restore", path, value, layout))
+
+    def _restore(self, path: Sequence[str | int], value: Any, layout: dict[str, Any]) -> None:
         try:
-            self.set(path, value, layout)
+            self._set(path, value, layout)
         except ConfigFileError:
-            self.set(path, value)
+            self._set(path, value)
 
     def remove(self, path: Sequence[str | int]) -> None:
+        self._apply(("remove", path))
+
+    def _remove(self, path: Sequence[str | int]) -> None:
         from optscale_cli.edit.textlines import remove_lines
 
         if lookup(self._data, path) is ABSENT:
             return
         key = self._top_key(path)
-        entry = self._entry(key)
+        entry = self._read_entry(key)
         if entry is None:
             return
         expected = {k: v for k, v in self._data.items() if k != key}
-        self._commit(remove_lines(self.text, entry.line, entry.end), expected, key)
+        plain_remove = entry.end < len(self.text) or self.text.endswith("\n") or not entry.line
+        moved = (key, entry.line, entry.end, entry.line, -1, -1, True)
+        text = remove_lines(self.text, entry.line, entry.end)
+        self._commit(text, expected, key, moved if plain_remove else None)
 
     def render(self) -> str:
+        self._settle()
         return self._bom + self.text
+
+
+def _shifted(entry: Any, delta: int) -> Any:
+    """A YAML entry moved by ``delta`` (its node's marks still say where it was)."""
+    from optscale_cli.edit.yaml_text import Entry
+
+    def at(offset: int) -> int:
+        return offset + delta if offset >= 0 else offset
+
+    return Entry(
+        entry.key,
+        entry.kstart + delta,
+        entry.line + delta,
+        entry.end + delta,
+        at(entry.after_colon),
+        at(entry.vstart),
+        at(entry.vend),
+        entry.node,
+        entry.alias,
+    )
 
 
 def _canon(value: Any, *, plain_data: bool = False) -> str:
