@@ -264,3 +264,29 @@ def test_a_tampered_record_cannot_put_back_other_data(tmp_path: Path) -> None:
     layout["around"] = layout["around"].replace('"a": 1', '"a": 1, "evil": true')
     commit([plan_revert(target, entry)], tmp_path / "locks")
     assert jsonc.loads(path.read_text()) == {"a": 1, "b": 2}
+
+
+def test_dotenv_changes_the_line_that_counts_and_copies_edit_apart() -> None:
+    """A key written twice means its last line (dotenv reads the file top to bottom, the
+    last one winning): that line is changed, and removing it lets the earlier one count.
+    A copy (the parse cache hands out copies of one parse) edits its own lines."""
+    import copy
+
+    from optscale_cli.edit.documents import DotenvDocument
+
+    text = "# keys\nKEY=old\nOTHER=1\nexport KEY='second'\nLAST=x\n"
+    parsed = DotenvDocument(text, ".env")
+    first, second = copy.copy(parsed), copy.copy(parsed)
+    assert first.data["KEY"] == "second"
+    first.set(("KEY",), "new value")
+    assert first.render() == '# keys\nKEY=old\nOTHER=1\nKEY="new value"\nLAST=x\n'
+    first.remove(("KEY",))
+    assert first.data["KEY"] == "old" and first.render() == "# keys\nKEY=old\nOTHER=1\nLAST=x\n"
+    first.remove(("KEY",))
+    first.set(("NEW",), "n")
+    first.remove(("OTHER",))
+    assert first.render() == "# keys\nLAST=x\nNEW=n\n" and "KEY" not in first.data
+    first.set(("LAST",), "y")
+    assert first.render() == "# keys\nLAST=y\nNEW=n\n"
+    assert second.render() == parsed.render() == text
+    assert second.data == {"KEY": "second", "OTHER": "1", "LAST": "x"}

@@ -1210,7 +1210,8 @@ def _canon(value: Any, *, plain_data: bool = False) -> str:
 
 
 class DotenvDocument:
-    """``KEY=value`` lines (a ``.env`` file): comments, blank lines and order are kept."""
+    """``KEY=value`` lines (a ``.env`` file): comments, blank lines and order are kept. A key
+    written twice means its last line (as dotenv reads it): that is the line we change."""
 
     _SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:@+-")
 
@@ -1218,10 +1219,19 @@ class DotenvDocument:
         self.label = label
         self.lines = (text or "").splitlines()
         self.values: dict[str, str] = {}
-        for number, line in enumerate(self.lines, start=1):
-            key, value = self._split(line, number)
+        self._where: dict[str, list[int]] = {}  # key -> its lines, in order
+        for index, line in enumerate(self.lines):
+            key, value = self._split(line, index + 1)
             if key is not None:
                 self.values[key] = value
+                self._where.setdefault(key, []).append(index)
+
+    def __copy__(self) -> DotenvDocument:
+        """A copy whose edits leave this one as it is (the parse cache shares parses)."""
+        twin = object.__new__(DotenvDocument)
+        twin.label, twin.lines, twin.values = self.label, list(self.lines), dict(self.values)
+        twin._where = {key: list(lines) for key, lines in self._where.items()}
+        return twin
 
     def _split(self, line: str, number: int) -> tuple[str | None, str]:
         stripped = line.strip()
@@ -1247,12 +1257,6 @@ class DotenvDocument:
     def data(self) -> dict[str, str]:
         return dict(self.values)
 
-    def _line_of(self, key: str) -> int | None:
-        for index, line in enumerate(self.lines):
-            if self._split(line, index + 1)[0] == key:
-                return index
-        return None
-
     def get(self, path: Sequence[str | int]) -> Any:
         return self.values.get(str(path[0]), ABSENT) if len(path) == 1 else ABSENT
 
@@ -1261,18 +1265,30 @@ class DotenvDocument:
 
         key, text = str(path[0]), str(value)
         rendered = text if text and set(text) <= self._SAFE else json.dumps(text)
-        index = self._line_of(key)
-        if index is None:
+        where = self._where.get(key)
+        if not where:
             self.lines.append(f"{key}={rendered}")
+            self._where[key] = [len(self.lines) - 1]
         elif self.values.get(key) != text:
-            self.lines[index] = f"{key}={rendered}"
+            self.lines[where[-1]] = f"{key}={rendered}"
         self.values[key] = text
 
     def remove(self, path: Sequence[str | int]) -> None:
-        index = self._line_of(str(path[0]))
-        if index is not None:
-            del self.lines[index]
-            self.values.pop(str(path[0]), None)
+        key = str(path[0])
+        where = self._where.get(key)
+        if not where:
+            return
+        index = where.pop()
+        del self.lines[index]
+        for lines in self._where.values():  # the lines after it move up one
+            for n, at in enumerate(lines):
+                if at > index:
+                    lines[n] = at - 1
+        if where:  # an earlier line of the key counts now
+            self.values[key] = self._split(self.lines[where[-1]], where[-1] + 1)[1]
+        else:
+            del self._where[key]
+            self.values.pop(key, None)
 
     def render(self) -> str:
         return "\n".join(self.lines) + "\n" if self.lines else ""

@@ -81,9 +81,10 @@ class Target:
         return self.store.label
 
     def parse(self, text: str | None) -> Document:
-        """The document ``text`` holds. JSON is parsed once per text in a command: a text seen
-        before (the plan's read, the undo preview, the re-read after writing) is served from
-        the last parse, as a copy that shares its (never mutated) data."""
+        """The document ``text`` holds. JSON, TOML and dotenv are parsed once per text in a
+        command: a text seen before (the plan's read, the undo preview, the re-read after
+        writing) is served from the last parse, as a copy that shares its (never mutated)
+        data."""
         cached = _PARSED.get(_parse_key(self, text))
         if cached is not None and cached[0] == text:
             return copy.copy(cached[1])
@@ -92,7 +93,7 @@ class Target:
         except RecursionError:
             raise ConfigFileError(self.label, "is nested too deeply to edit safely") from None
         remember(self, text, doc)
-        return copy.copy(doc) if isinstance(doc, JsonDocument | TomlDocument) else doc
+        return copy.copy(doc) if isinstance(doc, _SHARED) else doc
 
     def _parse(self, text: str | None) -> Document:
         if self.format in ("json", "jsonc"):
@@ -127,6 +128,7 @@ class Target:
 
 
 _PARSED: dict[tuple[str, str, int, int], tuple[str | None, Document]] = {}
+_SHARED = (JsonDocument, TomlDocument, DotenvDocument)  # the documents a parse is kept for
 
 
 def _parse_key(target: Target, text: str | None) -> tuple[str, str, int, int]:
@@ -136,9 +138,10 @@ def _parse_key(target: Target, text: str | None) -> tuple[str, str, int, int]:
 
 
 def remember(target: Target, text: str | None, doc: Document) -> None:
-    """Keep the parse of ``text`` for this command (JSON and TOML documents: their edits copy
-    what they change, so a shared parse stays as it was)."""
-    if isinstance(doc, JsonDocument | TomlDocument):
+    """Keep the parse of ``text`` for this command (JSON, TOML and dotenv documents: their
+    edits copy what they change, or their copies copy it, so a shared parse stays as it
+    was)."""
+    if isinstance(doc, _SHARED):
         while len(_PARSED) >= 8:
             _PARSED.pop(next(iter(_PARSED)))
         _PARSED[_parse_key(target, text)] = (text, copy.copy(doc))

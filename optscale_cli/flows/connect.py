@@ -146,9 +146,8 @@ def plan_connection(client: Client, request: ConnectRequest) -> PlannedConnectio
     if request.scope not in client.scopes:
         raise UsageError(f"{client.title} has no {request.scope}-level configuration")
     request.key_mode = client.key_mode_for(request.key_mode)
-    ledger = load_ledger(client.name)
-    if request.previous is None:
-        request.previous = ledger
+    ledger = request.previous if request.previous is not None else load_ledger(client.name)
+    request.previous = ledger
     plan = client.plan(request)
     _refuse_keys_in_git(plan, request)
     previous_files: dict[str, Any] = ledger.files if ledger else {}
