@@ -1219,18 +1219,22 @@ class DotenvDocument:
         self.label = label
         self.lines = (text or "").splitlines()
         self.values: dict[str, str] = {}
-        self._where: dict[str, list[int]] = {}  # key -> its lines, in order
+        self._where: dict[str, int] = {}  # key -> its last line (the one that counts)
+        self._earlier: dict[str, list[int]] = {}  # key -> its other lines, if written twice
         for index, line in enumerate(self.lines):
             key, value = self._split(line, index + 1)
             if key is not None:
+                if key in self._where:
+                    self._earlier.setdefault(key, []).append(self._where[key])
                 self.values[key] = value
-                self._where.setdefault(key, []).append(index)
+                self._where[key] = index
 
     def __copy__(self) -> DotenvDocument:
         """A copy whose edits leave this one as it is (the parse cache shares parses)."""
         twin = object.__new__(DotenvDocument)
         twin.label, twin.lines, twin.values = self.label, list(self.lines), dict(self.values)
-        twin._where = {key: list(lines) for key, lines in self._where.items()}
+        twin._where = dict(self._where)
+        twin._earlier = {key: list(lines) for key, lines in self._earlier.items()}
         return twin
 
     def _split(self, line: str, number: int) -> tuple[str | None, str]:
@@ -1265,30 +1269,30 @@ class DotenvDocument:
 
         key, text = str(path[0]), str(value)
         rendered = text if text and set(text) <= self._SAFE else json.dumps(text)
-        where = self._where.get(key)
-        if not where:
+        index = self._where.get(key)
+        if index is None:
             self.lines.append(f"{key}={rendered}")
-            self._where[key] = [len(self.lines) - 1]
+            self._where[key] = len(self.lines) - 1
         elif self.values.get(key) != text:
-            self.lines[where[-1]] = f"{key}={rendered}"
+            self.lines[index] = f"{key}={rendered}"
         self.values[key] = text
 
     def remove(self, path: Sequence[str | int]) -> None:
         key = str(path[0])
-        where = self._where.get(key)
-        if not where:
+        index = self._where.pop(key, None)
+        if index is None:
             return
-        index = where.pop()
         del self.lines[index]
-        for lines in self._where.values():  # the lines after it move up one
-            for n, at in enumerate(lines):
-                if at > index:
-                    lines[n] = at - 1
-        if where:  # an earlier line of the key counts now
-            self.values[key] = self._split(self.lines[where[-1]], where[-1] + 1)[1]
-        else:
-            del self._where[key]
-            self.values.pop(key, None)
+        self.values.pop(key, None)
+        for other, at in self._where.items():  # the lines after it move up one
+            if at > index:
+                self._where[other] = at - 1
+        for lines in self._earlier.values():
+            lines[:] = [at - 1 if at > index else at for at in lines]
+        earlier = self._earlier.get(key)
+        if earlier:  # an earlier line of the key counts now
+            self._where[key] = at = earlier.pop()
+            self.values[key] = self._split(self.lines[at], at + 1)[1]
 
     def render(self) -> str:
         return "\n".join(self.lines) + "\n" if self.lines else ""
