@@ -195,21 +195,9 @@ def _scan(
         if fast is not None:
             i = fast.end()
             continue
-        fast = _FAST_KV.match(text, i)
-        if fast is not None:
-            key, i = fast.group(1), fast.end()
-            path = tuple(part.strip(" \t") for part in key.split(".")) if "." in key else (key,)
-            vstart, vend = fast.span(2)
-            found.append(
-                Statement("kv", line, i, table + path, array, vstart, vend, table, fast.start(1))
-            )
-            continue
-        fast = _FAST_HEADER.match(text, i)
-        if fast is not None:
-            key, i = fast.group(1), fast.end()
-            table = tuple(part.strip(" \t") for part in key.split("."))
-            array = False
-            found.append(Statement("header", line, i, table, array))
+        quick = _common_line(text, i, table, array, found)
+        if quick is not None:
+            i, table, array = quick
             continue
         i = _skip_ws(text, i)
         if i >= len(text):
@@ -239,6 +227,30 @@ def _scan(
         found.append(Statement("kv", line, end, table + key, array, vstart, vend, table, keystart))
         i = end
     return found, None
+
+
+def _common_line(
+    text: str, i: int, table: tuple[str, ...], array: bool, found: list[Statement]
+) -> tuple[int, tuple[str, ...], bool] | None:
+    """A common line (see _FAST_KV, _FAST_HEADER) at line start ``i``, added to ``found``:
+    the offset past it, and the table (and whether an array's) that follows; None: another
+    kind of line."""
+    fast = _FAST_KV.match(text, i)
+    if fast is not None:
+        key, end = fast.group(1), fast.end()
+        path = tuple(part.strip(" \t") for part in key.split(".")) if "." in key else (key,)
+        vstart, vend = fast.span(2)
+        found.append(
+            Statement("kv", i, end, table + path, array, vstart, vend, table, fast.start(1))
+        )
+        return end, table, array
+    fast = _FAST_HEADER.match(text, i)
+    if fast is not None:
+        key, end = fast.group(1), fast.end()
+        table = tuple(part.strip(" \t") for part in key.split("."))
+        found.append(Statement("header", i, end, table, False))
+        return end, table, False
+    return None
 
 
 def _moved(st: Statement, delta: int) -> Statement:
