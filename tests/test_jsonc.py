@@ -524,6 +524,24 @@ def _broken(text: str, rnd: random.Random) -> str:
     return text[:at] + rnd.choice(':,{}[]"/ x\x01') + text[at + 1 :]
 
 
+def _read_both(text: str, comments: bool) -> tuple[Any, Any] | None:
+    """The exact parser's tree of ``text`` and read_indexed's index, having checked they give
+    the same value, or the same error (then None)."""
+    from optscale_cli.edit.jsonc import parse_tree, read_indexed
+
+    try:
+        exact = parse_tree(text, allow_comments=comments)
+    except JsoncError as err:
+        with pytest.raises(JsoncError) as caught:
+            read_indexed(text, allow_comments=comments)
+        found = caught.value
+        assert (found.message, found.line, found.column) == (err.message, err.line, err.column)
+        return None
+    value, index = read_indexed(text, allow_comments=comments)
+    assert same(value, exact.value)
+    return exact, index
+
+
 @PROPERTY
 @given(documents(), st.booleans(), st.randoms(use_true_random=False))
 def test_the_one_pass_reader_agrees_with_the_exact_parser(
@@ -531,24 +549,11 @@ def test_the_one_pass_reader_agrees_with_the_exact_parser(
 ) -> None:
     """read_indexed (the C decoder member by member, checking the syntax between members
     itself) gives the exact parser's value, positions and errors, valid text or not."""
-    from optscale_cli.edit.jsonc import parse_tree, read_indexed
-
     text = _broken(doc[0], rnd) if broken else doc[0]
     for comments in (True, False):
-        try:
-            exact = parse_tree(text, allow_comments=comments)
-        except JsoncError as err:
-            with pytest.raises(JsoncError) as caught:
-                read_indexed(text, allow_comments=comments)
-            assert (caught.value.message, caught.value.line, caught.value.column) == (
-                err.message,
-                err.line,
-                err.column,
-            )
-            continue
-        value, index = read_indexed(text, allow_comments=comments)
-        assert same(value, exact.value)
-        if index is not None:
+        both = _read_both(text, comments)
+        if both is not None and both[1] is not None:
+            exact, index = both
             mine = _two_levels(index.root())
             assert [m[:2] for m in mine] == [e[:2] for e in _two_levels(exact)]
             assert all(same(m[2], e[2]) for m, e in zip(mine, _two_levels(exact), strict=True))
@@ -589,15 +594,5 @@ def test_the_one_pass_reader_agrees_with_the_exact_parser(
     ],
 )
 def test_the_one_pass_reader_refuses_what_the_exact_parser_refuses(text: str) -> None:
-    from optscale_cli.edit.jsonc import parse_tree, read_indexed
-
     for comments in (True, False):
-        try:
-            exact = parse_tree(text, allow_comments=comments)
-        except JsoncError as err:
-            with pytest.raises(JsoncError) as caught:
-                read_indexed(text, allow_comments=comments)
-            assert (caught.value.line, caught.value.column) == (err.line, err.column)
-            assert caught.value.message == err.message
-        else:
-            assert same(read_indexed(text, allow_comments=comments)[0], exact.value)
+        _read_both(text, comments)
