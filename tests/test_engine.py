@@ -279,7 +279,7 @@ def test_dotenv_changes_the_line_that_counts_and_copies_edit_apart() -> None:
     first, second = copy.copy(parsed), copy.copy(parsed)
     assert first.data["KEY"] == "second"
     first.set(("KEY",), "new value")
-    assert first.render() == '# keys\nKEY=old\nOTHER=1\nKEY="new value"\nLAST=x\n'
+    assert first.render() == '# keys\nKEY=old\nOTHER=1\nexport KEY="new value"\nLAST=x\n'
     first.remove(("KEY",))
     assert first.data["KEY"] == "old" and first.render() == "# keys\nKEY=old\nOTHER=1\nLAST=x\n"
     first.remove(("KEY",))

@@ -1152,6 +1152,7 @@ class YamlDocument:
         self._apply(("restore", path, value, layout))
 
     def _restore(self, path: Sequence[str | int], value: Any, layout: dict[str, Any]) -> None:
+        self._settle()  # an earlier edit's refusal is its own, not this one's to work around
         try:
             self._set(path, value, layout)
         except ConfigFileError:
@@ -1210,14 +1211,19 @@ def _canon(value: Any, *, plain_data: bool = False) -> str:
 
 
 class DotenvDocument:
-    """``KEY=value`` lines (a ``.env`` file): comments, blank lines and order are kept. A key
-    written twice means its last line (as dotenv reads it): that is the line we change."""
+    """``KEY=value`` lines (a ``.env`` file): comments, blank lines, order and each line's
+    own ending (``\n``, ``\r\n``, none on the last) are kept byte for byte. A key written twice
+    means its last line (as dotenv reads it): that is the line we change."""
 
     _SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:@+-")
 
     def __init__(self, text: str | None, label: str) -> None:
+        from optscale_cli.edit.textlines import newline_of
+
         self.label = label
-        self.lines = (text or "").splitlines()
+        pieces = (text or "").split("\n")  # dotenv's lines: other breaks stay inside them
+        self.lines = [piece + "\n" for piece in pieces[:-1]] + [pieces[-1]] * bool(pieces[-1])
+        self._newline = newline_of(text or "")
         self.values: dict[str, str] = {}
         self._where: dict[str, int] = {}  # key -> its last line (the one that counts)
         self._earlier: dict[str, list[int]] = {}  # key -> its other lines, if written twice
@@ -1233,12 +1239,12 @@ class DotenvDocument:
         """A copy whose edits leave this one as it is (the parse cache shares parses)."""
         twin = object.__new__(DotenvDocument)
         twin.label, twin.lines, twin.values = self.label, list(self.lines), dict(self.values)
-        twin._where = dict(self._where)
+        twin._newline, twin._where = self._newline, dict(self._where)
         twin._earlier = {key: list(lines) for key, lines in self._earlier.items()}
         return twin
 
     def _split(self, line: str, number: int) -> tuple[str | None, str]:
-        stripped = line.strip()
+        stripped = line.strip()  # also the line's ending
         if not stripped or stripped.startswith("#"):
             return None, ""
         body = stripped.removeprefix("export ").strip()
@@ -1271,10 +1277,19 @@ class DotenvDocument:
         rendered = text if text and set(text) <= self._SAFE else json.dumps(text)
         index = self._where.get(key)
         if index is None:
-            self.lines.append(f"{key}={rendered}")
-            self._where[key] = len(self.lines) - 1
+            lines, nl = self.lines, self._newline
+            if lines and not lines[-1].endswith("\n"):  # no final line break: it goes first
+                lines[-1] += nl
+                lines.append(f"{key}={rendered}")
+            else:
+                lines.append(f"{key}={rendered}{nl}")
+            self._where[key] = len(lines) - 1
         elif self.values.get(key) != text:
-            self.lines[index] = f"{key}={rendered}"
+            line = self.lines[index]
+            body = line.rstrip("\r\n")
+            lead = body[: len(body) - len(body.lstrip())]  # indentation, kept
+            export = "export " if body.lstrip().startswith("export ") else ""
+            self.lines[index] = f"{lead}{export}{key}={rendered}{line[len(body) :]}"
         self.values[key] = text
 
     def remove(self, path: Sequence[str | int]) -> None:
@@ -1282,7 +1297,10 @@ class DotenvDocument:
         index = self._where.pop(key, None)
         if index is None:
             return
-        del self.lines[index]
+        gone = self.lines.pop(index)
+        if index == len(self.lines) and index and not gone.endswith("\n"):
+            before = self.lines[index - 1]  # the break set goes with it: the file ends as it did
+            self.lines[index - 1] = before[: -2 if before.endswith("\r\n") else -1]
         self.values.pop(key, None)
         for other, at in self._where.items():  # the lines after it move up one
             if at > index:
@@ -1295,4 +1313,4 @@ class DotenvDocument:
             self.values[key] = self._split(self.lines[at], at + 1)[1]
 
     def render(self) -> str:
-        return "\n".join(self.lines) + "\n" if self.lines else ""
+        return "".join(self.lines)
