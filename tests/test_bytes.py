@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from optscale_cli.edit.documents import ABSENT, YamlDocument
+from optscale_cli.edit.documents import ABSENT, DotenvDocument, YamlDocument
 from optscale_cli.edit.engine import ListItem, Op, SetValue, Target, commit, plan_edit, plan_revert
 from optscale_cli.edit.stores import FileStore
 from optscale_cli.errors import ConfigFileError
@@ -573,6 +573,15 @@ DOTENV_CASES = [
     "  export OPTSCALE_API_KEY=old\r\nZ=1",  # ours already there, indented, exported
     "OPTSCALE_API_KEY=first\nOPTSCALE_API_KEY=second\n",  # written twice: the last counts
     "A=1\r\nB=2\n",  # mixed endings
+    # ours already there, written otherwise than we write it: undo puts the line back
+    "OPTSCALE_API_KEY='abc'\n",
+    'OPTSCALE_API_KEY="abc"\r\n',
+    "OPTSCALE_API_KEY=abc   \n",
+    "OPTSCALE_API_KEY = abc\n",
+    "OPTSCALE_API_KEY=abc # c\n",
+    "export  OPTSCALE_API_KEY=abc\n",
+    "OPTSCALE_API_KEY=\n",
+    "A=1\r\nOPTSCALE_API_KEY=''",
 ]
 
 
@@ -620,3 +629,60 @@ def test_an_earlier_yaml_edit_refused_is_not_lost_by_a_put_back() -> None:
             doc.set(("GOOSE_PROVIDER",), "openai")
             doc.restore(("models",), original.get(("models",)), original.layout(("models",)))
             doc.render()
+
+
+def test_dotenv_line_put_back_in_another_process_keeps_its_break() -> None:
+    """A removed last line without a break of its own comes back after the break that stood
+    before it (recorded in its layout), also when a fresh process reads the file."""
+    original = "A=1\r\nB=v"
+    doc = DotenvDocument(original, ".env")
+    layout = doc.layout(("B",))
+    doc.remove(("B",))
+    assert doc.render() == "A=1"
+    fresh = DotenvDocument(doc.render(), ".env")
+    fresh.restore(("B",), "v", layout)  # type: ignore[arg-type]
+    assert fresh.render() == original
+    tampered = DotenvDocument("A=1\n", ".env")
+    tampered.restore(("B",), "v", {"entry": "B=v\nEVIL=1"})  # says more than B=v: not used
+    assert tampered.render() == "A=1\nB=v\n"
+
+
+def test_dotenv_last_line_ending_in_a_lone_carriage_return_is_refused() -> None:
+    doc = DotenvDocument("A=1\nB=2\r", ".env")
+    with pytest.raises(ConfigFileError, match="lone carriage return") as err:
+        doc.set(("OPTSCALE_API_KEY",), "sk-x")
+    assert err.value.line == 2
+    assert doc.render() == "A=1\nB=2\r"
+
+
+@pytest.mark.parametrize(
+    ("original", "steps", "expected"),
+    [
+        ("a:\nb: 1\n", [("a", "X")], "a: X\nb: 1\n"),  # was refused: the value took b's line
+        ("a:\n", [("a", "X")], "a: X\n"),  # lost the final line break
+        ("b:\n# tail\n", [("b", "x")], "b: x\n# tail\n"),  # lost the comment
+        ("b:\n\n\n\n\n\n", [("b", "ab"), ("c", "v")], "b: ab\nc: v\n\n\n\n\n\n"),
+        ("a:   # c\nb: 2\n", [("a", "X")], "a: X   # c\nb: 2\n"),
+        ("  b:\n  \n  \n", [("b", "x"), ("c", "y")], '  b: x\n  c: "y"\n  \n  \n'),
+    ],
+)
+def test_yaml_key_with_an_empty_value(
+    original: str, steps: list[tuple[str, str]], expected: str
+) -> None:
+    """`key:` and nothing: ruamel marks the empty value where the next token starts (the next
+    key, or past blank and comment lines); its value is the nothing after the colon."""
+    for check_each in (False, True):
+        doc = YamlDocument(original, "config.yaml", check_each=check_each)
+        for key, value in steps:
+            doc.set((key,), value)
+        assert doc.render() == expected
+        for key, _ in reversed(steps):
+            if key not in YamlDocument(original, "config.yaml").data:
+                doc.remove((key,))
+
+
+def test_yaml_ruamel_cannot_read_is_a_refusal_naming_the_file() -> None:
+    """Some comment placements make ruamel raise NotImplementedError ("overlap in
+    comment"): that is the file we cannot edit safely, not an internal error."""
+    with pytest.raises(ConfigFileError, match="cannot read this YAML safely"):
+        YamlDocument("a: # c\n  v\n\n", "config.yaml")

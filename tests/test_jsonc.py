@@ -591,6 +591,12 @@ def test_the_one_pass_reader_agrees_with_the_exact_parser(
         '{"a": [1 // c\n 2]}',
         "[" * 50_000 + "]" * 50_000,
         '{"a": ' + "[" * 50_000 + "]" * 50_000 + "}",
+        "1" * 5000,  # more digits than Python reads as an int: an error, not a ValueError
+        '{"a": [' + "1" * 5000 + "]}",
+        # an unterminated comment after many commas: refused at once (a search that tried
+        # again at every offset took minutes for 60 KB)
+        "[" + "/*," * 20_000,
+        "[1" + ", /*" * 8000,
     ],
 )
 def test_the_one_pass_reader_refuses_what_the_exact_parser_refuses(text: str) -> None:

@@ -801,6 +801,11 @@ class YamlDocument:
             ) from None
         except YAMLError as exc:
             raise ConfigFileError(self.label, f"invalid YAML: {exc}") from None
+        except (NotImplementedError, ValueError, TypeError, AttributeError, IndexError) as exc:
+            # ruamel's own limits (e.g. "overlap in comment" on some comment placements)
+            raise ConfigFileError(
+                self.label, f"cannot read this YAML safely ({type(exc).__name__}: {exc})"
+            ) from None
         return loaded, root
 
     @property
@@ -867,8 +872,13 @@ class YamlDocument:
             from ruamel.yaml.comments import CommentedMap
 
             doc = CommentedMap()
+        believed = None if self._found is None else [e.key for e in self._found]
         log, self._log, self._found = self._log, [], None
-        if doc is not ABSENT and _canon(plain(doc)) == _canon(self._data):
+        if (
+            doc is not ABSENT
+            and _canon(plain(doc)) == _canon(self._data)
+            and _order_agrees(believed, self.text, root)
+        ):
             self._doc, self._root, self._data = doc, root, plain(doc)
             self._base = (self.text, doc, root, self._data)
             return
@@ -904,7 +914,7 @@ class YamlDocument:
         for entry in found:
             if entry.key == key:
                 old_end = entry.end
-            elif entry.end <= start and entry.line < start:  # before the change
+            elif max(entry.end, entry.vend) <= start and entry.line < start:  # before it
                 moved.append(entry)
             elif entry.line >= end:  # after it
                 moved.append(_shifted(entry, delta))
@@ -913,6 +923,9 @@ class YamlDocument:
                 return
         if not removed:
             end_now = new_end if old_end is None else old_end + delta
+            if end_now < max(line, new_end):  # not where we think: read the text again
+                self._found = None
+                return
             moved.append(Entry(key, kstart, line, end_now, -1, -1, -1, None))
             moved.sort(key=lambda e: e.line)
         self._found = moved
@@ -1181,6 +1194,19 @@ class YamlDocument:
         return self._bom + self.text
 
 
+def _order_agrees(believed: list[Any] | None, text: str, root: Any) -> bool:
+    """Whether ``text`` (composed as ``root``) has its top-level keys in the order the edits
+    believed (None: no belief; a text whose keys cannot be listed: nothing to compare)."""
+    from optscale_cli.edit import yaml_text
+
+    if believed is None:
+        return True
+    try:
+        return [e.key for e in yaml_text.entries(text, root)] == believed
+    except yaml_text.Refusal:
+        return True
+
+
 def _shifted(entry: Any, delta: int) -> Any:
     """A YAML entry moved by ``delta`` (its node's marks still say where it was)."""
     from optscale_cli.edit.yaml_text import Entry
@@ -1277,20 +1303,64 @@ class DotenvDocument:
         rendered = text if text and set(text) <= self._SAFE else json.dumps(text)
         index = self._where.get(key)
         if index is None:
-            lines, nl = self.lines, self._newline
-            if lines and not lines[-1].endswith("\n"):  # no final line break: it goes first
-                lines[-1] += nl
-                lines.append(f"{key}={rendered}")
-            else:
-                lines.append(f"{key}={rendered}{nl}")
-            self._where[key] = len(lines) - 1
+            self._put(key, f"{key}={rendered}")
         elif self.values.get(key) != text:
-            line = self.lines[index]
-            body = line.rstrip("\r\n")
+            body = self.lines[index].rstrip("\r\n")
             lead = body[: len(body) - len(body.lstrip())]  # indentation, kept
             export = "export " if body.lstrip().startswith("export ") else ""
-            self.lines[index] = f"{lead}{export}{key}={rendered}{line[len(body) :]}"
+            self._put(key, f"{lead}{export}{key}={rendered}")
         self.values[key] = text
+
+    def _put(self, key: str, body: str, glue: str | None = None) -> None:
+        """``body`` as the line of ``key``: in place of its last line (keeping that line's
+        ending), or as a new last line in the file's own line ending (``glue``: the break
+        that went before it when it was the file's last line, without one of its own)."""
+        index = self._where.get(key)
+        lines = self.lines
+        if index is not None:
+            line = lines[index]
+            lines[index] = body + line[len(line.rstrip("\r\n")) :]
+            return
+        if lines and not lines[-1].endswith("\n"):  # no final line break: it goes first
+            if lines[-1].endswith("\r"):
+                raise ConfigFileError(
+                    self.label,
+                    "its last line ends with a lone carriage return (\\r): end it with a line "
+                    "break, then try again",
+                    len(lines),
+                    len(lines[-1]),
+                )
+            lines[-1] += glue if glue in ("\n", "\r\n") else self._newline
+            lines.append(body)
+        else:
+            lines.append(body + self._newline)
+        self._where[key] = len(lines) - 1
+
+    def layout(self, path: Sequence[str | int], *, removing: bool = True) -> dict[str, Any] | None:
+        """The line of ``path`` as written (undo puts back those bytes)."""
+        index = self._where.get(str(path[0])) if len(path) == 1 else None
+        if index is None:
+            return None
+        line = self.lines[index]
+        found: dict[str, Any] = {"entry": line.rstrip("\r\n")}
+        if index and index == len(self.lines) - 1 and not line.endswith("\n"):
+            before = self.lines[index - 1]  # the break before the last line, if it goes
+            found["glue"] = before[len(before.rstrip("\r\n")) :]
+        return found
+
+    def restore(self, path: Sequence[str | int], value: Any, layout: dict[str, Any]) -> None:
+        """Put ``value`` back as the line it was (``layout``), when that line says exactly
+        ``value`` (a record edited to say more is not written); else as we would write it."""
+        key, entry = str(path[0]), layout.get("entry")
+        try:
+            said = self._split(entry, 1) if isinstance(entry, str) else None
+        except ConfigFileError:
+            said = None
+        if said != (key, str(value)) or "\n" in entry or "\r" in entry:  # type: ignore[operator]
+            self.set(path, value)
+            return
+        self._put(key, entry, layout.get("glue"))  # type: ignore[arg-type]
+        self.values[key] = str(value)
 
     def remove(self, path: Sequence[str | int]) -> None:
         key = str(path[0])
@@ -1299,8 +1369,9 @@ class DotenvDocument:
             return
         gone = self.lines.pop(index)
         if index == len(self.lines) and index and not gone.endswith("\n"):
-            before = self.lines[index - 1]  # the break set goes with it: the file ends as it did
-            self.lines[index - 1] = before[: -2 if before.endswith("\r\n") else -1]
+            before = self.lines[index - 1]  # the break set put first goes: the file ends as it did
+            nl = self._newline if before.endswith(self._newline) else "\n"
+            self.lines[index - 1] = before[: -len(nl)]
         self.values.pop(key, None)
         for other, at in self._where.items():  # the lines after it move up one
             if at > index:

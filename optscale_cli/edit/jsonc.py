@@ -126,7 +126,10 @@ class _Parser:
             if self.pos < len(text) and (text[self.pos].isalnum() or text[self.pos] in "._"):
                 raise self.error("invalid number", start)
             raw = match.group()
-            number = float(raw) if any(c in raw for c in ".eE") else int(raw)
+            try:
+                number = float(raw) if any(c in raw for c in ".eE") else int(raw)
+            except ValueError:  # more digits than Python reads as an int (4,300)
+                raise self.error("the number has too many digits", start) from None
             return Node("number", start, self.pos, number)
         for word, literal in _LITERALS.items():
             after = start + len(word)
@@ -232,8 +235,10 @@ class Blanked:
         if text.startswith(_BOM):
             pieces.append(" ")
             pos = last = 1
-        for match in _SCAN.finditer(text, pos):
-            if match.start() != pos:  # skipped: an unterminated string, a stray '/'
+        scan = _SCAN.match  # match, not finditer: a search would try again at every offset
+        while True:
+            match = scan(text, pos)
+            if match is None:  # an unterminated string or comment, a stray '/'
                 raise ValueError(pos)
             group = match.lastindex
             if group is None:  # the end
@@ -247,8 +252,6 @@ class Blanked:
                 trailing.append(start)
             pieces += (text[last:start], " " * (pos - start))
             last = pos
-        else:
-            raise ValueError(pos)
         pieces.append(text[last:])
         self.text = text
         self.blank = "".join(pieces) if len(pieces) > 1 else text

@@ -98,6 +98,18 @@ def _built_in_place(text: str) -> bool:
     return "<<" in text or "=" in text or "!" in text
 
 
+def _empty(node: Any) -> bool:
+    """A value written as nothing at all (no text, no tag, no anchor)."""
+    from ruamel.yaml.nodes import ScalarNode
+
+    return (
+        isinstance(node, ScalarNode)
+        and node.value == ""
+        and node.style is None
+        and node.start_mark.index == node.end_mark.index
+    )
+
+
 def _is_block(node: Any) -> bool:
     from ruamel.yaml.nodes import MappingNode, SequenceNode
 
@@ -147,6 +159,8 @@ def entries(text: str, root: Any) -> list[Entry]:
             match = _ALIAS.match(text, max(after_colon, 0))
             vstart = match.start(1) if match else after_colon
             vend = match.end(1) if match else after_colon
+        elif _empty(vnode):  # `key:` and nothing: ruamel marks it where the next token is
+            vstart = vend = max(after_colon, kstart)
         else:
             vstart = vnode.start_mark.index
             if _is_block(vnode):
