@@ -686,3 +686,34 @@ def test_yaml_ruamel_cannot_read_is_a_refusal_naming_the_file() -> None:
     comment"): that is the file we cannot edit safely, not an internal error."""
     with pytest.raises(ConfigFileError, match="cannot read this YAML safely"):
         YamlDocument("a: # c\n  v\n\n", "config.yaml")
+
+
+def _npm_dotenv_value(line: str) -> str:
+    """What motdotla/dotenv's parse (lib/main.js) makes of the value of ``line``: trimmed,
+    surrounding quotes stripped, and in double quotes only \\n and \\r turned into breaks."""
+    value = line.partition("=")[2].strip()
+    quote = value[:1]
+    if len(value) >= 2 and quote in "'\"`" and value.endswith(quote):
+        value = value[1:-1]
+    if quote == '"':
+        value = value.replace("\\n", "\n").replace("\\r", "\r")
+    return value
+
+
+@pytest.mark.parametrize(
+    "value", ["sk-abc", "a b", "ünïcode", "x=y", "#hash", "a'b", "", " pad", "dollar$HOME"]
+)
+def test_dotenv_values_read_back_as_dotenv_reads_them(value: str) -> None:
+    doc = DotenvDocument("", ".env")
+    doc.set(("K",), value)
+    line = doc.render().rstrip("\n")
+    assert _npm_dotenv_value(line) == value
+    assert DotenvDocument(doc.render(), ".env").data["K"] == value
+
+
+@pytest.mark.parametrize("value", ['a"b', "a\\b", "a\\nb", "tab\there", "line\nbreak", "\x7f"])
+def test_dotenv_values_dotenv_cannot_hold_are_refused(value: str) -> None:
+    doc = DotenvDocument("A=1\n", ".env")
+    with pytest.raises(ConfigFileError, match="no way to quote"):
+        doc.set(("K",), value)
+    assert doc.render() == "A=1\n"

@@ -1297,10 +1297,8 @@ class DotenvDocument:
         return self.values.get(str(path[0]), ABSENT) if len(path) == 1 else ABSENT
 
     def set(self, path: Sequence[str | int], value: Any) -> None:
-        import json
-
         key, text = str(path[0]), str(value)
-        rendered = text if text and set(text) <= self._SAFE else json.dumps(text)
+        rendered = text if text and set(text) <= self._SAFE else self._quoted(key, text)
         index = self._where.get(key)
         if index is None:
             self._put(key, f"{key}={rendered}")
@@ -1310,6 +1308,17 @@ class DotenvDocument:
             export = "export " if body.lstrip().startswith("export ") else ""
             self._put(key, f"{lead}{export}{key}={rendered}")
         self.values[key] = text
+
+    def _quoted(self, key: str, text: str) -> str:
+        """``text`` in double quotes, as dotenv reads it back: it strips the quotes and turns
+        only ``\\n`` and ``\\r`` into line breaks, unescaping nothing else."""
+        if any(ch in '"\\' or not ch.isprintable() for ch in text):
+            raise ConfigFileError(
+                self.label,
+                f"cannot write {key} into it: dotenv has no way to quote a value holding a "
+                "quote, a backslash or a control character",
+            )
+        return f'"{text}"'
 
     def _put(self, key: str, body: str, glue: str | None = None) -> None:
         """``body`` as the line of ``key``: in place of its last line (keeping that line's
