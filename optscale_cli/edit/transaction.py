@@ -43,7 +43,6 @@ class Step:
     mode: int | None = None  # for the new content; None keeps the file's mode
     original: bytes | None = None  # read when the journal is first written with this step
     original_mode: int | None = None
-    captured: bool = False
     done: bool = False
     journaled: dict[str, object] | None = None  # its entry in the journal, once written
 
@@ -63,20 +62,18 @@ class Journal:
         ensure_private_dir(self.folder)
         entries = []
         for n, step in enumerate(self.steps):
-            if step.journaled is None:  # each original copied (and each digest made) once
+            if step.journaled is None:  # once: read again after writing, it is our content
                 step.journaled = self._entry(n, step)
             entries.append(step.journaled)
         atomic_write(self.intent, json.dumps({"files": entries}, indent=1), mode=0o600)
 
     def _entry(self, n: int, step: Step) -> dict[str, object]:
         target = resolve_target(step.path)
-        if not step.captured:  # never again once written: it would read our content
-            try:
-                step.original = target.read_bytes()
-                step.original_mode = stat.S_IMODE(target.stat().st_mode)
-            except FileNotFoundError:
-                step.original = None
-            step.captured = True
+        try:
+            step.original = target.read_bytes()
+            step.original_mode = stat.S_IMODE(target.stat().st_mode)
+        except FileNotFoundError:
+            step.original = None
         copy = None
         if step.original is not None:
             copy = f"original-{n}"
