@@ -434,7 +434,50 @@ def _replaced(data: Any, path: list[str | int], value: Any) -> Any:
     return copy_
 
 
-class TomlDocument:
+class _CheckedRuns:
+    """Edits checked by reading the text they make (TOML, YAML: slow readers), once per run
+    of them. Each edit is made as ``_<name>(...)`` and kept in ``_log`` until the next
+    :meth:`_settle` reads the text: taken if it says exactly what the edits mean, else the
+    edits are made again one by one from the last checked state with ``_check_each`` on,
+    each read and checked as it is made, so the culprit raises naming what it could not
+    change. A subclass says how a text is read and taken (:meth:`_read_as`) and how the last
+    checked state, ``_base`` (its text first), is put back (:meth:`_back_to_checked`)."""
+
+    text: str
+    _data: Any
+    _base: tuple[Any, ...]
+    _check_each: bool
+    _log: list[tuple[Any, ...]]
+
+    def _run(self, call: tuple[Any, ...]) -> None:
+        """Make one edit (``call``: its name and arguments), kept until the next read."""
+        getattr(self, "_" + call[0])(*call[1:])
+        if self.text is not self._base[0]:
+            self._log = [*self._log, call]  # a new list: a copy of this document shares it
+
+    def _settle(self) -> None:
+        if not self._log:
+            return
+        log, self._log = self._log, []
+        if self._read_as(self.text, self._data, settling=True):
+            return
+        self._back_to_checked()
+        was, self._check_each = self._check_each, True
+        try:
+            for name, *args in log:  # one of them raises, naming what it could not change
+                getattr(self, "_" + name)(*args)
+        finally:
+            self._check_each = was
+
+    def _read_as(self, text: str, expected: Any, *, settling: bool = False) -> bool:
+        """Read ``text``; when it says exactly ``expected``, take it as the checked state."""
+        raise NotImplementedError
+
+    def _back_to_checked(self) -> None:
+        raise NotImplementedError
+
+
+class TomlDocument(_CheckedRuns):
     """TOML edited as text (see :mod:`optscale_cli.edit.toml_text`): a key's value is
     replaced where it is written, a new key goes after the last one of its table, a new table
     is a ``[header]`` section at the end. Each edit must parse to exactly the data it means
@@ -445,9 +488,9 @@ class TomlDocument:
         self.text = text or ""
         self._data = self._parse(self.text)
         self._scanned: tuple[str, list[Any]] | None = None
-        self._checked = False  # each edit checked as it is made (else: see _settle)
+        self._check_each = False  # each edit checked as it is made (else: see _settle)
         self._log: list[tuple[Any, ...]] = []  # edits made since the text was last checked
-        self._base: tuple[str, dict[str, Any]] = (self.text, self._data)
+        self._base: tuple[Any, ...] = (self.text, self._data)
 
     def _parse(self, text: str) -> dict[str, Any]:
         import re
@@ -489,36 +532,19 @@ class TomlDocument:
         self._scanned = (self.text, found)
         return found
 
-    def _run(self, call: tuple[Any, ...]) -> None:
-        """Make one edit. Each edit's text must say exactly the data it means; that is
-        checked once for a run of edits (one tomllib parse, in :meth:`_settle`), and only
-        when the result is wrong are they made again one by one, to name the one at fault."""
-        if not self._log:
-            self._base = (self.text, self._data)
-        text = self.text
-        getattr(self, "_" + call[0])(*call[1:])
-        if self.text is not text and not self._checked:
-            self._log = [*self._log, call]  # a new list: a copy of this document shares it
-
-    def _settle(self) -> None:
-        if not self._log:
-            return
+    def _read_as(self, text: str, expected: Any, *, settling: bool = False) -> bool:
         try:
-            data = self._parse(self.text)
+            data = self._parse(text)
         except ConfigFileError:
-            data = None
-        if data is not None and _canon(data, plain_data=True) == _canon(
-            self._data, plain_data=True
-        ):
-            self._data, self._log = data, []
-            return
-        log, self._log = self._log, []
-        (self.text, self._data), self._checked = self._base, True
-        try:
-            for call in log:  # one of them raises, naming what it could not change
-                getattr(self, "_" + call[0])(*call[1:])
-        finally:
-            self._checked = False
+            return False
+        if _canon(data, plain_data=True) != _canon(expected, plain_data=True):
+            return False
+        self.text, self._data = text, data
+        self._base = (text, data)
+        return True
+
+    def _back_to_checked(self) -> None:
+        self.text, self._data = self._base
 
     def _line_of(self, offset: int) -> int:
         return self.text.count("\n", 0, offset) + 1
@@ -544,21 +570,15 @@ class TomlDocument:
         return lookup(self._data, path)
 
     def _commit(self, text: str, expected: dict[str, Any], path: Sequence[str | int]) -> None:
-        if not self._checked:
+        if not self._check_each:
             self.text, self._data = text, expected  # checked by _settle
-            return
-        try:
-            data = self._parse(text)
-        except ConfigFileError:
-            data = None
-        if data is None or _canon(data) != _canon(expected):
+        elif not self._read_as(text, expected):
             where = ".".join(map(str, path))
             raise ConfigFileError(
                 self.label,
                 f"cannot change '{where}' here without changing something else; edit it by hand",
                 *self.locate(path[:1]),
             )
-        self.text, self._data = text, data
 
     def _value(self, value: Any, path: Sequence[str | int]) -> str:
         from optscale_cli.edit import toml_text
@@ -753,7 +773,7 @@ class TomlDocument:
         return self.text
 
 
-class YamlDocument:
+class YamlDocument(_CheckedRuns):
     """YAML edited as text (see :mod:`optscale_cli.edit.yaml_text`): ruamel only tells us
     what the file says and where; every byte we do not change stays as the user wrote it.
 
@@ -859,36 +879,27 @@ class YamlDocument:
             entry = self._entry(key)
         return entry
 
-    def _settle(self) -> None:
-        """Read the text once for the edits made since it was last read: take it if it says
-        exactly what they mean, else make them again one by one (the culprit raises)."""
-        if not self._log:
-            return
+    def _read_as(self, text: str, expected: Any, *, settling: bool = False) -> bool:
+        """:meth:`_CheckedRuns._read_as`; when ``settling``, the top-level keys must also be
+        in the order the edits believed they put them."""
+        believed = [e.key for e in self._found] if settling and self._found is not None else None
         try:
-            doc, root = self._parse(self.text)
+            doc, root = self._parse(text)
         except ConfigFileError:
-            doc, root = ABSENT, None
+            return False
         if doc is None:
             from ruamel.yaml.comments import CommentedMap
 
             doc = CommentedMap()
-        believed = None if self._found is None else [e.key for e in self._found]
-        log, self._log, self._found = self._log, [], None
-        if (
-            doc is not ABSENT
-            and _canon(plain(doc)) == _canon(self._data)
-            and _order_agrees(believed, self.text, root)
-        ):
-            self._doc, self._root, self._data = doc, root, plain(doc)
-            self._base = (self.text, doc, root, self._data)
-            return
+        if _canon(plain(doc)) != _canon(expected) or not _order_agrees(believed, text, root):
+            return False
+        self.text, self._doc, self._root, self._data = text, doc, root, plain(doc)
+        self._base, self._found = (text, doc, root, self._data), None
+        return True
+
+    def _back_to_checked(self) -> None:
         self.text, self._doc, self._root, self._data = self._base
-        self._check_each, was = True, self._check_each
-        try:
-            for name, *args in log:
-                getattr(self, name)(*args)
-        finally:
-            self._check_each = was
+        self._found = None
 
     def _moved(
         self,
@@ -952,29 +963,12 @@ class YamlDocument:
             else:
                 self._moved(*moved)
             self.text, self._data = text, expected
-            return
-        try:
-            doc, root = self._parse(text)
-        except ConfigFileError:
-            doc, root = ABSENT, None
-        if doc is None:
-            from ruamel.yaml.comments import CommentedMap
-
-            doc = CommentedMap()
-        if doc is ABSENT or _canon(plain(doc)) != _canon(expected):
+        elif not self._read_as(text, expected):
             entry = self._entry(key)
             raise self._refuse(
                 f"cannot change '{key}' here without changing something else; edit it by hand",
                 entry.kstart if entry else 0,
             )
-        self.text, self._doc, self._root, self._data = text, doc, root, plain(doc)
-        self._base, self._found = (text, doc, root, self._data), None
-
-    def _apply(self, call: tuple[Any, ...]) -> None:
-        """Make one edit, and remember it until the text is read again (see _settle)."""
-        getattr(self, "_" + call[0])(*call[1:])
-        if self.text is not self._base[0]:
-            self._log.append(call)
 
     def _newline(self) -> str:
         from optscale_cli.edit.textlines import newline_of
@@ -1020,7 +1014,7 @@ class YamlDocument:
     def set(
         self, path: Sequence[str | int], value: Any, layout: dict[str, Any] | None = None
     ) -> None:
-        self._apply(("set", path, value, layout))
+        self._run(("set", path, value, layout))
 
     def _set(
         self, path: Sequence[str | int], value: Any, layout: dict[str, Any] | None = None
@@ -1162,7 +1156,7 @@ class YamlDocument:
 
     def restore(self, path: Sequence[str | int], value: Any, layout: dict[str, Any]) -> None:
         """Put ``value`` back as it was written (``layout``), or as we would write it."""
-        self._apply(("restore", path, value, layout))
+        self._run(("restore", path, value, layout))
 
     def _restore(self, path: Sequence[str | int], value: Any, layout: dict[str, Any]) -> None:
         self._settle()  # an earlier edit's refusal is its own, not this one's to work around
@@ -1172,7 +1166,7 @@ class YamlDocument:
             self._set(path, value)
 
     def remove(self, path: Sequence[str | int]) -> None:
-        self._apply(("remove", path))
+        self._run(("remove", path))
 
     def _remove(self, path: Sequence[str | int]) -> None:
         from optscale_cli.edit.textlines import remove_lines
