@@ -350,11 +350,9 @@ class Index:
                 value = self._value
                 try:
                     root = Node(_kind(b[start]), start, end, value)
-                    if value is not ABSENT_VALUE:
-                        pass
-                    elif root.kind in ("object", "array"):  # decoded member by member, once
-                        self._read(root, b, deep=True)
-                    else:
+                    if value is ABSENT_VALUE and root.kind in ("object", "array"):
+                        self._read(root, b, deep=True)  # decoded member by member, once
+                    elif value is ABSENT_VALUE:
                         root.value, root.end = self._decoder().raw_decode(b, start)
                     if root.end != end:
                         raise ValueError(root.end)  # more after the value
