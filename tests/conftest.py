@@ -46,6 +46,12 @@ _SCRUB = (
 )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that need a program `.ci/run` installs in the background (marked `installed`: the
+    real clients and shells) go last, so every other test runs while the install goes on."""
+    items.sort(key=lambda item: item.get_closest_marker("installed") is not None)
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own HOME, config dir and no keyring: real files, nothing shared."""

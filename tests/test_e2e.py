@@ -21,8 +21,9 @@ import pytest
 from optscale_cli.flows import doctor
 from tests.conftest import Cli
 from tests.gateway import ANSWER, MARKER, GatewayStandIn
+from tests.installs import wait_for_install
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.installed]
 
 ROOT = Path(__file__).resolve().parent.parent
 PINS = json.loads((ROOT / "tests/e2e/package.json").read_text())["dependencies"]
@@ -30,6 +31,7 @@ PROMPT = "create the marker file"
 
 
 def client_binary(name: str) -> str:
+    wait_for_install("npm")  # .ci/run may still be installing the clients
     for folder in (os.environ.get("OPTSCALE_E2E_BIN"), ROOT / ".cache/e2e/node_modules/.bin"):
         if folder and (Path(folder) / name).exists():
             return str(Path(folder) / name)
@@ -40,6 +42,21 @@ def client_binary(name: str) -> str:
         f"{name} is not installed: run .ci/run, or npm install in tests/e2e and set "
         "OPTSCALE_E2E_BIN"
     )
+
+
+@pytest.fixture(autouse=True)
+def opencode_has_run_before(isolated_home: Path) -> None:
+    """What OpenCode's first run leaves in its config folder. Without it, every run in a new
+    HOME installs `@opencode-ai/plugin` there from the npm registry before it starts (1-2 s
+    of each run, and a reach outside 127.0.0.1). OpenCode 1.18.33's `Npm.install` skips the
+    install when `node_modules` exists and `package-lock.json` lists every dependency it
+    would add (read in its bundled source, `Npm.checkNodeModules` / `Npm.checkDirty`)."""
+    folder = isolated_home / ".config/opencode"
+    (folder / "node_modules").mkdir(parents=True)
+    wanted = {"@opencode-ai/plugin": PINS["opencode-ai"]}
+    (folder / "package.json").write_text(json.dumps({"dependencies": wanted}))
+    lock = {"lockfileVersion": 3, "packages": {"": {"dependencies": wanted}}}
+    (folder / "package-lock.json").write_text(json.dumps(lock))
 
 
 def run_client(

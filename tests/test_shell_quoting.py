@@ -19,6 +19,7 @@ import pytest
 
 from optscale_cli.errors import UsageError
 from optscale_cli.shell_env import render_env
+from tests.installs import wait_for_install
 
 VAR = "OPTSCALE_T"
 
@@ -99,10 +100,15 @@ def _shell_env(home: Path) -> dict[str, str]:
     }
 
 
+def _need_shell(name: str) -> None:
+    wait_for_install("shells")  # .ci/run may still be installing fish and zsh
+    if shutil.which(name) is None:
+        pytest.skip(f"{name} is not installed, so its quoting cannot be checked for real")
+
+
 def _evaluate(runner: str, rendered: str, workdir: Path) -> subprocess.CompletedProcess[bytes]:
     argv = SHELL_RUNNERS[runner]
-    if shutil.which(argv[0]) is None:
-        pytest.skip(f"{argv[0]} is not installed, so its quoting cannot be checked for real")
+    _need_shell(argv[0])
     return subprocess.run(
         argv,
         input=rendered.encode("utf-8"),
@@ -118,6 +124,7 @@ def _marks(workdir: Path) -> list[str]:
     return sorted(p.name for p in workdir.iterdir() if p.name.startswith("MARK"))
 
 
+@pytest.mark.installed
 @pytest.mark.parametrize("runner", sorted(SHELL_RUNNERS))
 @pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
 def test_hostile_value_round_trips_and_runs_nothing(
@@ -132,6 +139,7 @@ def test_hostile_value_round_trips_and_runs_nothing(
     assert done.stderr == b"", done.stderr.decode("utf-8", "replace")
 
 
+@pytest.mark.installed
 @pytest.mark.parametrize("runner", sorted(SHELL_RUNNERS))
 def test_all_hostile_values_at_once(runner: str, tmp_path: Path) -> None:
     """Several variables in one output: a value must not reach into the next line."""
@@ -146,8 +154,7 @@ def test_all_hostile_values_at_once(runner: str, tmp_path: Path) -> None:
     else:
         show = "; ".join(f'printf "%s\\0" "$OPTSCALE_T{i}"' for i in range(len(HOSTILE)))
         argv[-1] = argv[-1].rsplit(";", 1)[0] + f"; {show}"
-    if shutil.which(argv[0]) is None:
-        pytest.skip(f"{argv[0]} is not installed, so its quoting cannot be checked for real")
+    _need_shell(argv[0])
     done = subprocess.run(
         argv,
         input=rendered.encode("utf-8"),
