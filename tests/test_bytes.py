@@ -4,6 +4,7 @@ styles, and a removed key restored where it was (JSON, YAML, TOML)."""
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -717,3 +718,91 @@ def test_dotenv_values_dotenv_cannot_hold_are_refused(value: str) -> None:
     with pytest.raises(ConfigFileError, match="no way to quote"):
         doc.set(("K",), value)
     assert doc.render() == "A=1\n"
+
+
+# --- reading a .env as dotenv does ------------------------------------------------------
+
+# motdotla/dotenv 17.4.2 lib/main.js `LINE`, as Python: `.` is JS's (not a line break), `\w`
+# ASCII; applied to the whole text after `\r\n?` became `\n`, match after match, last wins.
+_JS_DOT = r"[^\n\r\u2028\u2029]"
+_NPM_DOTENV_LINE = re.compile(
+    r"(?:^|^)\s*(?:export\s+)?([A-Za-z0-9_.-]+)(?:\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|"
+    r'\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#' + _JS_DOT + r"*)?(?:$|$)",
+    re.MULTILINE,
+)
+
+
+def _npm_dotenv_parse(text: str) -> dict[str, str]:
+    """motdotla/dotenv's `parseRegex`, line for line."""
+    found = {}
+    for match in _NPM_DOTENV_LINE.finditer(re.sub(r"\r\n?", "\n", text)):
+        value = (match.group(2) or "").strip()
+        quote = value[:1]
+        value = re.sub(r"^(['\"`])([\s\S]*)\1$", r"\2", value, flags=re.MULTILINE)
+        if quote == '"':
+            value = value.replace("\\n", "\n").replace("\\r", "\r")
+        found[match.group(1)] = value
+    return found
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        # what json.loads read otherwise: dotenv unescapes nothing but \n and \r
+        ('OPTSCALE_API_KEY="sk-\\u0041"\n', {"OPTSCALE_API_KEY": "sk-\\u0041"}),
+        ('K="C:\\temp"\n', {"K": "C:\\temp"}),
+        ('K="a\\"b"\n', {"K": 'a\\"b'}),
+        ("K=sk-abc # mine\n", {"K": "sk-abc"}),
+        ("K=a#b\n", {"K": "a"}),
+        ('K="a b" # c\n', {"K": "a b"}),
+        ("K: v\nA.B-C=1\n", {"K": "v", "A.B-C": "1"}),
+        ("K='a'b'\n", {"K": "a'b"}),
+        ("export   K = `x`\r\n", {"K": "x"}),
+    ],
+)
+def test_dotenv_reads_each_value_as_dotenv_does(text: str, values: dict[str, str]) -> None:
+    assert _npm_dotenv_parse(text) == values
+    assert DotenvDocument(text, ".env").data == values
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        # dotenv reads a second key after a lone \r: we would not see it
+        ("A=1\rOPTSCALE_API_KEY=evil\n", 1),
+        # a quote that does not close on its line goes on (dotenv: A is "x\nOPTSCALE...")
+        ('B=2\nA="x\nOPTSCALE_API_KEY=evil"\n', 2),
+        ('A="x" y\n', 1),
+        ("ключ=1\n", 1),
+        ("A:1\n", 1),
+    ],
+)
+def test_dotenv_lines_read_otherwise_by_dotenv_are_refused(text: str, line: int) -> None:
+    with pytest.raises(ConfigFileError) as refused:
+        DotenvDocument(text, ".env")
+    assert refused.value.line == line
+
+
+def test_dotenv_value_written_with_a_comment_is_left_as_it_is() -> None:
+    """The user's own `KEY=value # note` already says our value: nothing to change."""
+    text = "OPTSCALE_API_KEY=sk-abc  # mine\n"
+    doc = DotenvDocument(text, ".env")
+    doc.set(("OPTSCALE_API_KEY",), "sk-abc")
+    assert doc.render() == text
+
+
+_DOTENV_PIECES = st.sampled_from(
+    ["K", "A.b-c", "export ", "=", ":", " ", "\t", '"', "'", "`", "#", "\\", "n", "r", "x", "é",
+     "\n", "\r\n", "\r", "K=", "K: ", "# c"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_DOTENV_PIECES, max_size=14).map("".join))
+def test_dotenv_reading_agrees_with_dotenv_on_any_text(text: str) -> None:
+    """Whatever we read without refusing, dotenv reads the same."""
+    try:
+        ours = DotenvDocument(text, ".env").data
+    except ConfigFileError:
+        return
+    assert ours == _npm_dotenv_parse(text)

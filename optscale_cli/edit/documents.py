@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -1230,6 +1231,21 @@ def _canon(value: Any, *, plain_data: bool = False) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr)
 
 
+# One line of a .env file as motdotla/dotenv 17 reads it (lib/main.js: `LINE`, `parseRegex`),
+# which is what Continue uses (`getContinueDotEnv` calls `dotenv.parse`): `export ` optional,
+# a key of ASCII letters, digits, `_`, `.` or `-`, `=` or `: `, a value quoted or up to a `#`,
+# then an optional comment. The value is trimmed; quotes around it are stripped, and inside
+# double quotes `\n` and `\r` become line breaks.
+_DOTENV_LINE = re.compile(
+    r"""\s*(?:export\s+)?([A-Za-z0-9_.-]+)(?:\s*=\s*?|:\s+?)"""
+    r"""(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#[^\r\n]*)?\s*"""
+)
+_QUOTES = frozenset("'\"`")
+_NO_KEY = frozenset(("#", "\n", "\r"))  # a line starting so holds no key
+_INNER_CR = re.compile(r"\r(?=[^\r\n])")  # not (part of) a line's ending
+_EMPTY_VALUE = re.compile(r"\s*(?:export\s+)?[A-Za-z0-9_.-]+(?:\s*=|(:))\s*")  # no value, no #
+
+
 class DotenvDocument:
     """``KEY=value`` lines (a ``.env`` file): comments, blank lines, order and each line's
     own ending (``\n``, ``\r\n``, none on the last) are kept byte for byte. A key written twice
@@ -1241,6 +1257,15 @@ class DotenvDocument:
         from optscale_cli.edit.textlines import newline_of
 
         self.label = label
+        inner = _INNER_CR.search(text or "")
+        if inner is not None:  # dotenv's parse starts a line there; we would read on
+            at = inner.start()
+            raise ConfigFileError(
+                label,
+                "a carriage return (\\r) inside a line, where dotenv starts a new one",
+                text.count("\n", 0, at) + 1,  # type: ignore[union-attr]
+                at - text.rfind("\n", 0, at),  # type: ignore[union-attr]
+            )
         pieces = (text or "").split("\n")  # dotenv's lines: other breaks stay inside them
         self.lines = [piece + "\n" for piece in pieces[:-1]] + [pieces[-1]] * bool(pieces[-1])
         self._newline = newline_of(text or "")
@@ -1248,12 +1273,32 @@ class DotenvDocument:
         self._where: dict[str, int] = {}  # key -> its last line (the one that counts)
         self._earlier: dict[str, list[int]] = {}  # key -> its other lines, if written twice
         for index, line in enumerate(self.lines):
+            if line[:1] in _NO_KEY:  # a comment or blank line, the quick way
+                continue
             key, value = self._split(line, index + 1)
             if key is not None:
+                if not value and (empty := _EMPTY_VALUE.fullmatch(line)):
+                    self._refuse_if_continued(key, index, colon=bool(empty.group(1)))
                 if key in self._where:
                     self._earlier.setdefault(key, []).append(self._where[key])
                 self.values[key] = value
                 self._where[key] = index
+
+    def _refuse_if_continued(self, key: str, index: int, *, colon: bool) -> None:
+        """Refuse ``KEY=`` (nothing after it, not even a comment) when dotenv would take a
+        quoted value from a later line as its value, or ``KEY:`` when it would take any."""
+        for number, later in enumerate(self.lines[index + 1 :], index + 2):
+            rest = later.lstrip()
+            if rest:
+                if colon or rest[0] in _QUOTES:
+                    raise ConfigFileError(
+                        self.label,
+                        f"{key} has no value on its line, and dotenv would read line "
+                        f"{number} as its value: put the value on the line of {key}",
+                        index + 1,
+                        1,
+                    )
+                return
 
     def __copy__(self) -> DotenvDocument:
         """A copy whose edits leave this one as it is (the parse cache shares parses)."""
@@ -1264,24 +1309,39 @@ class DotenvDocument:
         return twin
 
     def _split(self, line: str, number: int) -> tuple[str | None, str]:
-        stripped = line.strip()  # also the line's ending
-        if not stripped or stripped.startswith("#"):
-            return None, ""
-        body = stripped.removeprefix("export ").strip()
-        key, sep, value = body.partition("=")
-        if not sep or not key.strip().isidentifier():
+        """The key and value of one line as dotenv's parse reads them (see _DOTENV_LINE);
+        (None, "") for a blank or comment line. A line dotenv would skip, or read on past its
+        end (a quote that does not close at its end), is refused: we would not know what the
+        user meant."""
+        found = _DOTENV_LINE.fullmatch(line)
+        if found is None:
+            if not line.strip() or line.lstrip().startswith("#"):
+                return None, ""
             raise ConfigFileError(self.label, "expected KEY=value", number, 1)
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            import json
-
-            try:
-                value = str(json.loads(value))
-            except ValueError:
-                value = value[1:-1]
-        elif len(value) >= 2 and value[0] == value[-1] == "'":
+        key, value = found.group(1, 2)
+        value = (value or "").strip()
+        quote = value[:1]
+        if quote in _QUOTES:
+            if len(value) < 2 or value[-1] != quote:
+                raise ConfigFileError(
+                    self.label,
+                    f"the value of {key} opens a quote that does not close at its end (a "
+                    "value over several lines is not supported)",
+                    number,
+                    1,
+                )
+            if value[-2:-1] == "\\":  # dotenv may take that quote as escaped, and go on
+                raise ConfigFileError(
+                    self.label,
+                    f"the value of {key} ends in a backslash before its closing quote, which "
+                    "dotenv may read as an escaped quote",
+                    number,
+                    1,
+                )
             value = value[1:-1]
-        return key.strip(), value
+            if quote == '"':
+                value = value.replace("\\n", "\n").replace("\\r", "\r")
+        return key, value
 
     @property
     def data(self) -> dict[str, str]:
