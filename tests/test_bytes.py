@@ -570,7 +570,7 @@ DOTENV_CASES = [
     "# note\r\nexport A='x y'\r\n\r\n",
     "",
     "\n",
-    "# form feed \x0c, vertical tab \x0b, U+2028 \u2028 and U+0085 \x85 inside lines\nA=1\n",
+    "# form feed \x0c, vertical tab \x0b and U+0085 \x85 inside lines\nA=1\n",
     "  export OPTSCALE_API_KEY=old\r\nZ=1",  # ours already there, indented, exported
     "OPTSCALE_API_KEY=first\nOPTSCALE_API_KEY=second\n",  # written twice: the last counts
     "A=1\r\nB=2\n",  # mixed endings
@@ -722,23 +722,30 @@ def test_dotenv_values_dotenv_cannot_hold_are_refused(value: str) -> None:
 
 # --- reading a .env as dotenv does ------------------------------------------------------
 
-# motdotla/dotenv 17.4.2 lib/main.js `LINE`, as Python: `.` is JS's (not a line break), `\w`
-# ASCII; applied to the whole text after `\r\n?` became `\n`, match after match, last wins.
-_JS_DOT = r"[^\n\r\u2028\u2029]"
+# motdotla/dotenv 17.4.2 lib/main.js `LINE` and `parseRegex`, as Python, with JavaScript's
+# meanings: `\s` and `trim` are JS whitespace, `.` stops at any JS line terminator, and with
+# the m flag `^` and `$` also stand at U+2028 and U+2029; `\w` is ASCII. Applied to the whole
+# text after `\r\n?` became `\n`, match after match, the last line of a key wins.
+_JS_WS = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_JS_TRIM = "".join([*re.findall(f"[{_JS_WS}]", "".join(map(chr, range(0x3001)))), "\ufeff"])
+_JS_BREAKS = "\n\r\u2028\u2029"
+_S, _DOT = f"[{_JS_WS}]", f"[^{_JS_BREAKS}]"
+_BOL, _EOL = f"(?<![^{_JS_BREAKS}])", f"(?![^{_JS_BREAKS}])"
 _NPM_DOTENV_LINE = re.compile(
-    r"(?:^|^)\s*(?:export\s+)?([A-Za-z0-9_.-]+)(?:\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|"
-    r'\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#' + _JS_DOT + r"*)?(?:$|$)",
-    re.MULTILINE,
+    f"(?:{_BOL}|{_BOL}){_S}*(?:export{_S}+)?([A-Za-z0-9_.-]+)(?:{_S}*={_S}*?|:{_S}+?)"
+    f"({_S}*'(?:\\\\'|[^'])*'|{_S}*\"(?:\\\\\"|[^\"])*\"|{_S}*`(?:\\\\`|[^`])*`|[^#\r\n]+)?"
+    f"{_S}*(?:#{_DOT}*)?(?:{_EOL}|{_EOL})"
 )
+_NPM_QUOTES = re.compile(f"{_BOL}(['\"`])([\\s\\S]*)\\1{_EOL}")
 
 
 def _npm_dotenv_parse(text: str) -> dict[str, str]:
     """motdotla/dotenv's `parseRegex`, line for line."""
     found = {}
     for match in _NPM_DOTENV_LINE.finditer(re.sub(r"\r\n?", "\n", text)):
-        value = (match.group(2) or "").strip()
+        value = (match.group(2) or "").strip(_JS_TRIM)
         quote = value[:1]
-        value = re.sub(r"^(['\"`])([\s\S]*)\1$", r"\2", value, flags=re.MULTILINE)
+        value = _NPM_QUOTES.sub(r"\2", value)
         if quote == '"':
             value = value.replace("\\n", "\n").replace("\\r", "\r")
         found[match.group(1)] = value
@@ -770,6 +777,14 @@ def test_dotenv_reads_each_value_as_dotenv_does(text: str, values: dict[str, str
     [
         # dotenv reads a second key after a lone \r: we would not see it
         ("A=1\rOPTSCALE_API_KEY=evil\n", 1),
+        # or after U+2028 / U+2029 (JavaScript's line ends), even in a comment
+        ("# note\u2028OPTSCALE_API_KEY=evil\n", 1),
+        ("A='a'\u2029OPTSCALE_API_KEY=evil'\n", 1),
+        # `KEY:` ending its line: dotenv reads the next line as its value
+        ("X:\nOPTSCALE_API_KEY=sk-abc\n", 1),
+        ("X:\r\n", 1),
+        # whitespace to Python, not to JavaScript: dotenv skips the line
+        ("\x1cK=1\n", 1),
         # a quote that does not close on its line goes on (dotenv: A is "x\nOPTSCALE...")
         ('B=2\nA="x\nOPTSCALE_API_KEY=evil"\n', 2),
         ('A="x" y\n', 1),
@@ -783,6 +798,31 @@ def test_dotenv_lines_read_otherwise_by_dotenv_are_refused(text: str, line: int)
     assert refused.value.line == line
 
 
+def test_dotenv_whitespace_is_javascripts() -> None:
+    """A BOM and U+00A0 are whitespace to dotenv (JS `trim`), \x1c and \x85 are not."""
+    text = "\ufeffA=1\nB=a\x1c\nC=a\x85\nD=\xa0v\ufeff\n"
+    assert DotenvDocument(text, ".env").data == _npm_dotenv_parse(text)
+    assert _npm_dotenv_parse(text) == {"A": "1", "B": "a\x1c", "C": "a\x85", "D": "v"}
+
+
+def test_dotenv_names_dotenv_cannot_read_are_not_written() -> None:
+    doc = DotenvDocument("A=1\n", ".env")
+    for name in ("A B", "#K", "ключ", "", "K\u2028X"):
+        with pytest.raises(ConfigFileError, match="reads only names"):
+            doc.set((name,), "v")
+    assert doc.render() == "A=1\n"
+
+
+@pytest.mark.timeout(60)  # quadratic, these took minutes (20,000 of each: 0.8 s and 2.2 s)
+def test_dotenv_reading_is_linear() -> None:
+    """Many `KEY=` lines, and a long run of spaces in a line, read in linear time: the
+    reading must not look through the rest of the file for each line, nor try every way to
+    split a run of spaces."""
+    lines = "".join(f"K{i}=\n" for i in range(300_000))
+    spaces = 'K="x"' + " " * 200_000 + '"\n'
+    assert len(DotenvDocument(lines + spaces, ".env").data) == 300_001
+
+
 def test_dotenv_value_written_with_a_comment_is_left_as_it_is() -> None:
     """The user's own `KEY=value # note` already says our value: nothing to change."""
     text = "OPTSCALE_API_KEY=sk-abc  # mine\n"
@@ -793,7 +833,8 @@ def test_dotenv_value_written_with_a_comment_is_left_as_it_is() -> None:
 
 _DOTENV_PIECES = st.sampled_from(
     ["K", "A.b-c", "export ", "=", ":", " ", "\t", '"', "'", "`", "#", "\\", "n", "r", "x", "é",
-     "\n", "\r\n", "\r", "K=", "K: ", "# c"]
+     "\n", "\r\n", "\r", "K=", "K: ", "# c", "\u2028", "\x1c", "\x85", "\ufeff", "\xa0",
+     "\v"]
 )  # fmt: skip
 
 

@@ -1235,15 +1235,25 @@ def _canon(value: Any, *, plain_data: bool = False) -> str:
 # which is what Continue uses (`getContinueDotEnv` calls `dotenv.parse`): `export ` optional,
 # a key of ASCII letters, digits, `_`, `.` or `-`, `=` or `: `, a value quoted or up to a `#`,
 # then an optional comment. The value is trimmed; quotes around it are stripped, and inside
-# double quotes `\n` and `\r` become line breaks.
+# double quotes `\n` and `\r` become line breaks. Whitespace is JavaScript's (`\s`, `trim`):
+# not Python's, which also counts \x1c-\x1f and \x85 and leaves out \ufeff. The runs of
+# whitespace are possessive and `=\s*?` gave its spaces to the value, which is trimmed: the
+# same reading, without trying every way to split a long run of spaces.
+_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_JS_SPACES = "".join(  # for str.strip
+    chr(c) for c in (*range(9, 14), 32, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029)
+) + "\u202f\u205f\u3000\ufeff"
 _DOTENV_LINE = re.compile(
-    r"""\s*(?:export\s+)?([A-Za-z0-9_.-]+)(?:\s*=\s*?|:\s+?)"""
-    r"""(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#[^\r\n]*)?\s*"""
+    rf"[{_JS_SPACE}]*+(?:export[{_JS_SPACE}]+)?([A-Za-z0-9_.-]++)(?:[{_JS_SPACE}]*+=|:[{_JS_SPACE}])"
+    rf"""([{_JS_SPACE}]*+(?:'(?:\\'|[^'])*'|"(?:\\"|[^"])*"|`(?:\\`|[^`])*`)|[^#\r\n]++)?"""
+    rf"[{_JS_SPACE}]*+(?:#[^\r\n]*+)?[{_JS_SPACE}]*+"
 )
+_DOTENV_KEY = re.compile(r"[A-Za-z0-9_.-]+")
 _QUOTES = frozenset("'\"`")
 _NO_KEY = frozenset(("#", "\n", "\r"))  # a line starting so holds no key
-_INNER_CR = re.compile(r"\r(?=[^\r\n])")  # not (part of) a line's ending
-_EMPTY_VALUE = re.compile(r"\s*(?:export\s+)?[A-Za-z0-9_.-]+(?:\s*=|(:))\s*")  # no value, no #
+# where dotenv starts a line and we would not: a \r not part of a line's ending (dotenv makes
+# \r\n and \r line breaks), or U+2028 / U+2029 (JavaScript's `^` and `$` take them as ends)
+_INNER_BREAK = re.compile("\r(?=[^\r\n])|[\u2028\u2029]")
 
 
 class DotenvDocument:
@@ -1257,12 +1267,12 @@ class DotenvDocument:
         from optscale_cli.edit.textlines import newline_of
 
         self.label = label
-        inner = _INNER_CR.search(text or "")
+        inner = _INNER_BREAK.search(text or "")
         if inner is not None:  # dotenv's parse starts a line there; we would read on
             at = inner.start()
             raise ConfigFileError(
                 label,
-                "a carriage return (\\r) inside a line, where dotenv starts a new one",
+                f"a line break ({inner.group()!r}) inside a line, where dotenv starts a new one",
                 text.count("\n", 0, at) + 1,  # type: ignore[union-attr]
                 at - text.rfind("\n", 0, at),  # type: ignore[union-attr]
             )
@@ -1277,28 +1287,10 @@ class DotenvDocument:
                 continue
             key, value = self._split(line, index + 1)
             if key is not None:
-                if not value and (empty := _EMPTY_VALUE.fullmatch(line)):
-                    self._refuse_if_continued(key, index, colon=bool(empty.group(1)))
                 if key in self._where:
                     self._earlier.setdefault(key, []).append(self._where[key])
                 self.values[key] = value
                 self._where[key] = index
-
-    def _refuse_if_continued(self, key: str, index: int, *, colon: bool) -> None:
-        """Refuse ``KEY=`` (nothing after it, not even a comment) when dotenv would take a
-        quoted value from a later line as its value, or ``KEY:`` when it would take any."""
-        for number, later in enumerate(self.lines[index + 1 :], index + 2):
-            rest = later.lstrip()
-            if rest:
-                if colon or rest[0] in _QUOTES:
-                    raise ConfigFileError(
-                        self.label,
-                        f"{key} has no value on its line, and dotenv would read line "
-                        f"{number} as its value: put the value on the line of {key}",
-                        index + 1,
-                        1,
-                    )
-                return
 
     def __copy__(self) -> DotenvDocument:
         """A copy whose edits leave this one as it is (the parse cache shares parses)."""
@@ -1315,11 +1307,19 @@ class DotenvDocument:
         user meant."""
         found = _DOTENV_LINE.fullmatch(line)
         if found is None:
-            if not line.strip() or line.lstrip().startswith("#"):
+            if not line.strip(_JS_SPACES) or line.lstrip(_JS_SPACES).startswith("#"):
                 return None, ""
             raise ConfigFileError(self.label, "expected KEY=value", number, 1)
         key, value = found.group(1, 2)
-        value = (value or "").strip()
+        value = (value or "").strip(_JS_SPACES)
+        if not value and line[found.end(1) : found.end(1) + 2] in (":\n", ":\r"):
+            raise ConfigFileError(  # dotenv's `:\s+?` takes the line break, then the next line
+                self.label,
+                f"{key}: ends its line, and dotenv would read the next line as its value: "
+                f"write {key}= instead",
+                number,
+                1,
+            )
         quote = value[:1]
         if quote in _QUOTES:
             if len(value) < 2 or value[-1] != quote:
@@ -1352,6 +1352,12 @@ class DotenvDocument:
 
     def set(self, path: Sequence[str | int], value: Any) -> None:
         key, text = str(path[0]), str(value)
+        if not _DOTENV_KEY.fullmatch(key):
+            raise ConfigFileError(
+                self.label,
+                f"cannot write {key!r} into it: dotenv reads only names of ASCII letters, "
+                "digits, '_', '.' and '-'",
+            )
         rendered = text if text and set(text) <= self._SAFE else self._quoted(key, text)
         index = self._where.get(key)
         if index is None:
