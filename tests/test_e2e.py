@@ -31,7 +31,7 @@ PROMPT = "create the marker file"
 
 
 def client_binary(name: str) -> str:
-    wait_for_install("npm")  # .ci/run may still be installing the clients
+    failed = wait_for_install("npm")  # .ci/run may still be installing the clients
     for folder in (os.environ.get("OPTSCALE_E2E_BIN"), ROOT / ".cache/e2e/node_modules/.bin"):
         if folder and (Path(folder) / name).exists():
             return str(Path(folder) / name)
@@ -39,7 +39,8 @@ def client_binary(name: str) -> str:
     if found:
         return found
     pytest.skip(
-        f"{name} is not installed: run .ci/run, or npm install in tests/e2e and set "
+        failed
+        or f"{name} is not installed: run .ci/run, or npm install in tests/e2e and set "
         "OPTSCALE_E2E_BIN"
     )
 

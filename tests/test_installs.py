@@ -59,20 +59,20 @@ def _let_go_once_waited_for(holder: subprocess.Popen[str], lock: Path) -> None:
     threading.Thread(target=let_go, daemon=True).start()
 
 
-@pytest.mark.parametrize(("status", "skipped"), [("0", False), ("3", True)])
-def test_waits_for_the_install_and_skips_when_it_failed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, status: str, skipped: bool
+@pytest.mark.parametrize(("status", "fails"), [("0", False), ("3", True)])
+def test_waits_for_the_install_and_says_why_it_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, status: str, fails: bool
 ) -> None:
     monkeypatch.setenv("OPTSCALE_TEST_INSTALLS", str(tmp_path))
     (tmp_path / "clients.log").write_text("npm error 404 Not Found\n")
     holder = _hold(tmp_path, "clients", status)
     _let_go_once_waited_for(holder, tmp_path / "clients.lock")
     try:
-        if skipped:
-            with pytest.raises(pytest.skip.Exception, match=r"failed \(3\).*404 Not Found"):
-                wait_for_install("clients")
+        failed = wait_for_install("clients")  # returns once the lock is let go
+        if fails:
+            assert failed is not None and "failed (3)" in failed and "404 Not Found" in failed
         else:
-            wait_for_install("clients")  # returns once the lock is let go, status 0
+            assert failed is None
             assert (tmp_path / "clients.status").read_text().strip() == "0"
     finally:
         holder.wait(timeout=30)
@@ -82,6 +82,20 @@ def test_nothing_is_waited_for_without_a_lock(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("OPTSCALE_TEST_INSTALLS", raising=False)
-    wait_for_install("clients")
+    assert wait_for_install("clients") is None
     monkeypatch.setenv("OPTSCALE_TEST_INSTALLS", str(tmp_path))
-    wait_for_install("clients")  # no clients.lock: no install under way
+    assert wait_for_install("clients") is None  # no clients.lock: no install under way
+
+
+def test_a_failed_shells_install_skips_only_the_shells_it_did_not_bring(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bash is always there: its quoting tests run even when fish/zsh failed to install."""
+    from tests.test_shell_quoting import _need_shell
+
+    monkeypatch.setenv("OPTSCALE_TEST_INSTALLS", str(tmp_path))
+    (tmp_path / "shells.lock").touch()  # the install has ended: nobody holds it
+    (tmp_path / "shells.status").write_text("100\n")
+    _need_shell("bash")  # no skip
+    with pytest.raises(pytest.skip.Exception, match=r"no-such-shell is not .*failed \(100\)"):
+        _need_shell("no-such-shell")

@@ -101,9 +101,12 @@ def _shell_env(home: Path) -> dict[str, str]:
 
 
 def _need_shell(name: str) -> None:
-    wait_for_install("shells")  # .ci/run may still be installing fish and zsh
+    failed = wait_for_install("shells")  # .ci/run may still be installing fish and zsh
     if shutil.which(name) is None:
-        pytest.skip(f"{name} is not installed, so its quoting cannot be checked for real")
+        pytest.skip(
+            f"{name} is not installed, so its quoting cannot be checked for real"
+            + (f"; {failed}" if failed else "")
+        )
 
 
 def _evaluate(runner: str, rendered: str, workdir: Path) -> subprocess.CompletedProcess[bytes]:
