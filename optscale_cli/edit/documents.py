@@ -1240,9 +1240,9 @@ def _canon(value: Any, *, plain_data: bool = False) -> str:
 # whitespace are possessive and `=\s*?` gave its spaces to the value, which is trimmed: the
 # same reading, without trying every way to split a long run of spaces.
 _JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-_JS_SPACES = "".join(  # for str.strip
-    chr(c) for c in (*range(9, 14), 32, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029)
-) + "\u202f\u205f\u3000\ufeff"
+_JS_SPACES = "".join(chr(c) for c in range(0x2000, 0x200B)).join(  # the same, for str.strip
+    ("\t\n\v\f\r \u00a0\u1680", "\u2028\u2029\u202f\u205f\u3000\ufeff")
+)
 _DOTENV_LINE = re.compile(
     rf"[{_JS_SPACE}]*+(?:export[{_JS_SPACE}]+)?([A-Za-z0-9_.-]++)(?:[{_JS_SPACE}]*+=|:[{_JS_SPACE}])"
     rf"""([{_JS_SPACE}]*+(?:'(?:\\'|[^'])*'|"(?:\\"|[^"])*"|`(?:\\`|[^`])*`)|[^#\r\n]++)?"""
