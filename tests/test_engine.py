@@ -290,3 +290,22 @@ def test_dotenv_changes_the_line_that_counts_and_copies_edit_apart() -> None:
     assert first.render() == "# keys\nLAST=y\nNEW=n\n"
     assert second.render() == parsed.render() == text
     assert second.data == {"KEY": "second", "OTHER": "1", "LAST": "x"}
+
+
+def test_verify_reads_the_written_bytes_not_the_model_the_edits_built(tmp_path: Path) -> None:
+    """An editing fault (a document whose data says what its text does not) must show up
+    after writing: a config file of any real size is read again from its bytes."""
+    from optscale_cli.edit.documents import DotenvDocument
+    from optscale_cli.edit.engine import remember, verify
+
+    path = tmp_path / ".env"
+    path.write_text("A=1\n")
+    target = Target(FileStore(path), "dotenv")
+    change = plan_edit(target, [SetValue(("K",), "v")])
+    faulty = "A=1\nK=not-v\n"  # the text a faulty edit rendered
+    remember(target, faulty, DotenvDocument("A=1\nK=v\n", ".env"))  # its model: K is v
+    path.write_text(faulty)
+    assert verify(change) == ["K"]
+    path.write_text("A=1\nK='v\n")  # the written text cannot even be read
+    (wrong,) = verify(change)
+    assert wrong.startswith("the whole file (") and ".env:2:1: the value of K opens" in wrong

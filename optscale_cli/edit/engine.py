@@ -80,12 +80,12 @@ class Target:
     def label(self) -> str:
         return self.store.label
 
-    def parse(self, text: str | None) -> Document:
+    def parse(self, text: str | None, *, fresh: bool = False) -> Document:
         """The document ``text`` holds. JSON, TOML and dotenv are parsed once per text in a
         command: a text seen before (the plan's read, the undo preview, the re-read after
         writing) is served from the last parse, as a copy that shares its (never mutated)
-        data."""
-        cached = _PARSED.get(_parse_key(self, text))
+        data; ``fresh`` reads the text again, whatever was kept."""
+        cached = None if fresh else _PARSED.get(_parse_key(self, text))
         if cached is not None and cached[0] == text:
             return copy.copy(cached[1])
         try:
@@ -622,11 +622,24 @@ def plan_revert(target: Target, entry: dict[str, Any]) -> FileChange:
     return change
 
 
+_FRESH_VERIFY_CHARS = 256 * 1024
+
+
 def verify(change: FileChange) -> list[str]:
-    """Re-read the written document; name every record whose value is not what we wrote."""
+    """Re-read the written document; name every record whose value is not what we wrote.
+
+    A file up to 256 KiB (any real client config) is read again from its bytes, so a fault
+    in our editing shows here, before the client sees it, and everything is put back. A
+    bigger one is checked against the document the edits built, served by the parse cache:
+    reading 10 MB again would double the time of the command, and the tests compare that
+    document with a fresh read of its text."""
     if change.delete_file:
         return []
-    doc = change.target.parse(change.target.store.read())
+    text = change.target.store.read()
+    try:
+        doc = change.target.parse(text, fresh=len(text or "") <= _FRESH_VERIFY_CHARS)
+    except ConfigFileError as exc:  # what we wrote cannot be read: put everything back
+        return [f"the whole file ({exc})"]
     peek = getattr(doc, "peek", doc.get)  # compared, never changed: no copy of a big value
     wrong = []
     for record in change.records:
