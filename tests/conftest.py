@@ -48,7 +48,7 @@ _SCRUB = (
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto`: one worker more than the cores this process may use (many tests wait on a
-    child process, a timeout or the stand-in: a third worker on 2 cores took 8-10% off the
+    child process, a timeout or the stand-in: a third worker on 2 cores took 7-10% off the
     run); PYTEST_XDIST_AUTO_NUM_WORKERS, when set, still decides."""
     wanted = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS", "")
     if wanted.isdigit():
