@@ -800,9 +800,12 @@ def test_dotenv_lines_read_otherwise_by_dotenv_are_refused(text: str, line: int)
 
 def test_dotenv_whitespace_is_javascripts() -> None:
     """A BOM and U+00A0 are whitespace to dotenv (JS `trim`), \x1c and \x85 are not."""
-    text = "\ufeffA=1\nB=a\x1c\nC=a\x85\nD=\xa0v\ufeff\n"
+    text = '\ufeffA=1\nB=a\x1c\nC=a\x85\nD=\xa0v\ufeff\nE=a\ufeff\nF="a\ufeff"\n'
     assert DotenvDocument(text, ".env").data == _npm_dotenv_parse(text)
-    assert _npm_dotenv_parse(text) == {"A": "1", "B": "a\x1c", "C": "a\x85", "D": "v"}
+    assert _npm_dotenv_parse(text) == {
+        **{"A": "1", "B": "a\x1c", "C": "a\x85", "D": "v"},
+        **{"E": "a", "F": "a\ufeff"},  # trimmed outside quotes only
+    }
 
 
 def test_dotenv_names_dotenv_cannot_read_are_not_written() -> None:

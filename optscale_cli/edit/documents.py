@@ -1248,6 +1248,11 @@ _DOTENV_LINE = re.compile(
     rf"""([{_JS_SPACE}]*+(?:'(?:\\'|[^'])*'|"(?:\\"|[^"])*"|`(?:\\`|[^`])*`)|[^#\r\n]++)?"""
     rf"[{_JS_SPACE}]*+(?:#[^\r\n]*+)?[{_JS_SPACE}]*+"
 )
+# The common lines, read at once: `KEY=`, `KEY=word` (printable ASCII but space, `#`, quotes
+# and `\`) or `KEY="text"` (no `"` or `\` in it), with nothing after; dotenv reads them so.
+_PLAIN_LINE = re.compile(
+    r'(?:export )?([A-Za-z0-9_.-]+)=(?:"([^"\\\r\n]*)"|([!$-&(-\[\]-_a-~]+))?\r?\n?'
+)
 _DOTENV_KEY = re.compile(r"[A-Za-z0-9_.-]+")
 _QUOTES = frozenset("'\"`")
 _NO_KEY = frozenset(("#", "\n", "\r"))  # a line starting so holds no key
@@ -1267,7 +1272,8 @@ class DotenvDocument:
         from optscale_cli.edit.textlines import newline_of
 
         self.label = label
-        inner = _INNER_BREAK.search(text or "")
+        maybe = text and ("\r" in text or "\u2028" in text or "\u2029" in text)
+        inner = _INNER_BREAK.search(text) if maybe else None  # (a search tries every offset)
         if inner is not None:  # dotenv's parse starts a line there; we would read on
             at = inner.start()
             raise ConfigFileError(
@@ -1305,6 +1311,10 @@ class DotenvDocument:
         (None, "") for a blank or comment line. A line dotenv would skip, or read on past its
         end (a quote that does not close at its end), is refused: we would not know what the
         user meant."""
+        plain = _PLAIN_LINE.fullmatch(line)
+        if plain is not None:
+            key, quoted, word = plain.group(1, 2, 3)
+            return key, quoted if quoted is not None else word or ""
         found = _DOTENV_LINE.fullmatch(line)
         if found is None:
             if not line.strip(_JS_SPACES) or line.lstrip(_JS_SPACES).startswith("#"):
