@@ -1288,23 +1288,36 @@ class DotenvDocument:
         self.values: dict[str, str] = {}
         self._where: dict[str, int] = {}  # key -> its last line (the one that counts)
         self._earlier: dict[str, list[int]] = {}  # key -> its other lines, if written twice
+        self._shared = False  # whether a copy shares the lines and tables (see _own)
+        split, values, where = self._split, self.values, self._where
         for index, line in enumerate(self.lines):
             if line[:1] in _NO_KEY:  # a comment or blank line, the quick way
                 continue
-            key, value = self._split(line, index + 1)
+            key, value = split(line, index + 1)
             if key is not None:
-                if key in self._where:
-                    self._earlier.setdefault(key, []).append(self._where[key])
-                self.values[key] = value
-                self._where[key] = index
+                if key in where:
+                    self._earlier.setdefault(key, []).append(where[key])
+                values[key] = value
+                where[key] = index
 
     def __copy__(self) -> DotenvDocument:
-        """A copy whose edits leave this one as it is (the parse cache shares parses)."""
+        """A copy whose edits leave this one as it is (the parse cache shares parses): the
+        two share their lines and tables until one of them changes (see _own)."""
         twin = object.__new__(DotenvDocument)
-        twin.label, twin.lines, twin.values = self.label, list(self.lines), dict(self.values)
-        twin._newline, twin._where = self._newline, dict(self._where)
-        twin._earlier = {key: list(lines) for key, lines in self._earlier.items()}
+        twin.__dict__.update(self.__dict__)
+        twin._shared = self._shared = True
         return twin
+
+    def _own(self) -> None:
+        """Before a change: a copy of what this document shares with another, to change."""
+        if self._shared:
+            self.lines, self.values, self._where = (
+                list(self.lines),
+                dict(self.values),
+                dict(self._where),
+            )
+            self._earlier = {key: list(lines) for key, lines in self._earlier.items()}
+            self._shared = False
 
     def _split(self, line: str, number: int) -> tuple[str | None, str]:
         """The key and value of one line as dotenv's parse reads them (see _DOTENV_LINE);
@@ -1362,6 +1375,7 @@ class DotenvDocument:
 
     def set(self, path: Sequence[str | int], value: Any) -> None:
         key, text = str(path[0]), str(value)
+        self._own()
         if not _DOTENV_KEY.fullmatch(key):
             raise ConfigFileError(
                 self.label,
@@ -1431,6 +1445,7 @@ class DotenvDocument:
         """Put ``value`` back as the line it was (``layout``), when that line says exactly
         ``value`` (a record edited to say more is not written); else as we would write it."""
         key, entry = str(path[0]), layout.get("entry")
+        self._own()
         try:
             said = self._split(entry, 1) if isinstance(entry, str) else None
         except ConfigFileError:
@@ -1443,9 +1458,10 @@ class DotenvDocument:
 
     def remove(self, path: Sequence[str | int]) -> None:
         key = str(path[0])
-        index = self._where.pop(key, None)
-        if index is None:
+        if key not in self._where:
             return
+        self._own()
+        index = self._where.pop(key)
         gone = self.lines.pop(index)
         if index == len(self.lines) and index and not gone.endswith("\n"):
             before = self.lines[index - 1]  # the break set put first goes: the file ends as it did
