@@ -290,6 +290,12 @@ def test_dotenv_changes_the_line_that_counts_and_copies_edit_apart() -> None:
     assert first.render() == "# keys\nLAST=y\nNEW=n\n"
     assert second.render() == parsed.render() == text
     assert second.data == {"KEY": "second", "OTHER": "1", "LAST": "x"}
+    third = copy.copy(parsed)
+    third.remove(("OTHER",))  # a removal as the first change of a copy
+    parsed.restore(("OTHER",), "2", {"entry": "OTHER = 2"})  # and of the parse itself
+    assert third.render() == "# keys\nKEY=old\nexport KEY='second'\nLAST=x\n"
+    assert parsed.render() == "# keys\nKEY=old\nOTHER = 2\nexport KEY='second'\nLAST=x\n"
+    assert second.render() == text and second.data["OTHER"] == "1"
 
 
 def test_verify_reads_the_written_bytes_not_the_model_the_edits_built(tmp_path: Path) -> None:
