@@ -1375,7 +1375,6 @@ class DotenvDocument:
 
     def set(self, path: Sequence[str | int], value: Any) -> None:
         key, text = str(path[0]), str(value)
-        self._own()
         if not _DOTENV_KEY.fullmatch(key):
             raise ConfigFileError(
                 self.label,
@@ -1384,9 +1383,12 @@ class DotenvDocument:
             )
         rendered = text if text and set(text) <= self._SAFE else self._quoted(key, text)
         index = self._where.get(key)
+        if index is not None and self.values.get(key) == text:
+            return  # it says so already
+        self._own()
         if index is None:
             self._put(key, f"{key}={rendered}")
-        elif self.values.get(key) != text:
+        else:
             body = self.lines[index].rstrip("\r\n")
             lead = body[: len(body) - len(body.lstrip())]  # indentation, kept
             export = "export " if body.lstrip().startswith("export ") else ""
