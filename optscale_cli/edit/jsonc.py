@@ -817,7 +817,7 @@ def set_value(
         container = chain[-2] if len(chain) > 1 else root
         compact = text.find("\n", container.start, container.end) < 0
         rendered = _render(wanted, _line_indent(text, node.start), unit, newline, compact)
-        return text[: node.start] + rendered + text[node.end :]
+        return "".join((text[: node.start], rendered, text[node.end :]))
     depth = len(chain) - 1
     parent, part, rest = chain[-1], path[depth], path[depth + 1 :]
     for later in reversed(rest):
@@ -856,14 +856,14 @@ def _insert(
         item = prefix + _dump_like(text, parent, value)  # a one-line object stays on one line
         comma = _separators(text, parent)[1]
         if last and last.comma is not None:
-            return text[: last.comma + 1] + comma[1:] + item + "," + text[last.comma + 1 :]
+            return "".join((text[: last.comma + 1], comma[1:], item, ",", text[last.comma + 1 :]))
         if last:
-            return text[: last.value.end] + comma + item + text[last.value.end :]
+            return "".join((text[: last.value.end], comma, item, text[last.value.end :]))
         inner = text[parent.start + 1 : parent.end - 1]
         at = parent.start + 1
         if not inner.strip():
-            return text[:at] + item + text[parent.end - 1 :]
-        return text[:at] + item + " " + text[at:]
+            return "".join((text[:at], item, text[parent.end - 1 :]))
+        return "".join((text[:at], item, " ", text[at:]))
     base = _line_indent(text, parent.start)
     if last:
         first = _first_on_line(text, last.start)
@@ -875,13 +875,12 @@ def _insert(
     rendered = _render(value, child, unit, newline, compact=False)
     new = f"{newline}{child}{prefix}{rendered}" + ("," if trailing else "")
     at, token = _line_rest(text, after, through_blocks=True)
-    if token is not None:  # the closing bracket was on this line: it gets a line of its own
-        text = text[:at] + new + newline + base + text[token:]
-    else:
-        text = text[:at] + new + text[at:]
-    if last and not trailing:
-        text = text[: last.value.end] + "," + text[last.value.end :]
-    return text
+    # the closing bracket on this line gets a line of its own
+    rest = (text[at:],) if token is None else (newline, base, text[token:])
+    if last and not trailing:  # a comma after the last value, which ends at or before `at`
+        end = last.value.end
+        return "".join((text[:end], ",", text[end:at], new, *rest))
+    return "".join((text[:at], new, *rest))  # one copy of the text, not one per piece
 
 
 def remove_value(text: str, path: Sequence[PathPart], index: Index | None = None) -> str:
@@ -959,7 +958,7 @@ def insert_before(
     colon, comma = _separators(text, node)
     item = _dump(path[-1]) + colon + raw
     glue = f",{newline}{indent}" if _first_on_line(text, entry.start) else comma
-    return text[: entry.start] + item + glue + text[entry.start :]
+    return "".join((text[: entry.start], item, glue, text[entry.start :]))
 
 
 def _separators(text: str, node: Node) -> tuple[str, str]:
