@@ -1239,12 +1239,12 @@ def _canon(value: Any, *, plain_data: bool = False) -> str:
 # not Python's, which also counts \x1c-\x1f and \x85 and leaves out \ufeff. The runs of
 # whitespace are possessive and `=\s*?` gave its spaces to the value, which is trimmed: the
 # same reading, without trying every way to split a long run of spaces.
-_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-_JS_SPACES = (  # the same characters, for str.strip
+_JS_SPACES = (  # for str.strip
     "\t\n\v\f\r \u00a0\u1680"
     + "".join(map(chr, range(0x2000, 0x200B)))
     + "\u2028\u2029\u202f\u205f\u3000\ufeff"
 )
+_JS_SPACE = re.escape(_JS_SPACES)  # the same characters, inside a [class]
 _DOTENV_LINE = re.compile(
     rf"[{_JS_SPACE}]*+(?:export[{_JS_SPACE}]+)?([A-Za-z0-9_.-]++)(?:[{_JS_SPACE}]*+=|:[{_JS_SPACE}])"
     rf"""([{_JS_SPACE}]*+(?:'(?:\\'|[^'])*'|"(?:\\"|[^"])*"|`(?:\\`|[^`])*`)|[^#\r\n]++)?"""

@@ -278,22 +278,15 @@ def _last_char(pieces: list[str], tail: str) -> str:
 
 def fast_loads(text: str, *, allow_comments: bool = True) -> Any:
     """:func:`loads`, at the speed of the C ``json`` decoder for any text it accepts."""
-    return load_blanked(text, allow_comments=allow_comments)[0]
-
-
-def load_blanked(text: str, *, allow_comments: bool = True) -> tuple[Any, Blanked | None]:
-    """:func:`fast_loads`, and the :class:`Blanked` text it read (None when the exact parser
-    had to read it): an :class:`Index` of the same text starts from it."""
     try:
-        blanked = Blanked(text, allow_comments)
-        blank = blanked.blank
+        blank = Blanked(text, allow_comments).blank
         decoder = _DECODER if allow_comments else _STRICT_DECODER
         value, end = decoder.raw_decode(blank, _WS.match(blank).end())  # type: ignore[union-attr]
         if _WS.match(blank, end).end() != len(blank):  # type: ignore[union-attr]
             raise ValueError(end)
-        return value, blanked
+        return value
     except (ValueError, RecursionError):
-        return _Parser(text, allow_comments).document().value, None
+        return _Parser(text, allow_comments).document().value
 
 
 def read_indexed(text: str, *, allow_comments: bool = True) -> tuple[Any, Index | None]:
