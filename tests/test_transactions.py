@@ -229,3 +229,85 @@ def test_a_dangling_symlink_is_written_through_and_undo_keeps_the_link(
     assert cli("disconnect", "aider", "--yes").code == 0
     assert link.is_symlink(), "the user's link must stay"
     assert not (dotfiles / "aider.yml").exists(), "the target we created must go"
+
+
+def _journal_entries(tmp_path: Path) -> list[dict[str, object]]:
+    import json
+
+    intent = tmp_path / "optscale-config" / "journal" / "intent.json"
+    return json.loads(intent.read_text())["files"]  # type: ignore[no-any-return]
+
+
+def test_a_backup_is_a_link_to_the_journals_copy_and_recovery_removes_it(
+    env: dict[str, str], isolated_home: Path, tmp_path: Path
+) -> None:
+    """The backup holds the file's original bytes, which the journal copied already: it is
+    made as a hard link to that copy (one write, not two), and the journal names the copy
+    instead of a digest. A crash right after it: the next run removes the backup."""
+    config, _ = continue_files(isolated_home)
+    before = snapshot(tmp_path)
+    killed = run_optscale(CONNECT, env, "1:sigkill")  # the backup of config.yaml is made
+    assert killed.returncode == -signal.SIGKILL
+    entries = _journal_entries(tmp_path)
+    backups = list(config.parent.glob("config.yaml.optscale-*.bak"))
+    assert len(backups) == 1 and backups[0].read_text() == CONFIG
+    (entry,) = [e for e in entries if e["path"] == str(backups[0])]
+    (source,) = [e for e in entries if e["path"] == str(config)]
+    assert entry["new_as"] == source["original"] and "new_blake2b" not in entry
+    copy = tmp_path / "optscale-config" / "journal" / str(source["original"])
+    assert os.stat(copy).st_ino == os.stat(backups[0]).st_ino
+    assert oct(os.stat(backups[0]).st_mode & 0o777) == "0o600"
+    after = run_optscale(["clients"], env)
+    assert after.returncode == 0 and "put back" in after.stderr, after.stderr
+    assert not backups[0].exists()
+    assert {k: v for k, v in snapshot(tmp_path).items() if "journal" not in k} == {
+        k: v for k, v in before.items() if "journal" not in k
+    }
+
+
+def test_a_journal_written_before_blake2b_is_still_recovered(
+    env: dict[str, str], isolated_home: Path, tmp_path: Path
+) -> None:
+    """An interrupted run of an older optscale recorded sha256 digests: still understood."""
+    import hashlib
+    import json
+
+    config, secrets = continue_files(isolated_home)
+    assert run_optscale(CONNECT, env, "2:sigkill").returncode == -signal.SIGKILL
+    intent = tmp_path / "optscale-config" / "journal" / "intent.json"
+    entries = json.loads(intent.read_text())["files"]
+    for entry in entries:  # as the old journal wrote them
+        entry.pop("new_as", None)
+        entry.pop("new_blake2b", None)
+        path = Path(entry["path"])  # (a file not written yet is absent, as it was)
+        written = path.read_bytes() if path.exists() else b"never written"
+        entry["new_sha256"] = hashlib.sha256(written).hexdigest()
+    intent.write_text(json.dumps({"files": entries}))
+    after = run_optscale(["clients"], env)
+    assert after.returncode == 0 and "put back" in after.stderr, after.stderr
+    assert config.read_text() == CONFIG and secrets.read_text() == ENV
+    assert not list(config.parent.glob("*.bak"))
+
+
+def test_a_backup_is_written_when_it_cannot_be_a_link(
+    env: dict[str, str], isolated_home: Path, tmp_path: Path
+) -> None:
+    """Our folder on another file system than the client's: no hard link can join them,
+    so the backup is written as a file of its own."""
+    import shutil
+    import tempfile
+
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or os.stat(shm).st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("no second file system here")
+    ours = Path(tempfile.mkdtemp(dir=shm))
+    try:
+        shutil.copytree(tmp_path / "optscale-config", ours / "c")
+        config, _ = continue_files(isolated_home)
+        done = run_optscale(CONNECT, {**env, "OPTSCALE_CONFIG_DIR": str(ours / "c")})
+        assert done.returncode == 0, done.stderr
+        (backup,) = config.parent.glob("config.yaml.optscale-*.bak")
+        assert backup.read_text() == CONFIG and os.stat(backup).st_nlink == 1
+        assert oct(os.stat(backup).st_mode & 0o777) == "0o600"
+    finally:
+        shutil.rmtree(ours, ignore_errors=True)

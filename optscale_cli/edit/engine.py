@@ -725,32 +725,30 @@ def commit(
     """Write every planned change, and ``own`` files of ours, all or nothing; then the
     records ``then`` returns (they name the backups made). Return the backups."""
     from optscale_cli.edit import transaction
-    from optscale_cli.edit.transaction import Step
+    from optscale_cli.edit.transaction import Step, link_or_write
 
     backups: list[Path] = []
     with edit_lock(lock_dir):
         _preflight(changes)
         files = [c for c in changes if c.changed and isinstance(c.target.store, FileStore)]
         rows = [c for c in changes if c.changed and not isinstance(c.target.store, FileStore)]
-        steps = {id(step): None for step in own}
+        steps: dict[int, Callable[[Step], None]] = {}  # how each step is written
         plan: list[Step] = list(own)
         for change in files:  # the journal keeps the digest of what will be written
-            if change.user_text is not None and not change.delete_file:
-                backup = change.target.store.backup_path()  # type: ignore[union-attr]
-                plan.append(Step(backup, change.user_text.encode("utf-8"), 0o600))
-                backups.append(backup)
-                change.backup = str(backup)
             new = None if change.delete_file else change.new_text.encode("utf-8")
             step = Step(change.target.store.path, new)
-            steps[id(step)] = change
+            steps[id(step)] = lambda _, change=change: _write_change(change, backups)
+            if change.user_text is not None and not change.delete_file:
+                backup = change.target.store.backup_path()  # type: ignore[union-attr]
+                copy = Step(backup, change.user_text.encode("utf-8"), 0o600, copy_of=step)
+                plan.append(copy)
+                steps[id(copy)] = link_or_write  # the user's content: 0600
+                backups.append(backup)
+                change.backup = str(backup)
             plan.append(step)
 
         def write(step: Step) -> None:
-            change = steps.get(id(step))
-            if change is None:
-                _write_own(step)
-            else:
-                _write_change(change, backups)
+            steps.get(id(step), _write_own)(step)  # ours: own, and what ``then`` returns
 
         def after() -> list[Step]:
             for change in rows:  # database rows last: files are put back if one fails

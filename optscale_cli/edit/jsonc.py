@@ -211,7 +211,10 @@ class _Parser:
 _STR = r'"[^"\\\r\n]*+(?:\\.[^"\\\r\n]*+)*+"'
 _GAPS = r"(?:[ \t\r\n]++|//[^\n]*+|/\*.*?\*/)*+"  # spaces and comments
 _SCAN = re.compile(  # a run of anything else, then a comment, or a trailing comma
-    rf"(?:[^\"/,]++|{_STR}|,(?!{_GAPS}[}}\]]))*+(?:(//[^\n]*|/\*.*?\*/)|(,)|\Z)", re.S
+    # (unrolled: a run, then each string or comma with the run after it; about a quarter
+    # faster than one alternation of the three, which took a loop turn for each run)
+    rf"[^\"/,]*+(?:(?:{_STR}|,(?!{_GAPS}[}}\]]))[^\"/,]*+)*+(?:(//[^\n]*|/\*.*?\*/)|(,)|\Z)",
+    re.S,
 )
 _WS = re.compile(r"[ \t\r\n]*")
 _BLANKS = re.compile(r"[ \t]*")

@@ -3,10 +3,13 @@ recovery of an interrupted run.
 
 Before the first write, the journal (``<our dir>/journal/``, 0700) records every file about
 to change with a copy of its original bytes (or that it did not exist) and the digest of
-what will be written. Then the files are written one by one. On any error, Ctrl-C, SIGTERM
-or SIGHUP, what was written is put back from memory and the journal removed. If the process
-dies anyway (SIGKILL, power loss), the next optscale run finds the journal and puts the files
-back (:func:`recover`), leaving alone any file changed since, and says which.
+what will be written. A backup that holds exactly the original bytes of another file in the
+run is made as a hard link to the journal's copy of them (one write of the bytes, not two),
+and its entry names that copy instead of a digest. Then the files are written one by one.
+On any error, Ctrl-C, SIGTERM or SIGHUP, what was written is put back from memory and the
+journal removed. If the process dies anyway (SIGKILL, power loss), the next optscale run
+finds the journal and puts the files back (:func:`recover`), leaving alone any file changed
+since, and says which.
 
 A test seam, ``OPTSCALE_FAULT=<step>:<action>``, makes a run fail on purpose after ``step``
 writes (``sigint``, ``sigkill``, ``enospc``): the fault-injection tests use it on real
@@ -27,10 +30,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from optscale_cli.edit.atomic import atomic_write, resolve_target
+from optscale_cli.edit.atomic import atomic_write, fsync_dir, resolve_target
 
 
 def _digest(data: bytes | None) -> str | None:
+    return None if data is None else hashlib.blake2b(data, digest_size=32).hexdigest()
+
+
+def _sha256(data: bytes | None) -> str | None:  # what journals before blake2b recorded
     return None if data is None else hashlib.sha256(data).hexdigest()
 
 
@@ -45,6 +52,9 @@ class Step:
     original_mode: int | None = None
     done: bool = False
     journaled: dict[str, object] | None = None  # its entry in the journal, once written
+    # a backup: the step whose original bytes ``new`` may be (then made as a link to them)
+    copy_of: Step | None = None
+    link_from: Path | None = None  # the journal's copy of those bytes, once found equal
 
 
 @dataclass
@@ -60,11 +70,12 @@ class Journal:
         from optscale_cli.paths import ensure_private_dir
 
         ensure_private_dir(self.folder)
-        entries = []
-        for n, step in enumerate(self.steps):
-            if step.journaled is None:  # once: read again after writing, it is our content
-                step.journaled = self._entry(n, step)
-            entries.append(step.journaled)
+        # once each: read again after writing, a file is our content; a backup's entry
+        # after the entry of the file it copies (whose original it may link to)
+        new = [(n, s) for n, s in enumerate(self.steps) if s.journaled is None]
+        for n, step in sorted(new, key=lambda item: item[1].copy_of is not None):
+            step.journaled = self._entry(n, step)
+        entries = [step.journaled for step in self.steps]
         atomic_write(self.intent, json.dumps({"files": entries}, indent=1), mode=0o600)
 
     def _entry(self, n: int, step: Step) -> dict[str, object]:
@@ -78,12 +89,19 @@ class Journal:
         if step.original is not None:
             copy = f"original-{n}"
             atomic_write(self.folder / copy, step.original, mode=0o600)
-        return {
+        entry: dict[str, object] = {
             "path": str(target),
             "original": copy,
             "original_mode": step.original_mode,
-            "new_sha256": _digest(step.new),
         }
+        source = step.copy_of
+        if source is not None and source.original is not None and source.original == step.new:
+            copied = source.journaled["original"]  # type: ignore[index]
+            step.link_from = self.folder / str(copied)
+            entry["new_as"] = copied  # what it will hold: that copy's bytes
+        else:
+            entry["new_blake2b"] = _digest(step.new)
+        return entry
 
     def clear(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -218,8 +236,32 @@ def _recover_one(folder: Path, entry: dict[str, object]) -> str:
         current = None
     if current == original:
         return ""
-    if _digest(current) != entry.get("new_sha256"):
+    if not _is_what_was_written(folder, entry, current):
         return f"left {path} as it is: it changed after the interrupted run"
     mode = entry.get("original_mode")
     _restore(path, original, int(mode) if isinstance(mode, int) else None)
     return f"put back {path}"
+
+
+def _is_what_was_written(folder: Path, entry: dict[str, object], current: bytes | None) -> bool:
+    if entry.get("new_as"):
+        return current == (folder / str(entry["new_as"])).read_bytes()
+    if "new_blake2b" in entry:
+        return _digest(current) == entry["new_blake2b"]
+    return _sha256(current) == entry.get("new_sha256")
+
+
+def link_or_write(step: Step) -> None:
+    """A new file of ours holding ``step.new``: a hard link to the journal's copy of the
+    same bytes when there is one (no second write), else written. The link never replaces
+    a file (a backup's name is new); any failure to link (another file system, no links
+    there) writes the bytes instead."""
+    if step.link_from is not None:
+        try:
+            os.link(step.link_from, step.path)
+        except OSError:
+            pass
+        else:
+            fsync_dir(step.path.parent)
+            return
+    atomic_write(step.path, step.new or b"", mode=step.mode or 0o600)
