@@ -816,6 +816,34 @@ def test_dotenv_names_dotenv_cannot_read_are_not_written() -> None:
     assert doc.render() == "A=1\n"
 
 
+def test_dotenv_finds_the_line_of_a_key_not_its_name_elsewhere() -> None:
+    """An edit finds its key's line by searching for the name: the name in a comment, in
+    another key's value, or inside a longer name is not that line; the last line is."""
+    text = (
+        "# OPTSCALE_API_KEY=in a comment\nX=OPTSCALE_API_KEY=no\n OPTSCALE_API_KEY=yes\n"
+        "MY_OPTSCALE_API_KEY=mine\nOPTSCALE_API_KEY_2=two\nY=OPTSCALE_API_KEY\n"
+    )
+    doc = DotenvDocument(text, ".env")
+    assert doc.get(("OPTSCALE_API_KEY",)) == "yes"
+    doc.set(("OPTSCALE_API_KEY",), "sk-new")
+    assert doc.render() == text.replace(" OPTSCALE_API_KEY=yes", " OPTSCALE_API_KEY=sk-new")
+    doc.remove(("OPTSCALE_API_KEY",))
+    assert doc.get(("OPTSCALE_API_KEY",)) is ABSENT
+    assert doc.data == _npm_dotenv_parse(doc.render())
+    assert "OPTSCALE_API_KEY" not in doc.data
+
+
+@pytest.mark.timeout(30)  # quadratic, this took minutes
+def test_dotenv_finding_a_key_is_linear() -> None:
+    """The name of a key many times on one long line, and on many lines: each line is
+    looked at once, not once for each time the name is in it."""
+    text = "X=" + "A" * 300_000 + "\n" + "Y=A\n" * 100_000 + "B=1\n"
+    doc = DotenvDocument(text, ".env")
+    assert doc.get(("A",)) is ABSENT
+    doc.set(("A",), "v")
+    assert doc.render() == text + "A=v\n"
+
+
 @pytest.mark.timeout(30)  # quadratic, these took minutes (20,000 of each: 0.8 s and 2.2 s)
 def test_dotenv_reading_is_linear() -> None:
     """Many `KEY=` lines, and a long run of spaces in a line, read in linear time: the

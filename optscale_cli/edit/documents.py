@@ -1263,10 +1263,24 @@ _NO_KEY = frozenset(("#", "\n", "\r"))  # a line starting so holds no key
 _INNER_BREAK = re.compile("\r(?=[^\r\n])|[\u2028\u2029]")
 
 
+# A whole file of the common lines (the ones _PLAIN_LINE reads), comments and blank lines,
+# checked in one step: such a file needs no line-by-line reading before an edit.
+_PLAIN_FILE_LINE = (
+    r'(?:(?:export )?+[A-Za-z0-9_.-]++=(?:"[^"\\\r\n]*+"|[!$-&(-\[\]-_a-~]++)?+\r?+'
+    r"|#[^\n]*+|\r?+)"
+)
+_PLAIN_FILE = re.compile(rf"(?:{_PLAIN_FILE_LINE}\n)*+{_PLAIN_FILE_LINE}")
+
+
 class DotenvDocument:
     """``KEY=value`` lines (a ``.env`` file): comments, blank lines, order and each line's
     own ending (``\n``, ``\r\n``, none on the last) are kept byte for byte. A key written twice
-    means its last line (as dotenv reads it): that is the line we change."""
+    means its last line (as dotenv reads it): that is the line we change.
+
+    The document is its text. Every line is checked when it is read (a file of common lines
+    in one step), and an edit finds the line of its key by searching the text for the key's
+    name, from the end: no table of every line and key is built (a 1 MB file is 50,000
+    lines)."""
 
     _SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:@+-")
 
@@ -1274,52 +1288,56 @@ class DotenvDocument:
         from optscale_cli.edit.textlines import newline_of
 
         self.label = label
-        maybe = text and ("\r" in text or "\u2028" in text or "\u2029" in text)
+        text = text or ""
+        maybe = "\r" in text or "\u2028" in text or "\u2029" in text
         inner = _INNER_BREAK.search(text) if maybe else None  # (a search tries every offset)
         if inner is not None:  # dotenv's parse starts a line there; we would read on
             at = inner.start()
             raise ConfigFileError(
                 label,
                 f"a line break ({inner.group()!r}) inside a line, where dotenv starts a new one",
-                text.count("\n", 0, at) + 1,  # type: ignore[union-attr]
-                at - text.rfind("\n", 0, at),  # type: ignore[union-attr]
+                text.count("\n", 0, at) + 1,
+                at - text.rfind("\n", 0, at),
             )
-        pieces = (text or "").split("\n")  # dotenv's lines: other breaks stay inside them
-        self.lines = [piece + "\n" for piece in pieces[:-1]] + [pieces[-1]] * bool(pieces[-1])
-        self._newline = newline_of(text or "")
-        self.values: dict[str, str] = {}
-        self._where: dict[str, int] = {}  # key -> its last line (the one that counts)
-        self._earlier: dict[str, list[int]] = {}  # key -> its other lines, if written twice
-        self._shared = False  # whether a copy shares the lines and tables (see _own)
-        split, values, where = self._split, self.values, self._where
-        for index, line in enumerate(self.lines):
-            if line[:1] in _NO_KEY:  # a comment or blank line, the quick way
+        self.text = text
+        self._newline = newline_of(text)
+        if _PLAIN_FILE.fullmatch(text) is None:
+            self._read_all()  # each line, as dotenv reads it: a line we cannot read raises
+
+    def _read_all(self) -> dict[str, str]:
+        """Every key's value (its last line's), reading the file line by line."""
+        pieces = self.text.split("\n")  # dotenv's lines: other breaks stay inside them
+        last = len(pieces) - 1
+        values: dict[str, str] = {}
+        split = self._split
+        for index, piece in enumerate(pieces):
+            if piece[:1] in _NO_KEY or not piece:  # a comment or blank line, the quick way
                 continue
-            key, value = split(line, index + 1)
+            key, value = split(piece + "\n" if index < last else piece, index + 1)
             if key is not None:
-                if key in where:
-                    self._earlier.setdefault(key, []).append(where[key])
                 values[key] = value
-                where[key] = index
+        return values
 
-    def __copy__(self) -> DotenvDocument:
-        """A copy whose edits leave this one as it is (the parse cache shares parses): the
-        two share their lines and tables until one of them changes (see _own)."""
-        twin = object.__new__(DotenvDocument)
-        twin.__dict__.update(self.__dict__)
-        twin._shared = self._shared = True
-        return twin
+    def _line_of(self, key: str) -> tuple[int, int] | None:
+        """Where the line that counts for ``key`` is (its start, and past its line break):
+        the last line whose key it is. Each line is looked at once at most: after a line
+        that only holds the name elsewhere, the search goes on before that line."""
+        if not _DOTENV_KEY.fullmatch(key):
+            return None  # no line has it (and an empty name would be found everywhere)
+        text, end = self.text, len(self.text)
+        while True:
+            at = text.rfind(key, 0, end)
+            if at < 0:
+                return None
+            start = text.rfind("\n", 0, at) + 1
+            stop = text.find("\n", at)
+            stop = len(text) if stop < 0 else stop + 1
+            if self._split(text[start:stop], 0)[0] == key:
+                return start, stop
+            end = start
 
-    def _own(self) -> None:
-        """Before a change: a copy of what this document shares with another, to change."""
-        if self._shared:
-            self.lines, self.values, self._where = (
-                list(self.lines),
-                dict(self.values),
-                dict(self._where),
-            )
-            self._earlier = {key: list(lines) for key, lines in self._earlier.items()}
-            self._shared = False
+    def _number(self, offset: int) -> int:
+        return self.text.count("\n", 0, offset) + 1
 
     def _split(self, line: str, number: int) -> tuple[str | None, str]:
         """The key and value of one line as dotenv's parse reads them (see _DOTENV_LINE);
@@ -1370,10 +1388,14 @@ class DotenvDocument:
 
     @property
     def data(self) -> dict[str, str]:
-        return dict(self.values)
+        return self._read_all()
+
+    def _value(self, where: tuple[int, int]) -> str:
+        return self._split(self.text[where[0] : where[1]], self._number(where[0]))[1]
 
     def get(self, path: Sequence[str | int]) -> Any:
-        return self.values.get(str(path[0]), ABSENT) if len(path) == 1 else ABSENT
+        where = self._line_of(str(path[0])) if len(path) == 1 else None
+        return ABSENT if where is None else self._value(where)
 
     def set(self, path: Sequence[str | int], value: Any) -> None:
         key, text = str(path[0]), str(value)
@@ -1384,18 +1406,16 @@ class DotenvDocument:
                 "digits, '_', '.' and '-'",
             )
         rendered = text if text and set(text) <= self._SAFE else self._quoted(key, text)
-        index = self._where.get(key)
-        if index is not None and self.values.get(key) == text:
-            return  # it says so already
-        self._own()
-        if index is None:
+        where = self._line_of(key)
+        if where is None:
             self._put(key, f"{key}={rendered}")
-        else:
-            body = self.lines[index].rstrip("\r\n")
-            lead = body[: len(body) - len(body.lstrip())]  # indentation, kept
-            export = "export " if body.lstrip().startswith("export ") else ""
-            self._put(key, f"{lead}{export}{key}={rendered}")
-        self.values[key] = text
+            return
+        if self._value(where) == text:
+            return  # it says so already
+        body = self.text[where[0] : where[1]].rstrip("\r\n")
+        lead = body[: len(body) - len(body.lstrip())]  # indentation, kept
+        export = "export " if body.lstrip().startswith("export ") else ""
+        self._put(key, f"{lead}{export}{key}={rendered}")
 
     def _quoted(self, key: str, text: str) -> str:
         """``text`` in double quotes, as dotenv reads it back: it strips the quotes and turns
@@ -1412,44 +1432,42 @@ class DotenvDocument:
         """``body`` as the line of ``key``: in place of its last line (keeping that line's
         ending), or as a new last line in the file's own line ending (``glue``: the break
         that went before it when it was the file's last line, without one of its own)."""
-        index = self._where.get(key)
-        lines = self.lines
-        if index is not None:
-            line = lines[index]
-            lines[index] = body + line[len(line.rstrip("\r\n")) :]
+        text, where = self.text, self._line_of(key)
+        if where is not None:
+            start, stop = where
+            line = text[start:stop]
+            self.text = "".join((text[:start], body, line[len(line.rstrip("\r\n")) :], text[stop:]))
             return
-        if lines and not lines[-1].endswith("\n"):  # no final line break: it goes first
-            if lines[-1].endswith("\r"):
+        if text and not text.endswith("\n"):  # no final line break: it goes first
+            if text.endswith("\r"):
                 raise ConfigFileError(
                     self.label,
                     "its last line ends with a lone carriage return (\\r): end it with a line "
                     "break, then try again",
-                    len(lines),
-                    len(lines[-1]),
+                    self._number(len(text)),
+                    len(text) - text.rfind("\n") - 1,
                 )
-            lines[-1] += glue if glue in ("\n", "\r\n") else self._newline
-            lines.append(body)
+            self.text = "".join((text, glue if glue in ("\n", "\r\n") else self._newline, body))
         else:
-            lines.append(body + self._newline)
-        self._where[key] = len(lines) - 1
+            self.text = "".join((text, body, self._newline))
 
     def layout(self, path: Sequence[str | int], *, removing: bool = True) -> dict[str, Any] | None:
         """The line of ``path`` as written (undo puts back those bytes)."""
-        index = self._where.get(str(path[0])) if len(path) == 1 else None
-        if index is None:
+        where = self._line_of(str(path[0])) if len(path) == 1 else None
+        if where is None:
             return None
-        line = self.lines[index]
+        start, stop = where
+        line = self.text[start:stop]
         found: dict[str, Any] = {"entry": line.rstrip("\r\n")}
-        if index and index == len(self.lines) - 1 and not line.endswith("\n"):
-            before = self.lines[index - 1]  # the break before the last line, if it goes
-            found["glue"] = before[len(before.rstrip("\r\n")) :]
+        if start and stop == len(self.text) and not line.endswith("\n"):
+            # the break before the last line, if it goes
+            found["glue"] = "\r\n" if self.text.endswith("\r\n", 0, start) else "\n"
         return found
 
     def restore(self, path: Sequence[str | int], value: Any, layout: dict[str, Any]) -> None:
         """Put ``value`` back as the line it was (``layout``), when that line says exactly
         ``value`` (a record edited to say more is not written); else as we would write it."""
         key, entry = str(path[0]), layout.get("entry")
-        self._own()
         try:
             said = self._split(entry, 1) if isinstance(entry, str) else None
         except ConfigFileError:
@@ -1458,29 +1476,20 @@ class DotenvDocument:
             self.set(path, value)
             return
         self._put(key, entry, layout.get("glue"))  # type: ignore[arg-type]
-        self.values[key] = str(value)
 
     def remove(self, path: Sequence[str | int]) -> None:
-        key = str(path[0])
-        if key not in self._where:
+        """Drop the line that counts for the key (an earlier line of it counts then)."""
+        where = self._line_of(str(path[0])) if len(path) == 1 else None
+        if where is None:
             return
-        self._own()
-        index = self._where.pop(key)
-        gone = self.lines.pop(index)
-        if index == len(self.lines) and index and not gone.endswith("\n"):
-            before = self.lines[index - 1]  # the break set put first goes: the file ends as it did
-            nl = self._newline if before.endswith(self._newline) else "\n"
-            self.lines[index - 1] = before[: -len(nl)]
-        self.values.pop(key, None)
-        for other, at in self._where.items():  # the lines after it move up one
-            if at > index:
-                self._where[other] = at - 1
-        for lines in self._earlier.values():
-            lines[:] = [at - 1 if at > index else at for at in lines]
-        earlier = self._earlier.get(key)
-        if earlier:  # an earlier line of the key counts now
-            self._where[key] = at = earlier.pop()
-            self.values[key] = self._split(self.lines[at], at + 1)[1]
+        start, stop = where
+        text = self.text
+        if stop == len(text) and start and not text.endswith("\n"):
+            # the last line, without a break of its own: the break before it goes, so the
+            # file ends as it did before that line was added
+            nl = self._newline if text.endswith(self._newline, 0, start) else "\n"
+            start -= len(nl)
+        self.text = text[:start] + text[stop:]
 
     def render(self) -> str:
-        return "".join(self.lines)
+        return self.text

@@ -616,8 +616,8 @@ def plan_revert(target: Target, entry: dict[str, Any]) -> FileChange:
     drifted[:0] = [name for _, names in held.values() for name in names]
     _remove_empty_created(doc, entry.get("created", []))
     change = FileChange(target, original, doc.render(), drifted=drifted)
-    data = getattr(doc, "data", None)
-    if entry.get("created_file") and data == {}:  # a file, or a SQLite row, we created
+    # a file, or a SQLite row, we created (its data is read only then: a whole .env's is slow)
+    if entry.get("created_file") and getattr(doc, "data", None) == {}:
         change.delete_file = True
     return change
 
