@@ -150,6 +150,8 @@ class JsonDocument:
         self.label = label
         self.comments = comments
         self._stale = False  # the text is to be rendered from the data (see _append)
+        # a new object set by one or more edits, not written into the text yet (see _defer)
+        self._pending: tuple[tuple[str, ...], dict[str, Any]] | None = None
         self.text = text if text and text.strip() else "{\n}\n"
         self._index: Any = None
         self._indent: str | None = None
@@ -174,6 +176,8 @@ class JsonDocument:
 
     @property
     def text(self) -> str:
+        if self._pending is not None:
+            self._write_pending()
         if self._stale:  # members appended to a canonical text: the canonical text again
             from optscale_cli.edit import jsonc
 
@@ -196,7 +200,7 @@ class JsonDocument:
         read, instead of re-indexed and edited once per member."""
         from optscale_cli.edit import jsonc
 
-        if (current is ABSENT) == (value is ABSENT) or not path:
+        if (current is ABSENT) == (value is ABSENT) or not path or self._pending is not None:
             return False
         if not isinstance(path[-1], str) or not isinstance(lookup(self._data, path[:-1]), dict):
             return False
@@ -213,6 +217,45 @@ class JsonDocument:
         self._data = _replaced(self._data, list(path), value)
         self._stale = True
         return True
+
+    def _defer(self, path: Sequence[str | int], value: Any) -> bool:
+        """Set a value whose object does not exist yet without writing it now: the new
+        object is held, and the next edits inside it are added to it, until the text is
+        needed; then it is written with one edit of the text (``_write_pending``) instead of
+        one per member, each a copy of the whole file (a connect sets five members of its
+        new provider). Only names of object members: what a single edit would add."""
+        if self._stale or not all(isinstance(part, str) for part in path):
+            return False
+        held = self._pending
+        if held is not None and (
+            len(path) <= len(held[0]) or tuple(path[: len(held[0])]) != held[0]
+        ):
+            self._write_pending()  # an edit elsewhere: the held object goes first
+            held = None
+        plain = json.loads(json.dumps(value))
+        if held is None:
+            depth = next(
+                (d for d in range(1, len(path)) if lookup(self._data, path[:d]) is ABSENT), 0
+            )
+            if not depth:
+                return False  # its object is there: an edit of the text, as ever
+            where = tuple(str(part) for part in path[:depth])
+            self._pending = (where, _replaced({}, list(path[depth:]), plain))
+        else:
+            where, members = held
+            self._pending = (where, _replaced(members, list(path[len(where) :]), plain))
+        self._data = _replaced(self._data, list(path), plain)
+        return True
+
+    def _write_pending(self) -> None:
+        from optscale_cli.edit import jsonc
+
+        assert self._pending is not None
+        (where, members), self._pending = self._pending, None
+        text = self.text
+        self._edited(
+            jsonc.set_value(text, list(where), members, indent=self.indent(), index=self.index())
+        )
 
     @property
     def data(self) -> Any:
@@ -267,7 +310,7 @@ class JsonDocument:
         current = lookup(self._data, path)
         if current == value and current is not ABSENT:
             return
-        if self._append(path, current, value):
+        if self._append(path, current, value) or self._defer(path, value):
             return
         listed = _list_edit(self, list(path), current, value)
         self._edited(
