@@ -521,7 +521,7 @@ class _Mover:
     def reread(self, node: Node, i: int) -> None:
         """Read ``node``'s members again from its ``i``-th, until they are the old ones."""
         entries, is_object = node.entries, node.kind == "object"
-        parser = _Parser(self.new, True)
+        parser = _Rereader(self.new, True)
         parser.pos = node.start + 1 if i == 0 else entries[i - 1].comma + 1  # type: ignore[operator]
         parser.skip()
         later = {e.start + self.delta: k for k, e in enumerate(entries) if e.start >= self.q_old}
@@ -541,6 +541,26 @@ class _Mover:
             fresh.append(parser.member(is_object, 0))
         node.entries = fresh
         _rekey(node)
+
+
+class _Rereader(_Parser):
+    """The exact parser for the members an edit touched, except that a container among them
+    that is plain JSON (as everything we write is) is decoded by the C decoder and its own
+    members are left to be read when a path goes through it: a new object of 10,000 models
+    is not walked character by character."""
+
+    def value(self, depth: int) -> Node:
+        self.skip()
+        start = self.pos
+        if self.text[start : start + 1] in ("{", "["):
+            try:
+                value, end = _DECODER.raw_decode(self.text, start)
+            except (ValueError, RecursionError):  # comments, a trailing comma: read exactly
+                pass
+            else:
+                self.pos = end
+                return Node(_kind(self.text[start]), start, end, value)
+        return super().value(depth)
 
 
 _KINDS = {"{": "object", "[": "array", '"': "string", "t": "literal", "f": "literal"}
