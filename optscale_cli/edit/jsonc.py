@@ -210,10 +210,13 @@ class _Parser:
 # values. Anything it does not accept goes to the parser above, for its exact error (or value).
 _STR = r'"[^"\\\r\n]*+(?:\\.[^"\\\r\n]*+)*+"'
 _GAPS = r"(?:[ \t\r\n]++|//[^\n]*+|/\*.*?\*/)*+"  # spaces and comments
+_COMMA = (  # a comma that is not a trailing one: the quick test (a value follows), or the full
+    rf",(?=[ \t\r\n]*+[^ \t\r\n}}\]/])|,(?!{_GAPS}[}}\]])"
+)
 _SCAN = re.compile(  # a run of anything else, then a comment, or a trailing comma
     # (unrolled: a run, then each string or comma with the run after it; about a quarter
     # faster than one alternation of the three, which took a loop turn for each run)
-    rf"[^\"/,]*+(?:(?:{_STR}|,(?!{_GAPS}[}}\]]))[^\"/,]*+)*+(?:(//[^\n]*|/\*.*?\*/)|(,)|\Z)",
+    rf"[^\"/,]*+(?:(?:{_STR}|{_COMMA})[^\"/,]*+)*+(?:(//[^\n]*|/\*.*?\*/)|(,)|\Z)",
     re.S,
 )
 _WS = re.compile(r"[ \t\r\n]*")
