@@ -376,3 +376,16 @@ def test_toml_scan_says_where_tomllib_reads_each_value() -> None:
             assert not text[statement.line : statement.keystart].strip()
             checked += 1
     assert checked > 2000
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("nan")])
+def test_a_new_object_held_for_one_edit_refuses_what_json_cannot_hold_at_once(bad: float) -> None:
+    """Members of a new object are held and written with one edit later: a value JSON has
+    no way to write is still refused by the set that brings it, the document unchanged."""
+    text = '{\n  "a": 1\n}\n'
+    doc = JsonDocument(text, "c.json", comments=False)
+    doc.set(("models", "m1", "name"), "one")
+    with pytest.raises(ValueError, match="cannot write"):
+        doc.set(("models", "m1", "cost"), bad)
+    assert doc.data == {"a": 1, "models": {"m1": {"name": "one"}}}
+    assert jsonc.loads(doc.render()) == doc.data

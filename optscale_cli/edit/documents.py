@@ -232,7 +232,9 @@ class JsonDocument:
         ):
             self._write_pending()  # an edit elsewhere: the held object goes first
             held = None
-        plain = json.loads(json.dumps(value))
+        from optscale_cli.edit import jsonc
+
+        plain = json.loads(jsonc._dump(value))  # (refused now, as an edit would: NaN, ...)
         if held is None:
             depth = next(
                 (d for d in range(1, len(path)) if lookup(self._data, path[:d]) is ABSENT), 0
@@ -252,10 +254,14 @@ class JsonDocument:
 
         assert self._pending is not None
         (where, members), self._pending = self._pending, None
-        text = self.text
-        self._edited(
-            jsonc.set_value(text, list(where), members, indent=self.indent(), index=self.index())
-        )
+        try:
+            text = jsonc.set_value(
+                self.text, list(where), members, indent=self.indent(), index=self.index()
+            )
+        except BaseException:
+            self._pending = (where, members)  # the document still says what it held
+            raise
+        self._edited(text)
 
     @property
     def data(self) -> Any:

@@ -34,10 +34,8 @@ from optscale_cli.edit.atomic import atomic_write, fsync_dir, resolve_target
 
 
 def _digest(data: bytes | None) -> str | None:
-    return None if data is None else hashlib.blake2b(data, digest_size=32).hexdigest()
-
-
-def _sha256(data: bytes | None) -> str | None:  # what journals before blake2b recorded
+    # sha256, as every journal has said: an older optscale that finds this journal after a
+    # crash can still tell our writes from the user's
     return None if data is None else hashlib.sha256(data).hexdigest()
 
 
@@ -100,7 +98,7 @@ class Journal:
             step.link_from = self.folder / str(copied)
             entry["new_as"] = copied  # what it will hold: that copy's bytes
         else:
-            entry["new_blake2b"] = _digest(step.new)
+            entry["new_sha256"] = _digest(step.new)
         return entry
 
     def clear(self) -> None:
@@ -246,9 +244,7 @@ def _recover_one(folder: Path, entry: dict[str, object]) -> str:
 def _is_what_was_written(folder: Path, entry: dict[str, object], current: bytes | None) -> bool:
     if entry.get("new_as"):
         return current == (folder / str(entry["new_as"])).read_bytes()
-    if "new_blake2b" in entry:
-        return _digest(current) == entry["new_blake2b"]
-    return _sha256(current) == entry.get("new_sha256")
+    return _digest(current) == entry.get("new_sha256")
 
 
 def link_or_write(step: Step) -> None:
