@@ -197,12 +197,17 @@ class JsonDocument:
         wrote, such as Aider's model metadata, one member per model): jsonc.set_value would
         append it at the end of its object in that same layout (remove_value drop its lines
         and the comma before), so the text stays canonical and is rendered once, when next
-        read, instead of re-indexed and edited once per member."""
+        read, instead of re-indexed and edited once per member. A member whose objects are
+        not there yet is such a member too (set_value adds them with it, in that layout)."""
         from optscale_cli.edit import jsonc
 
         if (current is ABSENT) == (value is ABSENT) or not path or self._pending is not None:
             return False
-        if not isinstance(path[-1], str) or not isinstance(lookup(self._data, path[:-1]), dict):
+        parent = lookup(self._data, path[:-1])
+        if parent is ABSENT and value is not ABSENT:  # (check_containers: no other kind on the way)
+            if not all(isinstance(part, str) for part in path):
+                return False
+        elif not isinstance(path[-1], str) or not isinstance(parent, dict):
             return False
         if self._marked:  # the user's comments or trailing commas: never canonical
             return False
