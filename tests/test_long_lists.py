@@ -149,9 +149,12 @@ def test_gateway_json_fast_path_is_usable(body: bytes) -> None:
 def test_new_file_diff_is_difflibs(after: list[str]) -> None:
     import difflib
 
-    from optscale_cli.edit.diffs import unified_diff
+    from optscale_cli.edit.diffs import unified_diff, unified_diff_text
 
     for before in ([], ["old\n"]):
         expected = list(difflib.unified_diff(before, after, "/dev/null", "f.json"))
         got = unified_diff("".join(before), "".join(after), "/dev/null", "f.json")
         assert got == expected
+        # as one text: each line ending in a break (the quick way for a new file too)
+        text = unified_diff_text("".join(before), "".join(after), "/dev/null", "f.json")
+        assert text == "".join(line if line.endswith("\n") else line + "\n" for line in expected)

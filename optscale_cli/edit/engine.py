@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from optscale_cli.edit.atomic import atomic_write, resolve_target
-from optscale_cli.edit.diffs import unified_diff
+from optscale_cli.edit.diffs import unified_diff_text
 from optscale_cli.edit.documents import (
     ABSENT,
     Document,
@@ -263,8 +263,7 @@ class FileChange:
                 after = after.replace(secret, redact_key(secret))
         old_name = self.target.label if self.original is not None else "/dev/null"
         new_name = self.target.label if not self.delete_file else "/dev/null"
-        lines = unified_diff(before, after, old_name, new_name)
-        return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+        return unified_diff_text(before, after, old_name, new_name)
 
     def ledger_entry(self) -> dict[str, Any]:
         return {
