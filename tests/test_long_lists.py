@@ -145,7 +145,18 @@ def test_gateway_json_fast_path_is_usable(body: bytes) -> None:
     assert outcome(_usable_json) == outcome(lambda b: _usable(json.loads(b)))
 
 
-@pytest.mark.parametrize("after", [[], ["one"], ["one\n"], ["a\n", "b\n", "c"], ["x\n"] * 40])
+@pytest.mark.parametrize(
+    "after",
+    [
+        [],
+        ["one"],
+        ["one\n"],
+        ["a\n", "b\n", "c"],
+        ["x\n"] * 40,
+        ["a\r\n", "b\r\n"],
+        ["x\ry\n", "\n"],
+    ],
+)
 def test_new_file_diff_is_difflibs(after: list[str]) -> None:
     import difflib
 
