@@ -1311,7 +1311,7 @@ _PLAIN_LINE = re.compile(
 )
 _DOTENV_KEY = re.compile(r"[A-Za-z0-9_.-]+")
 _QUOTES = frozenset("'\"`")
-_NO_KEY = frozenset(("#", "\n", "\r"))  # a line starting so holds no key
+_NO_KEY = frozenset(("", "#", "\r"))  # a line (split at \n) starting so holds no key
 # where dotenv starts a line and we would not: a \r not part of a line's ending (dotenv makes
 # \r\n and \r line breaks), or U+2028 / U+2029 (JavaScript's `^` and `$` take them as ends)
 _INNER_BREAK = re.compile("\r(?=[^\r\n])|[\u2028\u2029]")
@@ -1365,7 +1365,7 @@ class DotenvDocument:
         values: dict[str, str] = {}
         split = self._split
         for index, piece in enumerate(pieces):
-            if piece[:1] in _NO_KEY or not piece:  # a comment or blank line, the quick way
+            if piece[:1] in _NO_KEY:  # a comment or blank line, the quick way
                 continue
             key, value = split(piece + "\n" if index < last else piece, index + 1)
             if key is not None:
@@ -1389,6 +1389,9 @@ class DotenvDocument:
             if self._split(text[start:stop], 0)[0] == key:
                 return start, stop
             end = start
+
+    def _line_at(self, path: Sequence[str | int]) -> tuple[int, int] | None:
+        return self._line_of(str(path[0])) if len(path) == 1 else None
 
     def _number(self, offset: int) -> int:
         return self.text.count("\n", 0, offset) + 1
@@ -1448,7 +1451,7 @@ class DotenvDocument:
         return self._split(self.text[where[0] : where[1]], self._number(where[0]))[1]
 
     def get(self, path: Sequence[str | int]) -> Any:
-        where = self._line_of(str(path[0])) if len(path) == 1 else None
+        where = self._line_at(path)
         return ABSENT if where is None else self._value(where)
 
     def set(self, path: Sequence[str | int], value: Any) -> None:
@@ -1462,14 +1465,14 @@ class DotenvDocument:
         rendered = text if text and set(text) <= self._SAFE else self._quoted(key, text)
         where = self._line_of(key)
         if where is None:
-            self._put(key, f"{key}={rendered}")
+            self._put(where, f"{key}={rendered}")
             return
         if self._value(where) == text:
             return  # it says so already
         body = self.text[where[0] : where[1]].rstrip("\r\n")
         lead = body[: len(body) - len(body.lstrip())]  # indentation, kept
         export = "export " if body.lstrip().startswith("export ") else ""
-        self._put(key, f"{lead}{export}{key}={rendered}")
+        self._put(where, f"{lead}{export}{key}={rendered}")
 
     def _quoted(self, key: str, text: str) -> str:
         """``text`` in double quotes, as dotenv reads it back: it strips the quotes and turns
@@ -1482,11 +1485,12 @@ class DotenvDocument:
             )
         return f'"{text}"'
 
-    def _put(self, key: str, body: str, glue: str | None = None) -> None:
-        """``body`` as the line of ``key``: in place of its last line (keeping that line's
-        ending), or as a new last line in the file's own line ending (``glue``: the break
-        that went before it when it was the file's last line, without one of its own)."""
-        text, where = self.text, self._line_of(key)
+    def _put(self, where: tuple[int, int] | None, body: str, glue: str | None = None) -> None:
+        """``body`` as the line of its key: in place of the key's line ``where`` (keeping
+        that line's ending), or, with None, as a new last line in the file's own line ending
+        (``glue``: the break that went before it when it was the file's last line, without
+        one of its own)."""
+        text = self.text
         if where is not None:
             start, stop = where
             line = text[start:stop]
@@ -1507,7 +1511,7 @@ class DotenvDocument:
 
     def layout(self, path: Sequence[str | int], *, removing: bool = True) -> dict[str, Any] | None:
         """The line of ``path`` as written (undo puts back those bytes)."""
-        where = self._line_of(str(path[0])) if len(path) == 1 else None
+        where = self._line_at(path)
         if where is None:
             return None
         start, stop = where
@@ -1529,11 +1533,11 @@ class DotenvDocument:
         if said != (key, str(value)) or "\n" in entry or "\r" in entry:  # type: ignore[operator]
             self.set(path, value)
             return
-        self._put(key, entry, layout.get("glue"))  # type: ignore[arg-type]
+        self._put(self._line_of(key), entry, layout.get("glue"))  # type: ignore[arg-type]
 
     def remove(self, path: Sequence[str | int]) -> None:
         """Drop the line that counts for the key (an earlier line of it counts then)."""
-        where = self._line_of(str(path[0])) if len(path) == 1 else None
+        where = self._line_at(path)
         if where is None:
             return
         start, stop = where
