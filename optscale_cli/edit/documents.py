@@ -218,7 +218,7 @@ class JsonDocument:
         if not self._canonical:
             return False
         if value is not ABSENT:
-            value = json.loads(jsonc._dump(value))  # what set_value writes (and its errors)
+            value = jsonc.as_written(value)  # what set_value writes (and its errors)
         self._data = _replaced(self._data, list(path), value)
         self._stale = True
         return True
@@ -239,14 +239,14 @@ class JsonDocument:
             held = None
         from optscale_cli.edit import jsonc
 
-        plain = json.loads(jsonc._dump(value))  # (refused now, as an edit would: NaN, ...)
+        plain = jsonc.as_written(value)  # (refused now, as an edit would: NaN, ...)
         if held is None:
             depth = next(
                 (d for d in range(1, len(path)) if lookup(self._data, path[:d]) is ABSENT), 0
             )
             if not depth:
                 return False  # its object is there: an edit of the text, as ever
-            where = tuple(str(part) for part in path[:depth])
+            where = tuple(path[:depth])  # (names only: see above)
             self._pending = (where, _replaced({}, list(path[depth:]), plain))
         else:
             where, members = held

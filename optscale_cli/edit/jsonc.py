@@ -566,8 +566,10 @@ class _Rereader(_Parser):
         return super().value(depth)
 
 
-_KINDS = {"{": "object", "[": "array", '"': "string", "t": "literal", "f": "literal"}
-_KINDS["n"] = "literal"
+_KINDS = {  # a value's kind by its first character (anything else: a number)
+    **{"{": "object", "[": "array", '"': "string"},
+    **dict.fromkeys("tfn", "literal"),
+}
 
 
 def _kind(char: str) -> str:
@@ -764,6 +766,12 @@ def _dump(value: Any, unit: str | None = None) -> str:
         raise ValueError(f"cannot write {value!r} as JSON: {exc}") from None
 
 
+def as_written(value: Any) -> Any:
+    """``value`` as a file will say it once written (tuples become lists, keys text, ...);
+    a value JSON cannot hold (NaN, infinity, an object) raises ValueError or TypeError."""
+    return json.loads(_dump(value))
+
+
 def _render(value: Any, base: str, unit: str, newline: str, compact: bool) -> str:
     if compact:
         return _dump(value)
@@ -828,7 +836,7 @@ def set_value(
     path = list(path)
     index = index if index is not None and index.text == text else Index(text)
     root = index.root()
-    wanted = json.loads(_dump(value))  # what the file will say: tuples become lists, ...
+    wanted = as_written(value)
     unit = detect_indent(text) if indent is None else indent
     newline = _newline(text)
     chain, node = index.find(path)
@@ -975,7 +983,7 @@ def insert_before(
     indent = _line_indent(text, entry.start)
     if raw is None:
         compact = text.find("\n", node.start, node.end) < 0
-        raw = _render(json.loads(_dump(value)), indent, detect_indent(text), newline, compact)
+        raw = _render(as_written(value), indent, detect_indent(text), newline, compact)
     colon, comma = _separators(text, node)
     item = _dump(path[-1]) + colon + raw
     glue = f",{newline}{indent}" if _first_on_line(text, entry.start) else comma
