@@ -1,7 +1,7 @@
 """Parsed documents we edit in place, one class per format, one small interface.
 
 Each keeps what it does not touch as it was, byte for byte: every format is edited as text
-(JSON/JSONC: :mod:`jsonc`; TOML: :mod:`toml_text`, checked with tomllib; YAML: :mod:`yaml_text`,
+(JSON/JSONC: :mod:`jsonc`; TOML: :mod:`toml_text`, checked with tomli; YAML: :mod:`yaml_text`,
 ruamel only locating nodes; dotenv: by line). An edit that cannot be made faithfully is refused
 with a ConfigFileError naming file, line and column. ``layout(path)`` / ``restore`` let undo put
 a value back as it was written and where it was.
@@ -536,7 +536,7 @@ class TomlDocument(_CheckedRuns):
     """TOML edited as text (see :mod:`optscale_cli.edit.toml_text`): a key's value is
     replaced where it is written, a new key goes after the last one of its table, a new table
     is a ``[header]`` section at the end. Each edit must parse to exactly the data it means
-    (checked with tomllib), or it is refused; every other byte stays as the user wrote it."""
+    (checked with tomli, the standard library's tomllib compiled), or it is refused; every other byte stays as the user wrote it."""
 
     def __init__(self, text: str | None, label: str) -> None:
         self.label = label
@@ -550,11 +550,14 @@ class TomlDocument(_CheckedRuns):
     def _parse(self, text: str) -> dict[str, Any]:
         import re
 
-        import tomllib
+        try:  # the same parser as the standard library's tomllib (TOML 1.0), compiled
+            import tomli as reader
+        except ImportError:  # a platform without its wheel: the standard library's
+            import tomllib as reader
 
         try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
+            return reader.loads(text)
+        except reader.TOMLDecodeError as exc:
             where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
             message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
             raise ConfigFileError(
