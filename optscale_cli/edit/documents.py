@@ -536,7 +536,8 @@ class TomlDocument(_CheckedRuns):
     """TOML edited as text (see :mod:`optscale_cli.edit.toml_text`): a key's value is
     replaced where it is written, a new key goes after the last one of its table, a new table
     is a ``[header]`` section at the end. Each edit must parse to exactly the data it means
-    (checked with tomli, the standard library's tomllib compiled), or it is refused; every other byte stays as the user wrote it."""
+    (checked with tomli, the standard library's tomllib compiled), or it is refused; every
+    other byte stays as the user wrote it."""
 
     def __init__(self, text: str | None, label: str) -> None:
         self.label = label
