@@ -684,9 +684,34 @@ def test_yaml_key_with_an_empty_value(
 
 def test_yaml_ruamel_cannot_read_is_a_refusal_naming_the_file() -> None:
     """Some comment placements make ruamel raise NotImplementedError ("overlap in
-    comment"): that is the file we cannot edit safely, not an internal error."""
+    comment"): where ruamel reads the file (here: a `!`, which may be a tag), that is the file
+    we cannot edit safely, not an internal error. libyaml reads the same placement."""
     with pytest.raises(ConfigFileError, match="cannot read this YAML safely"):
-        YamlDocument("a: # c\n  v\n\n", "config.yaml")
+        YamlDocument("a: # c\n  v\n\n# !\n", "config.yaml")
+    doc = YamlDocument("a: # c\n  v\n\n", "config.yaml")
+    assert doc.data == {"a": "v"}
+    doc.set(("b",), "x")
+    assert doc.render() == "a: # c\n  v\nb: x\n\n"
+
+
+@pytest.mark.parametrize(
+    "nested",
+    [
+        "[" * 300_000 + "]" * 300_000,  # libyaml's C composer overflowed the stack on these
+        "{b: " * 100_000 + "1" + "}" * 100_000,
+        "\n  " + "- " * 100_000 + "x",  # block sequences, one in the other, on one line
+    ],
+    ids=["flow-lists", "flow-maps", "compact-lists"],
+)
+def test_yaml_nested_beyond_any_stack_is_refused(tmp_path: Path, nested: str) -> None:
+    """A config.yaml nested a hundred thousand deep is refused with a clear error and left
+    as it was; reading it neither crashes the process nor reports an internal error."""
+    text = f"name: x\nmodels: []\nother: {nested}\n"
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigFileError, match="nested too deeply"):
+        plan_edit(Target(FileStore(path), "yaml"), continue_ops("name: x\n"))
+    assert path.read_text() == text
 
 
 def _npm_dotenv_value(line: str) -> str:

@@ -852,15 +852,11 @@ class YamlDocument(_CheckedRuns):
         self.text = text or ""
         self._bom = "\ufeff" if self.text.startswith("\ufeff") else ""
         self.text = self.text[len(self._bom) :]  # offsets below are in the text after it
-        self._doc, self._root = self._parse(self.text)
-        if self._doc is None:
-            from ruamel.yaml.comments import CommentedMap
-
-            self._doc = CommentedMap()
-        if not isinstance(self._doc, dict):
+        data, self._root = self._parse(self.text)
+        if not isinstance(data, dict | None):
             raise ConfigFileError(label, "the top level is not a mapping", 1, 1)
-        self._data = plain(self._doc)
-        self._base = (self.text, self._doc, self._root, self._data)
+        self._data: dict[str, Any] = data or {}  # shared with the read: never changed in place
+        self._base = (self.text, self._root, self._data)
 
     def _parse(self, text: str) -> tuple[Any, Any]:
         from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -899,13 +895,13 @@ class YamlDocument(_CheckedRuns):
         return ConfigFileError(self.label, message, *self._position(offset))
 
     def locate(self, path: Sequence[str | int]) -> tuple[int | None, int | None]:
+        from optscale_cli.edit import yaml_text
+
         self._settle()
-        parent = lookup(self._doc, path[:-1])
-        try:
-            line, column = parent.lc.key(path[-1])
-        except (AttributeError, KeyError, TypeError):
+        key = yaml_text.key_node(self._root, path)
+        if key is None:
             return (None, None)
-        return (line + 1, column + 1)
+        return (key.start_mark.line + 1, key.start_mark.column + 1)
 
     def get(self, path: Sequence[str | int]) -> Any:
         return copy.deepcopy(lookup(self._data, path))
@@ -943,21 +939,20 @@ class YamlDocument(_CheckedRuns):
         in the order the edits believed they put them."""
         believed = [e.key for e in self._found] if settling and self._found is not None else None
         try:
-            doc, root = self._parse(text)
+            data, root = self._parse(text)
         except ConfigFileError:
             return False
-        if doc is None:
-            from ruamel.yaml.comments import CommentedMap
-
-            doc = CommentedMap()
-        if _canon(plain(doc)) != _canon(expected) or not _order_agrees(believed, text, root):
+        data = {} if data is None else data
+        if _canon(data, plain_data=True) != _canon(expected) or not _order_agrees(
+            believed, text, root
+        ):
             return False
-        self.text, self._doc, self._root, self._data = text, doc, root, plain(doc)
-        self._base, self._found = (text, doc, root, self._data), None
+        self.text, self._root, self._data = text, root, data
+        self._base, self._found = (text, root, data), None
         return True
 
     def _back_to_checked(self) -> None:
-        self.text, self._doc, self._root, self._data = self._base
+        self.text, self._root, self._data = self._base
         self._found = None
 
     def _moved(

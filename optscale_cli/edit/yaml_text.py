@@ -71,25 +71,133 @@ _PARSED: dict[str, tuple[Any, Any]] = {}  # text -> (data, nodes), the last few 
 
 
 def parse(text: str) -> tuple[Any, Any]:
-    """What ``text`` says (ruamel's round-trip data) and its node tree. ruamel is slow (tens
-    of KB a second), so a text is read once: the data is built from the same nodes, and a text
-    read before in this command (the plan's read, an edit's check, the re-read after writing)
-    is not read again. Nothing here changes what it returns."""
+    """What ``text`` says, as plain data (dict, list, str, ...; None for an empty text), and
+    its node tree. A text read before in this command (the plan's read, an edit's check, the
+    re-read after writing) is not read again; nothing here changes what it returns."""
     found = _PARSED.get(text)
     if found is not None:
         return found
-    from ruamel.yaml import YAML
-
-    yaml = YAML(typ="rt")
-    if _built_in_place(text):  # building the data would change the nodes: read it twice
-        found = (yaml.load(text), YAML(typ="rt").compose(text))
-    else:
-        root = yaml.compose(text)
-        found = (None if root is None else yaml.constructor.construct_document(root), root)
+    found = _read_with_libyaml(text) or _read_with_ruamel(text)
     if len(_PARSED) >= 8:
         _PARSED.pop(next(iter(_PARSED)))
     _PARSED[text] = found
     return found
+
+
+def _read_with_ruamel(text: str) -> tuple[Any, Any]:
+    """ruamel's own reading (pure Python, tens of KB a second): it says what is wrong, where,
+    and reads what the quick reader leaves to it. The data is built from the same nodes."""
+    from ruamel.yaml import YAML
+
+    from optscale_cli.edit.documents import plain
+
+    yaml = YAML(typ="rt")
+    if _built_in_place(text):  # building the data would change the nodes: read it twice
+        return plain(yaml.load(text)), YAML(typ="rt").compose(text)
+    root = yaml.compose(text)
+    return (None if root is None else plain(yaml.constructor.construct_document(root))), root
+
+
+_DIRECTIVE = re.compile(r"^%", re.M)  # `%YAML 1.1` would change how scalars resolve
+
+
+def _read_with_libyaml(text: str) -> tuple[Any, Any] | None:
+    """The same reading ten times faster: libyaml's parser (C, in ruamel.yaml.clib) makes the
+    events, ruamel's composer (Python: nesting too deep for it raises RecursionError, where
+    the C composer would overflow the stack) and its YAML 1.2 resolver make the nodes, and
+    :func:`_plain_data` the data. None (ruamel reads it): no clib, a text with merge keys,
+    tags, value keys or directives, or anything libyaml or the builder refuses, so errors
+    are always ruamel's, named by line and column."""
+    if _built_in_place(text) or _DIRECTIVE.search(text):
+        return None
+    try:
+        from _ruamel_yaml import CParser  # ruamel.yaml.clib
+    except ImportError:
+        return None
+    from ruamel.yaml.composer import Composer
+    from ruamel.yaml.resolver import VersionedResolver
+
+    class Reader:  # what ruamel's composer and resolver ask their loader for
+        max_depth = None
+        _composer = None
+        yaml_version = None  # no directive: YAML 1.2 (asked for each scalar)
+
+    reader = Reader()
+    reader._scanner = reader  # type: ignore[attr-defined]
+    reader._parser = CParser(text)  # type: ignore[attr-defined]
+    reader._resolver = VersionedResolver(loader=reader)  # type: ignore[attr-defined]
+    try:
+        root = Composer(loader=reader).get_single_node()
+        return (None if root is None else _plain_data(root)), root
+    except RecursionError:
+        raise
+    except Exception:  # (noqa: BLE001) ruamel reads it again and says what is wrong
+        return None
+
+
+class _NotPlain(Exception):
+    """A node :func:`_plain_data` leaves to ruamel's constructor."""
+
+
+def _plain_data(root: Any) -> Any:
+    """The plain data of a node tree that holds only maps, lists and scalars with string keys:
+    strings and nulls as they are, other scalars (numbers, booleans, dates) built by ruamel's
+    own constructor, so the data is what ruamel's reading makes of them."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    from optscale_cli.edit.documents import plain
+
+    constructor = YAML(typ="rt").constructor
+    built: dict[int, Any] = {}  # an anchored node's data, built once for all its aliases
+
+    def build(node: Any) -> Any:
+        known = built.get(id(node), built)
+        if known is not built:
+            return known
+        kind, tag = type(node), node.tag
+        if kind is ScalarNode:
+            if tag == _STR:
+                value = node.value
+            elif tag == _NULL:
+                value = None
+            else:
+                value = plain(constructor.construct_object(node))
+        elif kind is MappingNode and tag == _MAP:
+            value = {}
+            for key, item in node.value:
+                if type(key) is not ScalarNode or key.tag != _STR or key.value in value:
+                    raise _NotPlain  # a complex, non-string or repeated key
+                value[key.value] = build(item)
+        elif kind is SequenceNode and tag == _SEQ:
+            value = [build(item) for item in node.value]
+        else:
+            raise _NotPlain
+        built[id(node)] = value
+        return value
+
+    return build(root)
+
+
+_STR, _NULL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:null"
+_MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+
+
+def key_node(root: Any, path: Any) -> Any:
+    """The node of the key that holds ``path`` (keys and list indexes) in the tree ``root``,
+    or None."""
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    node, key = root, None
+    for part in path:
+        if isinstance(node, MappingNode):
+            pair = next((p for p in node.value if getattr(p[0], "value", None) == part), None)
+            key, node = pair if pair is not None else (None, None)
+        elif isinstance(node, SequenceNode) and isinstance(part, int) and part < len(node.value):
+            key, node = None, node.value[part]
+        else:
+            return None
+    return key
 
 
 def _built_in_place(text: str) -> bool:
