@@ -714,6 +714,54 @@ def test_yaml_nested_beyond_any_stack_is_refused(tmp_path: Path, nested: str) ->
     assert path.read_text() == text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# c\r%YAML 1.1\r---\rx: yes\r",  # a directive after a CR-only line break
+        "a: 1\u2028b: 2\nc: 3\n",  # YAML 1.1's line breaks: libyaml takes them
+        "keep: s\x85name: old\n",
+        "\ufeff\ufeffa: 1\nb: 2\n",  # a BOM after the one a file may start with
+        "a:\t1\nb: 2\t\n",  # tabs as separators
+        "k: |#c\n  x\nb: 1\n",  # a comment right after a block scalar's header
+        "a: 1\n...\n...\n",  # a second document end
+    ],
+)
+def test_yaml_libyaml_reads_otherwise_is_read_as_ruamel_reads_it(text: str) -> None:
+    """Where libyaml's reading (the quick one) differs from ruamel's, or takes what ruamel
+    refuses, the file is read (or refused) as ruamel reads it, as it was before."""
+    from optscale_cli.edit.documents import plain
+
+    try:
+        expected = plain(YAML(typ="rt").load(text.removeprefix("\ufeff"))) or {}
+    except Exception:  # (noqa: BLE001) ruamel refuses it: so do we
+        with pytest.raises(ConfigFileError):
+            YamlDocument(text, "config.yaml")
+        return
+    assert YamlDocument(text, "config.yaml").data == expected
+
+
+def _alias_bomb(levels: int) -> str:
+    """A few hundred bytes whose aliases stand for 10 ** levels values."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for n in range(1, levels):
+        lines.append(f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 10) + "]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("tail", ["", "# ! read by ruamel\n"])
+def test_yaml_alias_bomb_is_refused_at_once(tmp_path: Path, tail: str) -> None:
+    """A "billion laughs" config.yaml (aliases of aliases) is refused naming the file, before
+    anything expands it (comparing its data once ran for minutes), and left as it was; a
+    file whose aliases repeat a little is read."""
+    text = _alias_bomb(9) + tail
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigFileError, match=r"aliases \(\*name\) repeat more than a million"):
+        plan_edit(Target(FileStore(path), "yaml"), continue_ops("name: x\n"))
+    assert path.read_text() == text
+    assert len(YamlDocument(_alias_bomb(3) + tail, "config.yaml").data["a2"]) == 10
+
+
 def _npm_dotenv_value(line: str) -> str:
     """What motdotla/dotenv's parse (lib/main.js) makes of the value of ``line``: trimmed,
     surrounding quotes stripped, and in double quotes only \\n and \\r turned into breaks."""

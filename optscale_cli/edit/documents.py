@@ -866,6 +866,8 @@ class YamlDocument(_CheckedRuns):
         self.reads += 1
         try:
             loaded, root = yaml_text.parse(text)
+        except yaml_text.Refusal as exc:
+            raise self._refuse(exc.message, exc.offset, text) from None
         except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             raise ConfigFileError(
@@ -887,12 +889,12 @@ class YamlDocument(_CheckedRuns):
     def data(self) -> Any:
         return copy.deepcopy(self._data)
 
-    def _position(self, offset: int) -> tuple[int, int]:
-        line = self.text.count("\n", 0, offset) + 1
-        return line, offset - (self.text.rfind("\n", 0, offset) + 1) + 1
-
-    def _refuse(self, message: str, offset: int) -> ConfigFileError:
-        return ConfigFileError(self.label, message, *self._position(offset))
+    def _refuse(self, message: str, offset: int, text: str | None = None) -> ConfigFileError:
+        """A refusal naming the line and column of ``offset`` in ``text`` (the current)."""
+        text = self.text if text is None else text
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        return ConfigFileError(self.label, message, line, column)
 
     def locate(self, path: Sequence[str | int]) -> tuple[int | None, int | None]:
         from optscale_cli.edit import yaml_text

@@ -73,7 +73,8 @@ _PARSED: dict[str, tuple[Any, Any]] = {}  # text -> (data, nodes), the last few 
 def parse(text: str) -> tuple[Any, Any]:
     """What ``text`` says, as plain data (dict, list, str, ...; None for an empty text), and
     its node tree. A text read before in this command (the plan's read, an edit's check, the
-    re-read after writing) is not read again; nothing here changes what it returns."""
+    re-read after writing) is not read again; nothing here changes what it returns. Raises
+    :class:`Refusal` for aliases that repeat too much (a "billion laughs")."""
     found = _PARSED.get(text)
     if found is not None:
         return found
@@ -92,13 +93,21 @@ def _read_with_ruamel(text: str) -> tuple[Any, Any]:
     from optscale_cli.edit.documents import plain
 
     yaml = YAML(typ="rt")
-    if _built_in_place(text):  # building the data would change the nodes: read it twice
-        return plain(yaml.load(text)), YAML(typ="rt").compose(text)
     root = yaml.compose(text)
+    _refuse_alias_bombs(root)
+    if _built_in_place(text):  # building the data would change the nodes: read it again
+        return plain(YAML(typ="rt").load(text)), root
     return (None if root is None else plain(yaml.constructor.construct_document(root))), root
 
 
-_DIRECTIVE = re.compile(r"^%", re.M)  # `%YAML 1.1` would change how scalars resolve
+# What libyaml reads otherwise than ruamel, or reads where ruamel refuses: a directive
+# (`%YAML 1.1` changes how scalars resolve) after any line break libyaml knows, those line
+# breaks themselves (\x85, \u2028, \u2029: YAML 1.1's), a BOM (libyaml skips one without
+# counting it in its offsets), tabs (libyaml takes `a:\t1`), a comment right after a block
+# scalar's header (`|#c`) and `...` lines (libyaml takes a second one).
+_LIBYAML_READS_OTHERWISE = re.compile(
+    r"(?:^|[\r\n\x85\u2028\u2029])(?:%|\.\.\.)|[\x85\u2028\u2029\ufeff\t]|[|>][-+0-9]*#"
+)
 
 
 def _read_with_libyaml(text: str) -> tuple[Any, Any] | None:
@@ -106,9 +115,10 @@ def _read_with_libyaml(text: str) -> tuple[Any, Any] | None:
     events, ruamel's composer (Python: nesting too deep for it raises RecursionError, where
     the C composer would overflow the stack) and its YAML 1.2 resolver make the nodes, and
     :func:`_plain_data` the data. None (ruamel reads it): no clib, a text with merge keys,
-    tags, value keys or directives, or anything libyaml or the builder refuses, so errors
-    are always ruamel's, named by line and column."""
-    if _built_in_place(text) or _DIRECTIVE.search(text):
+    tags, value keys, or what libyaml reads otherwise (``_LIBYAML_READS_OTHERWISE``), or
+    anything libyaml or the builder refuses, so errors are always ruamel's, named by line
+    and column."""
+    if _built_in_place(text) or _LIBYAML_READS_OTHERWISE.search(text):
         return None
     try:
         from _ruamel_yaml import CParser  # ruamel.yaml.clib
@@ -124,15 +134,48 @@ def _read_with_libyaml(text: str) -> tuple[Any, Any] | None:
 
     reader = Reader()
     reader._scanner = reader  # type: ignore[attr-defined]
-    reader._parser = CParser(text)  # type: ignore[attr-defined]
     reader._resolver = VersionedResolver(loader=reader)  # type: ignore[attr-defined]
     try:
+        reader._parser = CParser(text)  # type: ignore[attr-defined]
         root = Composer(loader=reader).get_single_node()
-        return (None if root is None else _plain_data(root)), root
     except RecursionError:
         raise
     except Exception:  # (noqa: BLE001) ruamel reads it again and says what is wrong
         return None
+    _refuse_alias_bombs(root)
+    try:
+        return (None if root is None else _plain_data(root)), root
+    except _NotPlain:
+        return None
+
+
+_MOST_REPEATED = 1_000_000  # values that aliases may add to what the file itself holds
+
+
+def _refuse_alias_bombs(root: Any) -> None:
+    """Refuse a tree whose aliases (``*name``) repeat more than ``_MOST_REPEATED`` values:
+    a few hundred bytes can stand for billions of them, and comparing or copying the data
+    would never end. Each node is counted once, with what is below it."""
+    if root is None:
+        return
+    sizes: dict[int, int] = {}
+
+    def size(node: Any) -> int:
+        known = sizes.get(id(node))
+        if known is None:
+            known = 1
+            if isinstance(node.value, list):
+                for item in node.value:
+                    known += sum(map(size, item)) if isinstance(item, tuple) else size(item)
+            sizes[id(node)] = known
+        return known
+
+    if size(root) - len(sizes) > _MOST_REPEATED:
+        raise Refusal(
+            "its aliases (*name) repeat more than a million values; optscale does not expand"
+            " that many: edit it by hand",
+            root.start_mark.index,
+        )
 
 
 class _NotPlain(Exception):
@@ -142,7 +185,8 @@ class _NotPlain(Exception):
 def _plain_data(root: Any) -> Any:
     """The plain data of a node tree that holds only maps, lists and scalars with string keys:
     strings and nulls as they are, other scalars (numbers, booleans, dates) built by ruamel's
-    own constructor, so the data is what ruamel's reading makes of them."""
+    own constructor, so the data is what ruamel's reading makes of them. An alias's data is
+    its anchor's own object, not a copy (as ruamel builds it): read it, never change it."""
     from ruamel.yaml import YAML
     from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
