@@ -114,11 +114,11 @@ def _read_with_libyaml(text: str) -> tuple[Any, Any] | None:
     """The same reading ten times faster: libyaml's parser (C, in ruamel.yaml.clib) makes the
     events, ruamel's composer (Python: nesting too deep for it raises RecursionError, where
     the C composer would overflow the stack) and its YAML 1.2 resolver make the nodes, and
-    :func:`_plain_data` the data. None (ruamel reads it): no clib, a text with merge keys,
-    tags, value keys, or what libyaml reads otherwise (``_LIBYAML_READS_OTHERWISE``), or
-    anything libyaml or the builder refuses, so errors are always ruamel's, named by line
-    and column."""
-    if _built_in_place(text) or _LIBYAML_READS_OTHERWISE.search(text):
+    :func:`_plain_data` the data. None (ruamel reads it): no clib, what libyaml reads
+    otherwise (``_LIBYAML_READS_OTHERWISE``), a tree :func:`_plain_data` leaves to ruamel
+    (merge keys, value keys, complex keys, tags but the core schema's), or anything libyaml
+    refuses, so errors are always ruamel's, named by line and column."""
+    if _LIBYAML_READS_OTHERWISE.search(text):
         return None
     try:
         from _ruamel_yaml import CParser  # ruamel.yaml.clib
@@ -205,8 +205,10 @@ def _plain_data(root: Any) -> Any:
                 value = node.value
             elif tag == _NULL:
                 value = None
-            else:
+            elif tag in _BUILT:
                 value = plain(constructor.construct_object(node))
+            else:
+                raise _NotPlain  # another tag (`!!binary`, `!custom`): ruamel reads it
         elif kind is MappingNode and tag == _MAP:
             value = {}
             for key, item in node.value:
@@ -224,6 +226,7 @@ def _plain_data(root: Any) -> Any:
 
 
 _STR, _NULL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:null"
+_BUILT = frozenset(f"tag:yaml.org,2002:{name}" for name in ("bool", "int", "float", "timestamp"))
 _MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 
 
