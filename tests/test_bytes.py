@@ -724,6 +724,8 @@ def test_yaml_nested_beyond_any_stack_is_refused(tmp_path: Path, nested: str) ->
         "a:\t1\nb: 2\t\n",  # tabs as separators
         "k: |#c\n  x\nb: 1\n",  # a comment right after a block scalar's header
         "a: 1\n...\n...\n",  # a second document end
+        "k: !\n",  # the non-specific tag: libyaml says "", ruamel None
+        "a: !!bool x\n<<: 1\n",  # a tagged scalar ruamel's constructor refuses
     ],
 )
 def test_yaml_libyaml_reads_otherwise_is_read_as_ruamel_reads_it(text: str) -> None:
@@ -749,17 +751,39 @@ def _alias_bomb(levels: int) -> str:
 
 
 @pytest.mark.parametrize("tail", ["", "# a tab (\t): read by ruamel\n"])
-def test_yaml_alias_bomb_is_refused_at_once(tmp_path: Path, tail: str) -> None:
-    """A "billion laughs" config.yaml (aliases of aliases) is refused naming the file, before
-    anything expands it (comparing its data once ran for minutes), and left as it was; a
-    file whose aliases repeat a little is read."""
-    text = _alias_bomb(9) + tail
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        (_alias_bomb(9), r"aliases \(\*name\) repeat more than ten million characters"),
+        # fewer repeats, of a long string: 531,441 copies of 5,000 characters
+        (
+            _alias_bomb(7).replace("[x, x, x, x, x, x, x, x, x, x]", '"' + "x" * 5000 + '"'),
+            r"aliases \(\*name\) repeat more than ten million characters",
+        ),
+        ("a: &a [1, *a]\n", r"1:4: a list or mapping holds an alias \(\*name\) of itself"),
+        ("!!str &x k: 1\nk: 2\n", r"2:1: the key 'k' is written twice"),
+    ],
+)
+def test_yaml_that_cannot_be_read_as_written_is_refused_at_once(
+    tmp_path: Path, tail: str, text: str, refusal: str
+) -> None:
+    """A config.yaml no reading can take as it is written is refused naming the file, line
+    and column, before anything expands it, and left as it was, whichever reader reads it:
+    a "billion laughs" (aliases of aliases: comparing its data once ran for minutes), a list
+    holding an alias of itself (it made the reading recurse without end), a key written
+    twice (ruamel misses it after a tag, and an edit then wrote the key a second time)."""
+    text += tail
     path = tmp_path / "config.yaml"
     path.write_text(text)
-    with pytest.raises(ConfigFileError, match=r"aliases \(\*name\) repeat more than a million"):
+    with pytest.raises(ConfigFileError, match=refusal):
         plan_edit(Target(FileStore(path), "yaml"), continue_ops("name: x\n"))
     assert path.read_text() == text
-    assert len(YamlDocument(_alias_bomb(3) + tail, "config.yaml").data["a2"]) == 10
+
+
+def test_yaml_aliases_that_repeat_a_little_are_read() -> None:
+    assert len(YamlDocument(_alias_bomb(3), "config.yaml").data["a2"]) == 10
+    text = _alias_bomb(4).replace("[x, x, x, x, x, x, x, x, x, x]", '"' + "x" * 5000 + '"')
+    assert len(YamlDocument(text, "config.yaml").data["a3"]) == 10
 
 
 def _npm_dotenv_value(line: str) -> str:

@@ -878,7 +878,14 @@ class YamlDocument(_CheckedRuns):
             ) from None
         except YAMLError as exc:
             raise ConfigFileError(self.label, f"invalid YAML: {exc}") from None
-        except (NotImplementedError, ValueError, TypeError, AttributeError, IndexError) as exc:
+        except (
+            NotImplementedError,
+            ValueError,
+            TypeError,
+            AttributeError,
+            IndexError,
+            KeyError,  # ruamel's constructor on `!!bool x`
+        ) as exc:
             # ruamel's own limits (e.g. "overlap in comment" on some comment placements)
             raise ConfigFileError(
                 self.label, f"cannot read this YAML safely ({type(exc).__name__}: {exc})"

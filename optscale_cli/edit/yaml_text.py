@@ -94,7 +94,7 @@ def _read_with_ruamel(text: str) -> tuple[Any, Any]:
 
     yaml = YAML(typ="rt")
     root = yaml.compose(text)
-    _refuse_alias_bombs(root)
+    _refuse_unreadable(root)
     if _built_in_place(text):  # building the data would change the nodes: read it again
         return plain(YAML(typ="rt").load(text)), root
     return (None if root is None else plain(yaml.constructor.construct_document(root))), root
@@ -104,9 +104,11 @@ def _read_with_ruamel(text: str) -> tuple[Any, Any]:
 # (`%YAML 1.1` changes how scalars resolve) after any line break libyaml knows, those line
 # breaks themselves (\x85, \u2028, \u2029: YAML 1.1's), a BOM (libyaml skips one without
 # counting it in its offsets), tabs (libyaml takes `a:\t1`), a comment right after a block
-# scalar's header (`|#c`) and `...` lines (libyaml takes a second one).
+# scalar's header (`|#c`), `...` lines (libyaml takes a second one) and the non-specific tag
+# `!` (libyaml makes `k: !` an empty string, ruamel a null).
 _LIBYAML_READS_OTHERWISE = re.compile(
     r"(?:^|[\r\n\x85\u2028\u2029])(?:%|\.\.\.)|[\x85\u2028\u2029\ufeff\t]|[|>][-+0-9]*#"
+    r"|(?<![^\s\[{,])!(?:<!>)?(?![^\s,\]}])"
 )
 
 
@@ -142,40 +144,71 @@ def _read_with_libyaml(text: str) -> tuple[Any, Any] | None:
         raise
     except Exception:  # (noqa: BLE001) ruamel reads it again and says what is wrong
         return None
-    _refuse_alias_bombs(root)
+    _refuse_unreadable(root)
     try:
         return (None if root is None else _plain_data(root)), root
     except _NotPlain:
         return None
 
 
-_MOST_REPEATED = 1_000_000  # values that aliases may add to what the file itself holds
+_MOST_REPEATED = 10_000_000  # characters that aliases may add to what the file itself holds
 
 
-def _refuse_alias_bombs(root: Any) -> None:
-    """Refuse a tree whose aliases (``*name``) repeat more than ``_MOST_REPEATED`` values:
-    a few hundred bytes can stand for billions of them, and comparing or copying the data
-    would never end. Each node is counted once, with what is below it."""
+def _refuse_unreadable(root: Any) -> None:
+    """Refuse, naming where, a tree that cannot be read as plain data as it is written: a key
+    written twice in one mapping (ruamel misses it after a tag: ``!!str k: 1`` then ``k: 2``),
+    a list or mapping holding an alias of itself (``a: &a [*a]``), and aliases that repeat
+    more than ``_MOST_REPEATED`` characters: a few hundred bytes can stand for billions of
+    values (a "billion laughs"), and comparing or copying the data would never end. Each node
+    is looked at once, with what is below it."""
     if root is None:
         return
-    sizes: dict[int, int] = {}
+    sizes: dict[int, int] = {}  # a node's size: its characters, with what is below it
+    own = [0]  # the same, each node counted once: what the file itself holds
 
     def size(node: Any) -> int:
         known = sizes.get(id(node))
         if known is None:
-            known = 1
-            if isinstance(node.value, list):
-                for item in node.value:
-                    known += sum(map(size, item)) if isinstance(item, tuple) else size(item)
+            if not isinstance(node.value, list):
+                known = 1 + len(node.value)
+            else:
+                sizes[id(node)] = -1  # open: an alias of it from below is of itself
+                known = 1 + sum(size(n) for n in _members(node))
+            own[0] += 1 + len(node.value) if isinstance(node.value, str) else 1
             sizes[id(node)] = known
+        elif known < 0:
+            raise Refusal(
+                "a list or mapping holds an alias (*name) of itself: edit it by hand",
+                node.start_mark.index,
+            )
         return known
 
-    if size(root) - len(sizes) > _MOST_REPEATED:
+    if size(root) - own[0] > _MOST_REPEATED:
         raise Refusal(
-            "its aliases (*name) repeat more than a million values; optscale does not expand"
-            " that many: edit it by hand",
+            "its aliases (*name) repeat more than ten million characters; optscale does not"
+            " expand that much: edit it by hand",
             root.start_mark.index,
         )
+
+
+def _members(node: Any) -> list[Any]:
+    """The nodes right below a list or mapping, keys and values; a key written twice (but a
+    merge key, ``<<``) is refused."""
+    if not node.value or not isinstance(node.value[0], tuple):
+        return list(node.value)
+    seen: set[str] = set()
+    members = []
+    for key, value in node.value:
+        if isinstance(key.value, str) and key.tag != _MERGE:
+            if key.value in seen:
+                raise Refusal(
+                    f"the key '{key.value}' is written twice in one mapping: remove one,"
+                    " or edit it by hand",
+                    key.start_mark.index,
+                )
+            seen.add(key.value)
+        members += (key, value)
+    return members
 
 
 class _NotPlain(Exception):
@@ -206,7 +239,10 @@ def _plain_data(root: Any) -> Any:
             elif tag == _NULL:
                 value = None
             elif tag in _BUILT:
-                value = plain(constructor.construct_object(node))
+                try:
+                    value = plain(constructor.construct_object(node))
+                except Exception:  # (noqa: BLE001) `!!bool x`: ruamel says what is wrong
+                    raise _NotPlain from None
             else:
                 raise _NotPlain  # another tag (`!!binary`, `!custom`): ruamel reads it
         elif kind is MappingNode and tag == _MAP:
@@ -226,6 +262,7 @@ def _plain_data(root: Any) -> Any:
 
 
 _STR, _NULL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:null"
+_MERGE = "tag:yaml.org,2002:merge"
 _BUILT = frozenset(f"tag:yaml.org,2002:{name}" for name in ("bool", "int", "float", "timestamp"))
 _MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 
