@@ -144,7 +144,8 @@ def _read_with_libyaml(text: str) -> tuple[Any, Any] | None:
         raise
     except Exception:  # (noqa: BLE001) ruamel reads it again and says what is wrong
         return None
-    _refuse_unreadable(root)
+    if "*" in text:  # an alias may repeat; else a key written twice is all, and it is ruamel's
+        _refuse_unreadable(root)
     try:
         return (None if root is None else _plain_data(root)), root
     except _NotPlain:
