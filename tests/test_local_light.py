@@ -15,8 +15,8 @@ from optscale_cli.catalog import _cache_file
 URL = "https://gateway.invalid/llm_proxy/org/v1"
 KEY = "sk-light-0123456789abcdef0123456789"
 # network, TLS and keyring; and what a local command has no use for: pydantic (typer 0.29
-# builds a TypeAdapter per parameter), rich (we write our own lines), tomlkit and ruamel
-# (only to edit TOML/YAML files), the gateway client and the other commands
+# builds a TypeAdapter per parameter), rich (we write our own lines), tomlkit, tomli,
+# ruamel and libyaml (only to edit TOML/YAML files), the gateway client and the other commands
 HEAVY = (
     "httpx",
     "ssl",
@@ -25,7 +25,9 @@ HEAVY = (
     "pydantic",
     "rich",
     "tomlkit",
+    "tomli",
     "ruamel",
+    "_ruamel_yaml",
     "optscale_cli.gateway",
     "optscale_cli.flows.doctor",
     "optscale_cli.flows.login",
