@@ -898,10 +898,10 @@ class YamlDocument(_CheckedRuns):
 
     def _refuse(self, message: str, offset: int, text: str | None = None) -> ConfigFileError:
         """A refusal naming the line and column of ``offset`` in ``text`` (the current)."""
-        text = self.text if text is None else text
-        line = text.count("\n", 0, offset) + 1
-        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-        return ConfigFileError(self.label, message, line, column)
+        from optscale_cli.edit.textlines import line_column
+
+        where = line_column(self.text if text is None else text, offset)
+        return ConfigFileError(self.label, message, *where)
 
     def locate(self, path: Sequence[str | int]) -> tuple[int | None, int | None]:
         from optscale_cli.edit import yaml_text
@@ -1347,19 +1347,17 @@ class DotenvDocument:
     _SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:@+-")
 
     def __init__(self, text: str | None, label: str) -> None:
-        from optscale_cli.edit.textlines import newline_of
+        from optscale_cli.edit.textlines import line_column, newline_of
 
         self.label = label
         text = text or ""
         maybe = "\r" in text or "\u2028" in text or "\u2029" in text
         inner = _INNER_BREAK.search(text) if maybe else None  # (a search tries every offset)
         if inner is not None:  # dotenv's parse starts a line there; we would read on
-            at = inner.start()
             raise ConfigFileError(
                 label,
                 f"a line break ({inner.group()!r}) inside a line, where dotenv starts a new one",
-                text.count("\n", 0, at) + 1,
-                at - text.rfind("\n", 0, at),
+                *line_column(text, inner.start()),
             )
         self.text = text
         self._newline = newline_of(text)

@@ -60,8 +60,9 @@ class Node:
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    from optscale_cli.edit.textlines import line_column
+
+    line, column = line_column(text, offset)
     if line == 1 and offset > 0 and text.startswith(_BOM):
         column -= 1  # editors do not show the byte-order mark as a column
     return line, column

@@ -15,6 +15,11 @@ def line_start(text: str, offset: int) -> int:
     return text.rfind("\n", 0, offset) + 1
 
 
+def line_column(text: str, offset: int) -> tuple[int, int]:
+    """The line and column (both from 1) of ``offset``, as an error names a place."""
+    return text.count("\n", 0, offset) + 1, offset - line_start(text, offset) + 1
+
+
 def line_end(text: str, offset: int) -> int:
     """The offset just past the line break of the line holding ``offset`` (or the end)."""
     found = text.find("\n", offset)
