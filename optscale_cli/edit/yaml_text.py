@@ -74,7 +74,7 @@ def parse(text: str) -> tuple[Any, Any]:
     """What ``text`` says, as plain data (dict, list, str, ...; None for an empty text), and
     its node tree. A text read before in this command (the plan's read, an edit's check, the
     re-read after writing) is not read again; nothing here changes what it returns. Raises
-    :class:`Refusal` for aliases that repeat too much (a "billion laughs")."""
+    :class:`Refusal` for a tree that cannot be read as written (:func:`_refuse_unreadable`)."""
     found = _PARSED.get(text)
     if found is not None:
         return found
@@ -213,7 +213,7 @@ def _members(node: Any) -> list[Any]:
 
 
 class _NotPlain(Exception):
-    """A node :func:`_plain_data` leaves to ruamel's constructor."""
+    """A tree :func:`_plain_data` leaves to ruamel's reading."""
 
 
 def _plain_data(root: Any) -> Any:
