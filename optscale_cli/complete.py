@@ -10,34 +10,25 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from typing import Any
 
 from optscale_cli.paths import config_dir
 
 SHELLS = ("bash", "zsh", "fish", "powershell")  # completion scripts
 ENV_SHELLS = (*SHELLS, "dotenv")  # optscale env --shell
-_SECTION = re.compile(r'^\s*\[\s*profiles\s*\.\s*("?)([A-Za-z0-9._-]+)\1\s*\]', re.M)
-_ACTIVE = re.compile(r'^\s*active\s*=\s*"([^"]*)"', re.M)
 
 
 def _config() -> dict[str, Any]:
-    """config.toml as plain data (tomllib where there is one; else the two keys we need)."""
+    """config.toml as plain data ({} when it cannot be read)."""
     try:
         text = (config_dir() / "config.toml").read_text(encoding="utf-8")
     except (OSError, UnicodeError):
         return {}
-    try:
-        import tomllib
+    import tomllib
 
+    try:
         return tomllib.loads(text)
-    except ImportError:  # Python 3.10: the sections are enough
-        active = _ACTIVE.search(text)
-        return {
-            "active": active.group(1) if active else None,
-            "profiles": {m.group(2): {} for m in _SECTION.finditer(text)},
-        }
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
 
 

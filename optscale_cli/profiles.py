@@ -86,10 +86,8 @@ def read_own_toml(path: Path) -> dict[str, Any]:
     text = _read_own(path)
     if not text:
         return {}
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        return dict(parse_own_toml(path))
+    import tomllib
+
     try:
         return tomllib.loads(text)
     except RecursionError:  # nested deeper than the parser can follow

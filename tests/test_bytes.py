@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
-import tomllib
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML

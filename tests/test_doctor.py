@@ -92,7 +92,7 @@ def test_untrusted_ca(cli: Cli, gateway: GatewayStandIn) -> None:
 
 
 def test_expired_certificate(cli: Cli, ca: trustme.CA) -> None:
-    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
     with GatewayStandIn(ca, cert_not_after=past) as expired:
         result = cli("doctor", "--json", env=env_profile(expired))
     assert result.code == 1
@@ -101,7 +101,7 @@ def test_expired_certificate(cli: Cli, ca: trustme.CA) -> None:
 
 
 def test_certificate_expiring_soon_warns(cli: Cli, ca: trustme.CA) -> None:
-    soon = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=5)
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=5)
     with GatewayStandIn(ca, cert_not_after=soon) as gw:
         result = cli("doctor", "--json", "--model", "openai/gpt-4.1", env=env_profile(gw))
     assert result.code == 0, result.all

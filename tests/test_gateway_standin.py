@@ -308,7 +308,7 @@ def test_hanging_server_times_out(ca: trustme.CA) -> None:
 
 
 def test_bad_certificates_fail_verification(ca: trustme.CA) -> None:
-    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
     with GatewayStandIn(ca, cert_not_after=past) as expired:
         with pytest.raises(httpx.ConnectError, match="expired"):
             httpx.get(f"{expired.base_url}/models", headers=GOOD, verify=trust(expired))

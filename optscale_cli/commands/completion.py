@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 
-class Shell(str, Enum):
+class Shell(str, Enum):  # noqa: UP042 (typer shows and matches its values as they are)
     bash = "bash"
     zsh = "zsh"
     fish = "fish"

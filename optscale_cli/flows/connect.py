@@ -198,7 +198,7 @@ def apply_connections(planned: list[PlannedConnection], extra: Sequence[Any] = (
             path = key_file_path(item.request.profile.name)
             own.append(Step(path, item.request.api_key.encode("utf-8"), 0o600))
         own += [Step(p, t.encode("utf-8"), 0o700) for p, t in item.plan.owned_files.items()]
-    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
     def records() -> list[Step]:
         return [ledger_step(item.client.name, _record_of(item, now)) for item in planned]
