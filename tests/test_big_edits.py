@@ -345,6 +345,36 @@ def _random_toml(rnd: random.Random) -> str:
     return nl.join(lines) + rnd.choice(["", nl])
 
 
+def test_toml_scan_reads_blank_lines_once_whatever_follows() -> None:
+    """A long run of blank and comment lines before a statement the common-line pattern
+    cannot read (a string over lines, an [[array]] table) is read once, not once per line:
+    else this scan would take hours."""
+    from optscale_cli.edit import toml_text
+
+    gap = "\n  # c\n" * 100_000
+    text = gap + 's = """\nx"""\n' + gap + "[[a]]\n" + gap + "x = 1\n" + gap
+    found = toml_text.scan(text)
+    assert [(s.path, s.line) for s in found] == [
+        (("s",), len(gap)),
+        (("a",), 2 * len(gap) + 13),
+        (("a", "x"), 3 * len(gap) + 19),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["s = '''never closed\n", 's = """never closed \\"', "a = [}1, {2]\n", 't = { a = ["d" }\n'],
+)
+def test_toml_scan_of_what_the_parser_refuses_ends(text: str) -> None:
+    """The scanner reads only what tomli has read, but should it ever get something else (an
+    unclosed string, a bracket where a value goes), it ends with an error: it looped for
+    ever on these."""
+    from optscale_cli.edit import toml_text
+
+    with pytest.raises(toml_text.ScanError):
+        toml_text.scan(text)
+
+
 def test_toml_scan_says_where_tomllib_reads_each_value() -> None:
     """Each statement the scanner finds holds, at its value's offsets, the value tomllib
     reads for its path (an oracle independent of the scanner's own fast and general paths)."""

@@ -17,7 +17,7 @@ _BARE = re.compile(r"[A-Za-z0-9_-]+")
 _ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Statement:
     kind: str  # "header" or "kv"
     line: int  # start of its first line
@@ -37,22 +37,32 @@ class ScanError(ValueError):
 _WS = re.compile(r"[ \t]*")
 _PLAIN = re.compile(r'[^"\\\r\n]*')  # a basic string's run without quote, escape, line break
 _SCALAR = re.compile(r"[^,\]}#\r\n]*")
+# what follows a multi-line string's opening quotes, up to and with its closing run, which
+# may hold up to two more quotes (`""""` ends a string whose last character is a quote)
+_MULTILINE_BASIC_REST = re.compile(r'(?:[^"\\]++|\\[\s\S]|"(?!""))*+"""(?:"{0,2})')
+_CLOSING_QUOTES = re.compile(r"'{0,2}")
 _GAP = re.compile(r"(?:[ \t\r\n,]+|#[^\n]*)*")
-# The common lines in one step each: a bare (maybe dotted) key set to a one-line value (a
-# string, a number, a boolean, a date, a flat array or inline table), and a [header] of bare
-# keys; then spaces, maybe a comment, the line break; and runs of blank and comment lines.
-# Anything else is read by the general code below.
+# The common lines, each in one match of _LINE: a bare (maybe dotted) key set to a one-line
+# value (a string, a number, a boolean, a date, a flat array or inline table), and a [header]
+# of bare keys; then spaces, maybe a comment, the line break; and runs of blank and comment
+# lines. Each repetition is unrolled (`a*(?:b a*)*`, not `(?:a|b)*`) so that the engine takes
+# a run of plain characters in one step. Anything else is read by the general code below.
 _DOTTED = r"[A-Za-z0-9_-]+(?:[ \t]*\.[ \t]*[A-Za-z0-9_-]+)*"
 _LINE_END = r"[ \t]*(?:#[^\n]*)?(?:\r?\n|\Z)"
-_ONE_LINE_STR = r"\"(?:[^\"\\\r\n]|\\[^\r\n])*\"(?!\")|'[^'\r\n]*'(?!')"
-_FLAT = rf"(?:[^{{}}\[\]\"'#\r\n]|{_ONE_LINE_STR})*"
-_FAST_KV = re.compile(
-    rf"[ \t]*({_DOTTED})[ \t]*=[ \t]*+"
-    rf"({_ONE_LINE_STR}|\[{_FLAT}\]|\{{{_FLAT}\}}|(?![\"'\[{{ \t])[^,\]}}#\r\n]+?)"
-    rf"(?=[ \t#\r\n]|\Z){_LINE_END}"
+_ONE_LINE_STR = r"\"[^\"\\\r\n]*(?:\\[^\r\n][^\"\\\r\n]*)*\"(?!\")|'[^'\r\n]*'(?!')"
+_FLAT_CHARS = r"[^{}\[\]\"'#\r\n]*"
+_FLAT = rf"{_FLAT_CHARS}(?:(?:{_ONE_LINE_STR}){_FLAT_CHARS})*"
+_SCALAR_WORD = r"[^,\]}#\r\n \t]+"
+_VALUE_TEXT = (
+    rf"{_ONE_LINE_STR}|\[{_FLAT}\]|\{{{_FLAT}\}}"
+    rf"|(?![\"'\[{{]){_SCALAR_WORD}(?:[ \t]+{_SCALAR_WORD})*"
 )
-_NOTHING = re.compile(r"(?:[ \t\r]*(?:#[^\n]*)?\n)+")  # blank and comment lines
-_FAST_HEADER = re.compile(rf"[ \t]*\[(?!\[)[ \t]*({_DOTTED})[ \t]*\]" + _LINE_END)
+_LINE = re.compile(  # never fails: an empty match is a line of another kind
+    r"(?:[ \t\r]*+(?:#[^\n]*+)?+\n)*+"  # blank and comment lines, then maybe a statement:
+    rf"(?:()[ \t]*(?:({_DOTTED})[ \t]*=[ \t]*({_VALUE_TEXT})"  # 1: its line, 2: key, 3: value
+    rf"|\[(?!\[)[ \t]*({_DOTTED})[ \t]*\]){_LINE_END})?"  # 4: a table's name
+)
+_LINE_START, _KEY, _VALUE, _TABLE = 1, 2, 3, 4
 
 
 def _skip_ws(text: str, i: int) -> int:
@@ -112,18 +122,14 @@ def _key(text: str, i: int) -> tuple[tuple[str, ...], int]:
 def _skip_string(text: str, i: int) -> int:
     quote = text[i]
     if text.startswith(quote * 3, i):
-        j = i + 3
-        while True:
-            if quote == '"' and text[j] == "\\":
-                j += 2
-                continue
-            if text.startswith(quote * 3, j):
-                j += 3
-                for _ in range(2):  # a closing run may hold up to two more quotes
-                    if j < len(text) and text[j] == quote:
-                        j += 1
-                return j
-            j += 1
+        if quote == "'":
+            end = text.find("'''", i + 3)
+            found = None if end < 0 else _CLOSING_QUOTES.match(text, end + 3)
+        else:
+            found = _MULTILINE_BASIC_REST.match(text, i + 3)
+        if found is None:
+            raise ScanError("unterminated string")
+        return found.end()
     if quote == "'":
         return text.index("'", i + 1) + 1
     return _basic(text, i)[1]
@@ -149,6 +155,8 @@ def _skip_value(text: str, i: int) -> int:
                 i = _skip_ws(text, i + 1)
             i = _skip_value(text, i)
     j = _SCALAR.match(text, i).end()  # type: ignore[union-attr]
+    if j == i:  # not even a value: nothing the parser read (it never gets here), so no loop
+        raise ScanError("expected a value")
     while j > i and text[j - 1] in " \t":
         j -= 1
     return j
@@ -191,13 +199,11 @@ def _scan(
             old = known[i]
             if old.kind == "header" or (old.table, old.array) == (table, array):
                 return found, i
-        fast = _NOTHING.match(text, i)
-        if fast is not None:
-            i = fast.end()
-            continue
-        quick = _common_line(text, i, table, array, found)
-        if quick is not None:
-            i, table, array = quick
+        at = i
+        i, table, array = _common_lines(
+            text, i, table, array, found, i + 1 if i >= after else after
+        )
+        if i != at:
             continue
         i = _skip_ws(text, i)
         if i >= len(text):
@@ -229,28 +235,37 @@ def _scan(
     return found, None
 
 
-def _common_line(
-    text: str, i: int, table: tuple[str, ...], array: bool, found: list[Statement]
-) -> tuple[int, tuple[str, ...], bool] | None:
-    """A common line (see _FAST_KV, _FAST_HEADER) at line start ``i``, added to ``found``:
-    the offset past it, and the table (and whether an array's) that follows; None: another
-    kind of line."""
-    fast = _FAST_KV.match(text, i)
-    if fast is not None:
-        key, end = fast.group(1), fast.end()
-        path = tuple(part.strip(" \t") for part in key.split(".")) if "." in key else (key,)
-        vstart, vend = fast.span(2)
-        found.append(
-            Statement("kv", i, end, table + path, array, vstart, vend, table, fast.start(1))
-        )
-        return end, table, array
-    fast = _FAST_HEADER.match(text, i)
-    if fast is not None:
-        key, end = fast.group(1), fast.end()
-        table = tuple(part.strip(" \t") for part in key.split("."))
-        found.append(Statement("header", i, end, table, False))
-        return end, table, False
-    return None
+def _common_lines(
+    text: str, i: int, table: tuple[str, ...], array: bool, found: list[Statement], stop: int
+) -> tuple[int, tuple[str, ...], bool]:
+    """The common lines (see _LINE) from line start ``i`` on, added to ``found``, up to the
+    first other line or the first line at or past ``stop``: where that line starts, and the
+    table (and whether an array's) it is in."""
+    append = found.append
+    for common in _LINE.finditer(text, i):
+        end, kind = common.end(), common.lastindex
+        if end == i:  # the line at i is not a common one
+            break
+        if kind == _VALUE:
+            key = common[_KEY]
+            path = _dotted(key) if "." in key else (key,)
+            vstart, vend = common.span(_VALUE)
+            keystart = common.start(_KEY)
+            line = common.start(_LINE_START)
+            append(Statement("kv", line, end, table + path, array, vstart, vend, table, keystart))
+        elif kind == _TABLE:
+            table, array = _dotted(common[_TABLE]), False
+            append(Statement("header", common.start(_LINE_START), end, table, False))
+        i = end
+        if i >= stop:
+            break
+    return i, table, array
+
+
+def _dotted(key: str) -> tuple[str, ...]:
+    """The parts of a dotted key of bare keys, spaces around the dots or not."""
+    parts = key.split(".")
+    return tuple(part.strip(" \t") for part in parts) if " " in key or "\t" in key else tuple(parts)
 
 
 def _moved(st: Statement, delta: int) -> Statement:
