@@ -43,9 +43,9 @@ _MULTILINE_BASIC_REST = re.compile(r'(?:[^"\\]++|\\[\s\S]|"(?!""))*+"""(?:"{0,2}
 _CLOSING_QUOTES = re.compile(r"'{0,2}")
 _GAP = re.compile(r"(?:[ \t\r\n,]+|#[^\n]*)*")
 # The common lines, each in one match of _LINE: a bare (maybe dotted) key set to a one-line
-# value (a string, a number, a boolean, a date, a flat array or inline table), and a [header]
-# of bare keys; then spaces, maybe a comment, the line break; and runs of blank and comment
-# lines. Each repetition is unrolled (`a*(?:b a*)*`, not `(?:a|b)*`) so that the engine takes
+# value (a string, a number, a boolean, a date, a flat inline table) or to a flat array (over
+# lines or not), and a [header] of bare keys; then spaces, maybe a comment, the line break;
+# and runs of blank and comment lines. Each repetition is unrolled (`a*(?:b a*)*`, not `(?:a|b)*`) so that the engine takes
 # a run of plain characters in one step. Anything else is read by the general code below.
 _DOTTED = r"[A-Za-z0-9_-]+(?:[ \t]*\.[ \t]*[A-Za-z0-9_-]+)*"
 _LINE_END = r"[ \t]*(?:#[^\n]*)?(?:\r?\n|\Z)"
@@ -53,8 +53,10 @@ _ONE_LINE_STR = r"\"[^\"\\\r\n]*(?:\\[^\r\n][^\"\\\r\n]*)*\"(?!\")|'[^'\r\n]*'(?
 _FLAT_CHARS = r"[^{}\[\]\"'#\r\n]*"
 _FLAT = rf"{_FLAT_CHARS}(?:(?:{_ONE_LINE_STR}){_FLAT_CHARS})*"
 _SCALAR_WORD = r"[^,\]}#\r\n \t]+"
+_LINES_CHARS = r"[^{}\[\]\"'#]*"  # an array may go on over lines, with comments
+_FLAT_LINES = rf"{_LINES_CHARS}(?:(?:{_ONE_LINE_STR}|#[^\n]*){_LINES_CHARS})*"
 _VALUE_TEXT = (
-    rf"{_ONE_LINE_STR}|\[{_FLAT}\]|\{{{_FLAT}\}}"
+    rf"{_ONE_LINE_STR}|\[{_FLAT_LINES}\]|\{{{_FLAT}\}}"
     rf"|(?![\"'\[{{]){_SCALAR_WORD}(?:[ \t]+{_SCALAR_WORD})*"
 )
 _LINE = re.compile(  # never fails: an empty match is a line of another kind
