@@ -214,6 +214,16 @@ def test_toml_rescan_agrees_with_a_full_scan() -> None:
         except toml_text.ScanError:
             continue
         assert toml_text.rescan(base, toml_text.scan(base), new) == want
+    top = 'model = "o3"\n' + base
+    for old, new in [  # a change in the first statement: scanned again only so far
+        (top, 'model = "gpt-4.1"\n' + base),
+        (top, base),
+        (base, top),
+        (top, 'model = "o3"\nmodel_provider = "optscale"\n' + base),
+        ("\ufeff" + top, "\ufeff" + 'model = "x"  # c\n' + base),
+        (top, "[new]\n" + top),
+    ]:
+        assert toml_text.rescan(old, toml_text.scan(old), new) == toml_text.scan(new)
 
 
 def test_big_toml_round_trips_byte_for_byte(tmp_path: Path) -> None:

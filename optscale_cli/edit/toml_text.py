@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,8 +46,9 @@ _GAP = re.compile(r"(?:[ \t\r\n,]+|#[^\n]*)*")
 # The common lines, each in one match of _LINE: a bare (maybe dotted) key set to a one-line
 # value (a string, a number, a boolean, a date, a flat inline table) or to a flat array (over
 # lines or not), and a [header] of bare keys; then spaces, maybe a comment, the line break;
-# and runs of blank and comment lines. Each repetition is unrolled (`a*(?:b a*)*`, not `(?:a|b)*`) so that the engine takes
-# a run of plain characters in one step. Anything else is read by the general code below.
+# and runs of blank and comment lines. Each repetition is unrolled (`a*(?:b a*)*`, not
+# `(?:a|b)*`) so that the engine takes a run of plain characters in one step. Anything else is
+# read by the general code below.
 _DOTTED = r"[A-Za-z0-9_-]+(?:[ \t]*\.[ \t]*[A-Za-z0-9_-]+)*"
 _LINE_END = r"[ \t]*(?:#[^\n]*)?(?:\r?\n|\Z)"
 _ONE_LINE_STR = r"\"[^\"\\\r\n]*(?:\\[^\r\n][^\"\\\r\n]*)*\"(?!\")|'[^'\r\n]*'(?!')"
@@ -180,7 +182,13 @@ def _rest_of_line(text: str, i: int) -> int:
 
 def scan(text: str) -> list[Statement]:
     """Every header and key/value statement of ``text``, in order."""
-    return _scan(text, 1 if text.startswith("\ufeff") else 0, (), False, {}, len(text))[0]
+    return _scan(text, 1 if text.startswith("\ufeff") else 0, (), False, _nothing_known, len(text))[
+        0
+    ]
+
+
+def _nothing_known(offset: int) -> None:
+    return None
 
 
 def _scan(
@@ -188,19 +196,18 @@ def _scan(
     i: int,
     table: tuple[str, ...],
     array: bool,
-    known: dict[int, Statement],
+    known: Callable[[int], Statement | None],
     after: int,
 ) -> tuple[list[Statement], int | None]:
     """The statements from ``i`` (a line start, in ``table``), up to the first line at or
-    past ``after`` that ``known`` holds a statement for, in the same table: that line's offset
+    past ``after`` that ``known`` gives a statement for, in the same table: that line's offset
     (None: scanned to the end)."""
     found: list[Statement] = []
     while i < len(text):
         line = i
-        if i >= after and i in known:
-            old = known[i]
-            if old.kind == "header" or (old.table, old.array) == (table, array):
-                return found, i
+        old = known(i) if i >= after else None
+        if old is not None and (old.kind == "header" or (old.table, old.array) == (table, array)):
+            return found, i
         at = i
         i, table, array = _common_lines(
             text, i, table, array, found, i + 1 if i >= after else after
@@ -300,12 +307,22 @@ def rescan(old: str, found: list[Statement], new: str) -> list[Statement]:
     keep = bisect.bisect_right(found, p, key=lambda st: st.end)
     while keep and old[found[keep - 1].end - 1 : found[keep - 1].end] != "\n":
         keep -= 1  # its line break is where the change starts: scan it again
-    if not keep:
-        return scan(new)
-    last = found[keep - 1]
-    table = last.path if last.kind == "header" else last.table
-    known = {st.line + delta: st for st in found[keep:] if st.line + delta >= q_new}
-    fresh, at = _scan(new, last.end, table, last.array, known, q_new)
+    if keep:
+        last = found[keep - 1]
+        start, table, array = (
+            last.end,
+            last.path if last.kind == "header" else last.table,
+            last.array,
+        )
+    else:  # the change is in the first statement: scan from the start, and only so far
+        start, table, array = (1 if new.startswith("\ufeff") else 0), (), False
+
+    def known(offset: int) -> Statement | None:
+        """The statement after the change whose line starts at ``offset`` in ``new``."""
+        at = bisect.bisect_left(found, offset - delta, keep, key=lambda st: st.line)
+        return found[at] if at < len(found) and found[at].line == offset - delta else None
+
+    fresh, at = _scan(new, start, table, array, known, q_new)
     if at is not None:
         rest = found[bisect.bisect_left(found, at - delta, key=lambda st: st.line) :]
         fresh += [_moved(st, delta) for st in rest]
