@@ -385,6 +385,29 @@ def test_toml_scan_of_what_the_parser_refuses_ends(text: str) -> None:
         toml_text.scan(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a=[#]\n[]]",
+        'a = [ "x", # see [docs]\n  { y = 1 },\n]\n',
+        "a = [\n" + ("  # " + "x" * 2000 + "\n") * 3 + "  {},\n]\n",
+        "a = [\n" + "  1, # comment\n" * 12 + "  [2],\n]\n",
+    ],
+)
+def test_toml_scan_reads_comments_in_arrays_as_comments(text: str) -> None:
+    """A `]` in a comment inside an array does not close it, and an array with comments that
+    turns out not to be flat (an array or a table in it, after them) is read in linear time:
+    the common-line pattern tried every way to split each comment, which took hours here."""
+    import tomllib
+
+    from optscale_cli.edit import toml_text
+
+    found = toml_text.scan(text)
+    assert [s.path for s in found] == [("a",)]
+    written = text[found[0].vstart : found[0].vend]
+    assert tomllib.loads(f"v = {written}")["v"] == tomllib.loads(text)["a"]
+
+
 def test_toml_scan_says_where_tomllib_reads_each_value() -> None:
     """Each statement the scanner finds holds, at its value's offsets, the value tomllib
     reads for its path (an oracle independent of the scanner's own fast and general paths)."""

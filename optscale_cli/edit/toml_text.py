@@ -55,8 +55,11 @@ _ONE_LINE_STR = r"\"[^\"\\\r\n]*(?:\\[^\r\n][^\"\\\r\n]*)*\"(?!\")|'[^'\r\n]*'(?
 _FLAT_CHARS = r"[^{}\[\]\"'#\r\n]*"
 _FLAT = rf"{_FLAT_CHARS}(?:(?:{_ONE_LINE_STR}){_FLAT_CHARS})*"
 _SCALAR_WORD = r"[^,\]}#\r\n \t]+"
-_LINES_CHARS = r"[^{}\[\]\"'#]*"  # an array may go on over lines, with comments
-_FLAT_LINES = rf"{_LINES_CHARS}(?:(?:{_ONE_LINE_STR}|#[^\n]*){_LINES_CHARS})*"
+# an array may go on over lines, with comments; possessive (`*+`): a comment's text also fits
+# _LINES_CHARS, and backtracking into it tried every way to split each comment (exponential
+# in their number) and could end the array at a `]` in a comment
+_LINES_CHARS = r"[^{}\[\]\"'#]*+"
+_FLAT_LINES = rf"{_LINES_CHARS}(?:(?:{_ONE_LINE_STR}|#[^\n]*+){_LINES_CHARS})*+"
 _VALUE_TEXT = (
     rf"{_ONE_LINE_STR}|\[{_FLAT_LINES}\]|\{{{_FLAT}\}}"
     rf"|(?![\"'\[{{]){_SCALAR_WORD}(?:[ \t]+{_SCALAR_WORD})*"
