@@ -300,6 +300,8 @@ def test_continue_cli_reads_the_key_from_its_env_file(
 LIVE_ENV = {
     "DISABLE_AUTOUPDATER": "1",
     "OPENCODE_DISABLE_AUTOUPDATE": "1",
+    # as in run_client: no reach for models.dev, outside 127.0.0.1
+    "OPENCODE_DISABLE_MODELS_FETCH": "1",
     "TERM": "dumb",
 }
 
