@@ -9,6 +9,7 @@ key that is not at the top level) is refused with the file, line and column.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -126,8 +127,7 @@ def _read_with_libyaml(text: str) -> tuple[Any, Any] | None:
         from _ruamel_yaml import CParser  # ruamel.yaml.clib
     except ImportError:
         return None
-    from ruamel.yaml.composer import Composer
-    from ruamel.yaml.resolver import VersionedResolver
+    composer_class, resolver_class = _quick_composer()
 
     class Reader:  # what ruamel's composer and resolver ask their loader for
         max_depth = None
@@ -136,10 +136,12 @@ def _read_with_libyaml(text: str) -> tuple[Any, Any] | None:
 
     reader = Reader()
     reader._scanner = reader  # type: ignore[attr-defined]
-    reader._resolver = VersionedResolver(loader=reader)  # type: ignore[attr-defined]
+    reader._resolver = resolver_class(loader=reader)  # type: ignore[attr-defined]
     try:
         reader._parser = CParser(text)  # type: ignore[attr-defined]
-        root = Composer(loader=reader).get_single_node()
+        composer = composer_class(loader=reader)
+        composer.parser, composer.resolver = reader._parser, reader._resolver  # type: ignore[attr-defined]
+        root = composer.get_single_node()
     except RecursionError:
         raise
     except Exception:  # (noqa: BLE001) ruamel reads it again and says what is wrong
@@ -150,6 +152,27 @@ def _read_with_libyaml(text: str) -> tuple[Any, Any] | None:
         return (None if root is None else _plain_data(root)), root
     except _NotPlain:
         return None
+
+
+@functools.cache
+def _quick_composer() -> tuple[type, type]:
+    """ruamel's composer and YAML 1.2 resolver, the same but for what they look up on every
+    event: the composer's parser and resolver are plain attributes (ruamel's properties ask
+    the loader each time), and the resolver's table for the YAML version is looked up once
+    (the libyaml path reads no %YAML directive: the version is 1.2 throughout)."""
+    from ruamel.yaml.composer import Composer
+    from ruamel.yaml.resolver import VersionedResolver
+
+    class QuickComposer(Composer):
+        parser = None
+        resolver = None
+
+    class QuickResolver(VersionedResolver):
+        versioned_resolver = functools.cached_property(
+            VersionedResolver.versioned_resolver.fget  # type: ignore[attr-defined]
+        )
+
+    return QuickComposer, QuickResolver
 
 
 _MOST_REPEATED = 10_000_000  # characters that aliases may add to what the file itself holds
