@@ -1,6 +1,6 @@
 """TOML located as text: where each ``[table]`` header and each ``key = value`` sits.
 
-A small scanner (the file has already been parsed by tomllib, so it is valid TOML): it knows
+A small scanner (the file has already been parsed by tomli, so it is valid TOML): it knows
 strings of all four kinds, comments, and arrays / inline tables spanning lines, and records
 every statement's full key path (its table's path plus its own, dotted, key) and offsets.
 """
@@ -185,12 +185,12 @@ def _rest_of_line(text: str, i: int) -> int:
 
 def scan(text: str) -> list[Statement]:
     """Every header and key/value statement of ``text``, in order."""
-    return _scan(text, 1 if text.startswith("\ufeff") else 0, (), False, _nothing_known, len(text))[
-        0
-    ]
+    start = 1 if text.startswith("\ufeff") else 0
+    return _scan(text, start, (), False, _nothing_known, len(text))[0]
 
 
 def _nothing_known(offset: int) -> None:
+    """A whole scan knows no statement from before."""
     return None
 
 
