@@ -139,9 +139,7 @@ def _read_with_libyaml(text: str) -> tuple[Any, Any] | None:
     reader._resolver = resolver_class(loader=reader)  # type: ignore[attr-defined]
     try:
         reader._parser = CParser(text)  # type: ignore[attr-defined]
-        composer = composer_class(loader=reader)
-        composer.parser, composer.resolver = reader._parser, reader._resolver  # type: ignore[attr-defined]
-        root = composer.get_single_node()
+        root = composer_class(loader=reader).get_single_node()
     except RecursionError:
         raise
     except Exception:  # (noqa: BLE001) ruamel reads it again and says what is wrong
@@ -164,8 +162,11 @@ def _quick_composer() -> tuple[type, type]:
     from ruamel.yaml.resolver import VersionedResolver
 
     class QuickComposer(Composer):
-        parser = None
-        resolver = None
+        parser = resolver = None  # plain attributes here, set once from the loader
+
+        def __init__(self, loader: Any) -> None:
+            super().__init__(loader=loader)
+            self.parser, self.resolver = loader._parser, loader._resolver
 
     class QuickResolver(VersionedResolver):
         versioned_resolver = functools.cached_property(
