@@ -7,6 +7,7 @@ import json
 import re
 import tempfile
 import tomllib
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -740,6 +741,64 @@ def test_yaml_libyaml_reads_otherwise_is_read_as_ruamel_reads_it(text: str) -> N
             YamlDocument(text, "config.yaml")
         return
     assert YamlDocument(text, "config.yaml").data == expected
+
+
+# the same text plain and quoted: a tag resolved for one must not be reused for the other
+_QUOTED_TWINS = "a: true\nb: 'true'\nc: \"1\"\nd: 1\ne: [null, 'null', ~, \"~\", 1.5, '1.5']\n"
+
+
+def _composed(text: str, composer_class: type) -> Any:
+    """The node tree ``composer_class`` makes of libyaml's events for ``text``, as a nested
+    tuple of everything a node holds, and the warnings it gave (or its error)."""
+    from _ruamel_yaml import CParser
+    from ruamel.yaml.nodes import ScalarNode
+
+    from optscale_cli.edit.yaml_text import _quick_composer
+
+    class Reader:  # what the composers and the resolver ask their loader for
+        max_depth = yaml_version = _composer = None
+
+    reader = Reader()
+    reader._scanner, reader._parser = reader, CParser(text)  # type: ignore[attr-defined]
+    reader._resolver = _quick_composer()[1](loader=reader)  # type: ignore[attr-defined]
+
+    seen: set[int] = set()
+
+    def held(node: Any) -> Any:
+        if isinstance(node, tuple):  # a mapping's (key, value)
+            return tuple(held(n) for n in node)
+        if id(node) in seen:  # an alias: the node its anchor names, maybe its own parent
+            return ("alias", node.anchor)
+        seen.add(id(node))
+        marks = (node.start_mark.index, node.end_mark.index, node.start_mark.line)
+        own = (type(node).__name__, node.tag, marks, node.anchor, node.comment)
+        if isinstance(node, ScalarNode):
+            return (*own, node.value, node.style)
+        return (*own, node.flow_style, [held(n) for n in node.value])
+
+    with warnings.catch_warnings(record=True) as warned:  # a reused anchor: the same warning
+        warnings.simplefilter("always")
+        try:
+            root = composer_class(loader=reader).get_single_node()
+        except Exception as exc:  # (noqa: BLE001) the same error from both
+            return (type(exc).__name__, str(exc))
+    said = [f"{w.category.__name__}: {w.message}" for w in warned]
+    return (None if root is None else held(root)), said
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=yaml_documents() | st.sampled_from([*YAML_CASES, _QUOTED_TWINS]))
+def test_the_quick_composer_makes_the_nodes_ruamel_makes(text: str) -> None:
+    """Our composer takes each of libyaml's events once and resolves a scalar's tag once per
+    text: the tree it makes is ruamel's own composer's, node for node (kind, tag, marks,
+    anchor, comment, value, style), and so is any error."""
+    from ruamel.yaml.composer import Composer
+
+    from optscale_cli.edit.yaml_text import _quick_composer
+
+    aliased = text.replace("a: ", "a: &x ") + ("" if text.endswith("\n") else "\n")
+    for variant in (text, aliased + "again: *x\n"):
+        assert _composed(variant, _quick_composer()[0]) == _composed(variant, Composer)
 
 
 def _alias_bomb(levels: int) -> str:
