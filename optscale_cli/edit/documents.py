@@ -14,6 +14,7 @@ import copy
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from optscale_cli.errors import ConfigFileError
@@ -532,6 +533,18 @@ class _CheckedRuns:
         raise NotImplementedError
 
 
+@dataclass(slots=True)
+class _TomlPlaces:
+    """What one walk over a TOML text's statements says about a key to set (see
+    :meth:`TomlDocument._places`); each a statement of a table that is not an array's."""
+
+    written: Any = None  # the key's own statement, when it is written
+    inline: Any = None  # the first key on its way written inline (``a = { ... }``)
+    header: Any = None  # the ``[header]`` of its parent table
+    last_member: Any = None  # the last key written in its parent table
+    last_dotted: Any = None  # the last key of its parent written dotted from above
+
+
 class TomlDocument(_CheckedRuns):
     """TOML edited as text (see :mod:`optscale_cli.edit.toml_text`): a key's value is
     replaced where it is written, a new key goes after the last one of its table, a new table
@@ -647,38 +660,56 @@ class TomlDocument(_CheckedRuns):
         except TypeError as exc:
             raise ConfigFileError(self.label, f"'{'.'.join(map(str, path))}': {exc}") from None
 
-    def _refuse_inline(self, found: list[Any], target: tuple[str, ...]) -> None:
+    def _places(self, target: tuple[str, ...]) -> _TomlPlaces:
+        """Where the key ``target`` is written, or what decides where it goes, from one walk
+        over the statements (not one per question: a big file has tens of thousands)."""
+        places = _TomlPlaces()
+        parent, size = target[:-1], len(target)
+        for statement in self._statements():
+            if statement.array:
+                continue
+            path = statement.path
+            if statement.kind != "kv":
+                if places.header is None and path == parent:
+                    places.header = statement
+                continue
+            if path == target:
+                places.written = statement
+                return places  # replaced where it is: nothing else is asked
+            if places.inline is None and len(path) < size and target[: len(path)] == path:
+                places.inline = statement
+            if statement.table == parent:
+                places.last_member = statement
+            elif len(statement.table) < len(parent) and path[: len(parent)] == parent:
+                places.last_dotted = statement
+        return places
+
+    def _refuse_inline(self, places: _TomlPlaces, target: tuple[str, ...]) -> None:
         """A table on the way written inline (``a = { ... }``) cannot take a new table."""
-        for statement in found:
-            size = len(statement.path)
-            if statement.kind == "kv" and size < len(target) and target[:size] == statement.path:
-                name = ".".join(statement.path)
-                raise ConfigFileError(
-                    self.label,
-                    f"'{name}' is written inline ({name} = {{ ... }}), and TOML cannot add "
-                    f"'{'.'.join(target[:-1])}' as a table next to it: write it as "
-                    f"[{name}.<name>] tables, or add the settings by hand",
-                    self._line_of(statement.keystart),
-                    statement.keystart - statement.line + 1,
-                )
+        statement = places.inline
+        if statement is None:
+            return
+        name = ".".join(statement.path)
+        raise ConfigFileError(
+            self.label,
+            f"'{name}' is written inline ({name} = {{ ... }}), and TOML cannot add "
+            f"'{'.'.join(target[:-1])}' as a table next to it: write it as "
+            f"[{name}.<name>] tables, or add the settings by hand",
+            self._line_of(statement.keystart),
+            statement.keystart - statement.line + 1,
+        )
 
     def _where_to_add(
-        self, found: list[Any], parent: tuple[str, ...]
+        self, places: _TomlPlaces, parent: tuple[str, ...]
     ) -> tuple[tuple[str, ...] | None, int]:
         """The table a new key of ``parent`` goes into and the offset to add it at (None: a
         new ``[table]`` at the end)."""
-        header = next((s for s in found if s.kind == "header" and s.path == parent), None)
+        header, last = places.header, places.last_member
         if header is not None or not parent:
-            members = [s for s in found if s.kind == "kv" and s.table == parent]
-            at = members[-1].end if members else (header.end if header else self._root_end(found))
+            at = last.end if last else (header.end if header else self._root_end())
             return parent, at
-        dotted = [  # the table is made by dotted keys (`a.b.c = 1`): add one more
-            s
-            for s in found
-            if s.kind == "kv" and s.path[: len(parent)] == parent and len(s.table) < len(parent)
-        ]
-        if dotted:
-            return dotted[-1].table, dotted[-1].end
+        if places.last_dotted is not None:  # the table is made by dotted keys (`a.b.c = 1`)
+            return places.last_dotted.table, places.last_dotted.end
         return None, len(self.text)
 
     def set(
@@ -699,9 +730,9 @@ class TomlDocument(_CheckedRuns):
             raise ConfigFileError(self.label, "optscale edits only tables and keys in TOML")
         target = tuple(str(part) for part in path)
         expected = _replaced(self._data, list(target), copy.deepcopy(value))
-        found = [s for s in self._statements() if not s.array]
+        places = self._places(target)
         nl = newline_of(self.text)
-        written = next((s for s in found if s.kind == "kv" and s.path == target), None)
+        written = places.written
         if written is not None:
             new = self._value(value, path)
             if layout and layout.get("value") is not None:
@@ -709,12 +740,16 @@ class TomlDocument(_CheckedRuns):
             text = self.text[: written.vstart] + new + self.text[written.vend :]
             self._commit(text, expected, path)
             return
-        self._refuse_inline(found, target)
+        self._refuse_inline(places, target)
         parent = target[:-1]
-        table, at = self._where_to_add(found, parent)
+        table, at = self._where_to_add(places, parent)
         if layout and layout.get("next"):
             following = next(
-                (s for s in found if s.kind == "kv" and list(s.path) == list(layout["next"])),
+                (
+                    s
+                    for s in self._statements()
+                    if s.kind == "kv" and not s.array and list(s.path) == list(layout["next"])
+                ),
                 None,
             )
             if following is not None and following.table == table:
@@ -739,7 +774,7 @@ class TomlDocument(_CheckedRuns):
 
         return ".".join(toml_text.key_text(part) for part in path)
 
-    def _root_end(self, found: list[Any]) -> int:
+    def _root_end(self) -> int:
         """Where a new top-level key goes when there is none yet: before the first table
         (and the comment lines right above it), or at the end."""
         from optscale_cli.edit.textlines import line_start
@@ -952,7 +987,8 @@ class YamlDocument(_CheckedRuns):
         except ConfigFileError:
             return False
         data = {} if data is None else data
-        if _canon(data, plain_data=True) != _canon(expected) or not _order_agrees(
+        # both plain already: what a read builds, and an edit's own data (plain(value))
+        if _canon(data, plain_data=True) != _canon(expected, plain_data=True) or not _order_agrees(
             believed, text, root
         ):
             return False
