@@ -226,6 +226,32 @@ def test_toml_rescan_agrees_with_a_full_scan() -> None:
         assert toml_text.rescan(old, toml_text.scan(old), new) == toml_text.scan(new)
 
 
+def test_toml_statements_moved_when_read_are_the_same_however_read() -> None:
+    """After an edit near the start, the statements past it are moved as a walk reaches
+    them: walks that stop early, walks taken turn about, a rescan from a half-read list and
+    random access all see the statements of a full scan, and the list before the edit
+    stays as it was."""
+    from optscale_cli.edit import toml_text
+
+    base = 'model = "o3"\n' + "".join(f'[p{i}]\nname = "P {i}"\n' for i in range(500))
+    new = 'model = "o3"\nmodel_provider = "optscale"\n' + base.split("\n", 1)[1]
+    before = toml_text.scan(base)
+    kept = list(before)
+    want = toml_text.scan(new)
+    found = toml_text.rescan(base, before, new)
+    assert next(iter(found)) == want[0]  # stops early: the rest is not made
+    one, two = iter(found), iter(found)
+    turns = [next(one) for _ in range(100)] + [next(two) for _ in range(300)]
+    turns += [*one, *two]
+    assert turns == want[:100] + want[:300] + want[100:] + want[300:]
+    half = toml_text.rescan(base, before, new)
+    assert [s for _, s in zip(range(700), half, strict=False)] == want[:700]
+    again = new.replace('"P 7"', '"P seven"')
+    assert toml_text.rescan(new, half, again) == toml_text.scan(again)
+    assert found[len(want) - 1] == want[-1] and len(found) == len(want)
+    assert before == kept and [s.line for s in before] == [s.line for s in kept]
+
+
 def test_big_toml_round_trips_byte_for_byte(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     original = 'model = "o3" # mine\n\n' + "".join(

@@ -556,7 +556,7 @@ class TomlDocument(_CheckedRuns):
         self.label = label
         self.text = text or ""
         self._data = self._parse(self.text)
-        self._scanned: tuple[str, list[Any]] | None = None
+        self._scanned: tuple[str, Sequence[Any]] | None = None
         self._check_each = False  # each edit checked as it is made (else: see _settle)
         self._log: list[tuple[Any, ...]] = []  # edits made since the text was last checked
         self._base: tuple[Any, ...] = (self.text, self._data)
@@ -586,8 +586,9 @@ class TomlDocument(_CheckedRuns):
         self._settle()
         return copy.deepcopy(self._data)
 
-    def _statements(self) -> list[Any]:
-        """Where the statements of the current text are (scanned once per text)."""
+    def _statements(self) -> Sequence[Any]:
+        """Where the statements of the current text are (scanned once per text; after an
+        edit, those past its change are moved along as a walk reaches them)."""
         from optscale_cli.edit import toml_text
 
         if self._scanned is not None and self._scanned[0] is self.text:
@@ -792,10 +793,10 @@ class TomlDocument(_CheckedRuns):
 
     def layout(self, path: Sequence[str | int], *, removing: bool = True) -> dict[str, Any] | None:
         target = tuple(path)
-        found = [s for s in self._statements() if not s.array]
-        for index, statement in enumerate(found):
+        walk = (s for s in self._statements() if not s.array)  # stops at what it needs
+        for statement in walk:
             if statement.kind == "kv" and statement.path == target:
-                following = next((s for s in found[index + 1 :] if s.kind == "kv"), None)
+                following = next((s for s in walk if s.kind == "kv"), None)
                 if following is not None and following.table != statement.table:
                     following = None
                 return {

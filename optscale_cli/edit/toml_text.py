@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
 _ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
@@ -280,6 +280,65 @@ def _dotted(key: str) -> tuple[str, ...]:
     return tuple(part.strip(" \t") for part in parts) if " " in key or "\t" in key else tuple(parts)
 
 
+class Statements(Sequence[Statement]):
+    """The statements of a text, in order. Those after an edit's change are the text's before
+    it (``tail``), each moved by the change in length (``delta``) when it is first read: a
+    walk that stops early (a top-level key is near the start) leaves the rest unmade, which
+    in a big file is most of the time an edit takes. Random access makes them all."""
+
+    __slots__ = ("_delta", "_made", "_tail", "_taken")
+
+    def __init__(
+        self, made: list[Statement], tail: Sequence[Statement] = (), delta: int = 0
+    ) -> None:
+        self._made, self._tail, self._delta, self._taken = made, tail, delta, 0
+
+    def __iter__(self) -> Iterator[Statement]:
+        if self._taken >= len(self._tail):  # all made: the list's own iterator
+            return iter(self._made)
+        return self._walk()
+
+    def _walk(self) -> Iterator[Statement]:
+        made = self._made
+        yield from made  # a list's iterator also takes what another walk makes meanwhile
+        at = len(made)
+        while True:
+            if at < len(made):
+                yield made[at]
+                at += 1
+            elif not self._make(_BATCH):
+                return
+
+    def _make(self, count: int) -> bool:
+        """Move ``count`` more of the tail into the made ones; False when none was left."""
+        start = self._taken
+        if start >= len(self._tail):
+            return False
+        self._taken = min(start + count, len(self._tail))
+        delta = self._delta
+        self._made += [_moved(st, delta) for st in self._tail[start : self._taken]]
+        return True
+
+    def __len__(self) -> int:
+        return len(self._made) + len(self._tail) - self._taken
+
+    @overload
+    def __getitem__(self, index: int) -> Statement: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Statement]: ...
+    def __getitem__(self, index: int | slice) -> Statement | list[Statement]:
+        self._make(len(self._tail))
+        return self._made[index]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+_BATCH = 64  # statements of a tail moved at a time, as a walk reaches them
+
+
 def _moved(st: Statement, delta: int) -> Statement:
     if st.kind == "header":
         return Statement("header", st.line + delta, st.end + delta, st.path, st.array)
@@ -296,10 +355,10 @@ def _moved(st: Statement, delta: int) -> Statement:
     )
 
 
-def rescan(old: str, found: list[Statement], new: str) -> list[Statement]:
+def rescan(old: str, found: Sequence[Statement], new: str) -> Statements:
     """:func:`scan` of ``new``, made of ``old`` (whose statements are ``found``) by one edit:
-    the statements before the changed lines stay, those after them move, and only the lines
-    in between are scanned again."""
+    the statements before the changed lines stay, those after them move (when read), and
+    only the lines in between are scanned again."""
     import bisect
 
     from optscale_cli.edit.diffs import common_prefix, common_suffix
@@ -326,10 +385,10 @@ def rescan(old: str, found: list[Statement], new: str) -> list[Statement]:
         return found[at] if at < len(found) and found[at].line == offset - delta else None
 
     fresh, at = _scan(new, start, table, array, known, q_new)
-    if at is not None:
-        rest = found[bisect.bisect_left(found, at - delta, key=lambda st: st.line) :]
-        fresh += [_moved(st, delta) for st in rest]
-    return found[:keep] + fresh
+    if at is None:
+        return Statements(found[:keep] + fresh)
+    rest = found[bisect.bisect_left(found, at - delta, key=lambda st: st.line) :]
+    return Statements(found[:keep] + fresh, rest, delta)
 
 
 def key_text(key: str) -> str:
