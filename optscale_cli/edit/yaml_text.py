@@ -89,16 +89,21 @@ def parse(text: str) -> tuple[Any, Any]:
 def _read_with_ruamel(text: str) -> tuple[Any, Any]:
     """ruamel's own reading (pure Python, tens of KB a second): it says what is wrong, where,
     and reads what the quick reader leaves to it. The data is built from the same nodes."""
+    import warnings
+
     from ruamel.yaml import YAML
+    from ruamel.yaml.error import ReusedAnchorWarning
 
     from optscale_cli.edit.documents import plain
 
     yaml = YAML(typ="rt")
-    root = yaml.compose(text)
-    _refuse_unreadable(root)
-    if _built_in_place(text):  # building the data would change the nodes: read it again
-        return plain(YAML(typ="rt").load(text)), root
-    return (None if root is None else plain(yaml.constructor.construct_document(root))), root
+    with warnings.catch_warnings():  # an anchor named again: YAML, no warning to print
+        warnings.simplefilter("ignore", ReusedAnchorWarning)
+        root = yaml.compose(text)
+        _refuse_unreadable(root)
+        if _built_in_place(text):  # building the data would change the nodes: read it again
+            return plain(YAML(typ="rt").load(text)), root
+        return (None if root is None else plain(yaml.constructor.construct_document(root))), root
 
 
 # What libyaml reads otherwise than ruamel, or reads where ruamel refuses: a directive
@@ -152,16 +157,16 @@ def _read_with_libyaml(text: str) -> tuple[Any, Any] | None:
         return None
 
 
+_NODE_SLOTS = ("ctag", "value", "start_mark", "end_mark", "comment", "anchor")
+
+
 @functools.cache
 def _quick_composer() -> tuple[type, type]:
     """ruamel's composer and YAML 1.2 resolver, making the same nodes with less work per
     event (see :meth:`QuickComposer.compose_node`), and the resolver's table for the YAML
     version looked up once (the libyaml path reads no %YAML directive: the version is 1.2
     throughout)."""
-    import warnings
-
     from ruamel.yaml.composer import Composer, ComposerError
-    from ruamel.yaml.error import ReusedAnchorWarning
     from ruamel.yaml.events import (
         AliasEvent,
         MappingEndEvent,
@@ -169,8 +174,14 @@ def _quick_composer() -> tuple[type, type]:
         SequenceEndEvent,
         SequenceStartEvent,
     )
-    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+    from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
     from ruamel.yaml.resolver import VersionedResolver
+    from ruamel.yaml.tag import Tag
+
+    # a scalar node (most of a file's nodes) is made with its slots set here, a third of the
+    # time of its __init__, while ruamel's nodes hold what this ruamel's do; else as usual
+    known = Node.__slots__ == (*_NODE_SLOTS,) and ScalarNode.__slots__ == ("style",)
+    make_scalar = ScalarNode.__new__ if known else None
 
     class QuickComposer(Composer):
         parser = resolver = None  # plain attributes here, set once from the loader
@@ -195,15 +206,9 @@ def _quick_composer() -> tuple[type, type]:
                         None, None, f"found undefined alias {event.anchor!r}", event.start_mark
                     )
                 return self.anchors[event.anchor]
+            # an anchor named again is YAML (its aliases after it mean the later node, as
+            # here); ruamel warns of it on stderr, with its own source lines: not here
             anchor, tag = event.anchor, event.ctag
-            if anchor is not None and anchor in self.anchors:  # as ruamel warns
-                first = self.anchors[anchor].start_mark
-                warnings.warn(
-                    f"\nfound duplicate anchor {anchor!r}\nfirst occurrence {first}\n"
-                    f"second occurrence {event.start_mark}",
-                    ReusedAnchorWarning,
-                    stacklevel=2,
-                )
             if kind is ScalarEvent:
                 if tag is None or str(tag) == "!":
                     key = (event.value, event.implicit)
@@ -211,15 +216,22 @@ def _quick_composer() -> tuple[type, type]:
                     if tag is None:
                         tag = self.resolver.resolve(ScalarNode, event.value, event.implicit)
                         self.scalar_tags[key] = tag
-                node = ScalarNode(
-                    tag,
-                    event.value,
-                    event.start_mark,
-                    event.end_mark,
-                    style=event.style,
-                    comment=event.comment,
-                    anchor=anchor,
-                )
+                if make_scalar is None:
+                    node = ScalarNode(
+                        tag,
+                        event.value,
+                        event.start_mark,
+                        event.end_mark,
+                        style=event.style,
+                        comment=event.comment,
+                        anchor=anchor,
+                    )
+                else:  # what ScalarNode.__init__ sets, without its two calls
+                    node = make_scalar(ScalarNode)
+                    node.ctag = tag if type(tag) is Tag else Tag(suffix=tag)
+                    node.value, node.style = event.value, event.style
+                    node.start_mark, node.end_mark = event.start_mark, event.end_mark
+                    node.comment, node.anchor = event.comment, anchor
                 if anchor is not None:
                     self.anchors[anchor] = node
                 return node
