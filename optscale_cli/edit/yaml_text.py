@@ -9,7 +9,6 @@ key that is not at the top level) is refused with the file, line and column.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from dataclasses import dataclass
@@ -157,123 +156,9 @@ def _read_with_libyaml(text: str) -> tuple[Any, Any] | None:
         return None
 
 
-_NODE_SLOTS = ("ctag", "value", "start_mark", "end_mark", "comment", "anchor")
-
-
-@functools.cache
 def _quick_composer() -> tuple[type, type]:
-    """ruamel's composer and YAML 1.2 resolver, making the same nodes with less work per
-    event (see :meth:`QuickComposer.compose_node`), and the resolver's table for the YAML
-    version looked up once (the libyaml path reads no %YAML directive: the version is 1.2
-    throughout)."""
-    from ruamel.yaml.composer import Composer, ComposerError
-    from ruamel.yaml.events import (
-        AliasEvent,
-        MappingEndEvent,
-        ScalarEvent,
-        SequenceEndEvent,
-        SequenceStartEvent,
-    )
-    from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-    from ruamel.yaml.resolver import VersionedResolver
-    from ruamel.yaml.tag import Tag
-
-    # a scalar node (most of a file's nodes) is made with its slots set here, a third of the
-    # time of its __init__, while ruamel's nodes hold what this ruamel's do; else as usual
-    known = Node.__slots__ == (*_NODE_SLOTS,) and ScalarNode.__slots__ == ("style",)
-    make_scalar = ScalarNode.__new__ if known else None
-
-    class QuickComposer(Composer):
-        parser = resolver = None  # plain attributes here, set once from the loader
-
-        def __init__(self, loader: Any) -> None:
-            super().__init__(loader=loader)
-            self.parser, self.resolver = loader._parser, loader._resolver
-            self.scalar_tags: dict[tuple[str, Any], Any] = {}  # a scalar's tag, by its text
-
-        def compose_node(self, parent: Any, index: Any) -> Any:
-            """ruamel's ``compose_node`` and the ``compose_*_node`` it calls, in one: each
-            event taken once (not checked against each kind, then peeked, then taken), an
-            implicit scalar's tag resolved once per text (the resolver's answer depends on
-            the text alone: no path resolvers here), one Python call per node. The nodes,
-            their tags, marks, styles, anchors and comments are those ruamel makes."""
-            parser = self.parser
-            event = parser.get_event()
-            kind = type(event)
-            if kind is AliasEvent:
-                if event.anchor not in self.anchors:
-                    raise ComposerError(
-                        None, None, f"found undefined alias {event.anchor!r}", event.start_mark
-                    )
-                return self.anchors[event.anchor]
-            # an anchor named again is YAML (its aliases after it mean the later node, as
-            # here); ruamel warns of it on stderr, with its own source lines: not here
-            anchor, tag = event.anchor, event.ctag
-            if kind is ScalarEvent:
-                if tag is None or str(tag) == "!":
-                    key = (event.value, event.implicit)
-                    tag = self.scalar_tags.get(key)
-                    if tag is None:
-                        tag = self.resolver.resolve(ScalarNode, event.value, event.implicit)
-                        self.scalar_tags[key] = tag
-                if make_scalar is None:
-                    node = ScalarNode(
-                        tag,
-                        event.value,
-                        event.start_mark,
-                        event.end_mark,
-                        style=event.style,
-                        comment=event.comment,
-                        anchor=anchor,
-                    )
-                else:  # what ScalarNode.__init__ sets, without its two calls
-                    node = make_scalar(ScalarNode)
-                    node.ctag = tag if type(tag) is Tag else Tag(suffix=tag)
-                    node.value, node.style = event.value, event.style
-                    node.start_mark, node.end_mark = event.start_mark, event.end_mark
-                    node.comment, node.anchor = event.comment, anchor
-                if anchor is not None:
-                    self.anchors[anchor] = node
-                return node
-            node_class = SequenceNode if kind is SequenceStartEvent else MappingNode
-            if tag is None or str(tag) == "!":
-                tag = self.resolver.resolve(node_class, None, event.implicit)
-            node = node_class(
-                tag,
-                [],
-                event.start_mark,
-                None,
-                flow_style=event.flow_style,
-                comment=event.comment,
-                anchor=anchor,
-            )
-            if anchor is not None:
-                self.anchors[anchor] = node
-            self._compose_items(node)
-            return node
-
-        def _compose_items(self, node: Any) -> None:
-            """The items of a list or mapping ``node``, up to its end event."""
-            items, peek, compose = node.value, self.parser.peek_event, self.compose_node
-            if node.id == "sequence":
-                index = 0
-                while type(peek()) is not SequenceEndEvent:
-                    items.append(compose(node, index))
-                    index += 1
-            else:
-                while type(peek()) is not MappingEndEvent:
-                    key = compose(node, None)
-                    items.append((key, compose(node, key)))
-            end_event = self.parser.get_event()
-            if node.flow_style is True and end_event.comment is not None:
-                node.comment = end_event.comment
-            node.end_mark = end_event.end_mark
-            self.check_end_doc_comment(end_event, node)
-
-    class QuickResolver(VersionedResolver):
-        versioned_resolver = functools.cached_property(
-            VersionedResolver.versioned_resolver.fget  # type: ignore[attr-defined]
-        )
+    """The quick reader's composer and resolver (:mod:`optscale_cli.edit.yaml_compose`)."""
+    from optscale_cli.edit.yaml_compose import QuickComposer, QuickResolver
 
     return QuickComposer, QuickResolver
 
