@@ -119,9 +119,10 @@ _LIBYAML_READS_OTHERWISE = re.compile(
 
 def _read_with_libyaml(text: str) -> tuple[Any, Any] | None:
     """The same reading ten times faster: libyaml's parser (C, in ruamel.yaml.clib) makes the
-    events, ruamel's composer (Python: nesting too deep for it raises RecursionError, where
-    the C composer would overflow the stack) and its YAML 1.2 resolver make the nodes, and
-    :func:`_plain_data` the data. None (ruamel reads it): no clib, what libyaml reads
+    events, our composer (ruamel's, quicker: :mod:`optscale_cli.edit.yaml_compose`; Python:
+    nesting too deep for it raises RecursionError, where libyaml's C composer would overflow
+    the stack) and ruamel's YAML 1.2 resolver make the nodes, and :func:`_plain_data` the
+    data. None (ruamel reads it): no clib, what libyaml reads
     otherwise (``_LIBYAML_READS_OTHERWISE``), a tree :func:`_plain_data` leaves to ruamel
     (merge keys, value keys, complex keys, tags but the core schema's), or anything libyaml
     refuses, so errors are always ruamel's, named by line and column."""
