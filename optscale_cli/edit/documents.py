@@ -827,7 +827,12 @@ class TomlDocument(_CheckedRuns):
         target = tuple(str(part) for part in path)
         expected = _replaced(self._data, list(target), ABSENT)
         text = self.text
-        found = [s for s in self._statements() if s.path[: len(target)] == target]
+        size, last = len(target), target[-1]
+        found = [  # the key (or table) and all below it; a cheap test first, then the path
+            s
+            for s in self._statements()
+            if len(s.path) >= size and s.path[size - 1] == last and s.path[:size] == target
+        ]
         for statement in reversed(found):
             start = statement.line
             if statement.kind == "header" and start > 0:
@@ -844,11 +849,13 @@ class TomlDocument(_CheckedRuns):
         from optscale_cli.edit import toml_text
         from optscale_cli.edit.textlines import line_start, remove_lines
 
+        if not table or lookup(expected, table) == {}:  # empty: the header is all there is
+            return text  # of the table, and without it the table would be gone
         try:
             found = toml_text.rescan(self.text, self._statements(), text)
         except (toml_text.ScanError, ValueError, IndexError, ConfigFileError):
             return text
-        if not table or not found or found[-1].kind != "header" or found[-1].path != table:
+        if not found or found[-1].kind != "header" or found[-1].path != table:
             return text
         header = found[-1]
         if header.array or text[header.end :].strip():
@@ -858,7 +865,9 @@ class TomlDocument(_CheckedRuns):
             start = line_start(text, start - 1)
         shorter = remove_lines(text, start, header.end)
         try:
-            same = _canon(self._parse(shorter)) == _canon(expected)
+            same = _canon(self._parse(shorter), plain_data=True) == _canon(
+                expected, plain_data=True
+            )
         except ConfigFileError:
             same = False
         return shorter if same else text

@@ -615,6 +615,7 @@ def plan_revert(target: Target, entry: dict[str, Any]) -> FileChange:
     drifted[:0] = [name for _, names in held.values() for name in names]
     _remove_empty_created(doc, entry.get("created", []))
     change = FileChange(target, original, doc.render(), drifted=drifted)
+    remember(target, change.new_text, doc)  # verify re-reads this text, as after a connect
     # a file, or a SQLite row, we created (its data is read only then: a whole .env's is slow)
     if entry.get("created_file") and getattr(doc, "data", None) == {}:
         change.delete_file = True
