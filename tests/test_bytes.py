@@ -621,17 +621,25 @@ def test_dotenv_property_connect_disconnect_gives_the_bytes_back(
     assert connected is not None
 
 
-def test_an_earlier_yaml_edit_refused_is_not_lost_by_a_put_back() -> None:
+@pytest.mark.parametrize(("put_back", "edited_first"), [("models", 0), ("name", 0), ("name", 1)])
+def test_an_earlier_yaml_edit_refused_is_not_lost_by_a_put_back(
+    put_back: str, edited_first: int
+) -> None:
     """A key added after a block scalar that ends the file without a line break would give
     the scalar a line break: refused. Checked only with the run, that refusal surfaced inside
-    a later put-back, which took it for its own and fell back, dropping the added key."""
-    text = "models:\n- name: m0\nversion: |\n  block\n  text"
+    a later put-back, which took it for its own and fell back, dropping the added key. A
+    put-back of a list, or of a key edited since the last read, reads the text first; one of
+    a scalar read before (it reads nothing, so a refusal surfaces only with the run) is
+    checked with the run."""
+    text = "name: x\nmodels:\n- name: m0\nversion: |\n  block\n  text"
     for check_each in (False, True):
         doc = YamlDocument(text, "config.yaml", check_each=check_each)
         original = YamlDocument(text, "config.yaml")
         with pytest.raises(ConfigFileError, match="cannot change 'GOOSE_PROVIDER'"):
+            if edited_first:
+                doc.set((put_back,), "y")
             doc.set(("GOOSE_PROVIDER",), "openai")
-            doc.restore(("models",), original.get(("models",)), original.layout(("models",)))
+            doc.restore((put_back,), original.get((put_back,)), original.layout((put_back,)))
             doc.render()
 
 

@@ -1268,11 +1268,26 @@ class YamlDocument(_CheckedRuns):
         self._run(("restore", path, value, layout))
 
     def _restore(self, path: Sequence[str | int], value: Any, layout: dict[str, Any]) -> None:
-        self._settle()  # an earlier edit's refusal is its own, not this one's to work around
+        if not self._settles_nothing(path, value):
+            self._settle()  # an earlier edit's refusal is its own, not this one's to work around
         try:
             self._set(path, value, layout)
         except ConfigFileError:
             self._set(path, value)
+
+    def _settles_nothing(self, path: Sequence[str | int], value: Any) -> bool:
+        """Whether setting ``value`` at ``path`` reads nothing again (no :meth:`_settle`
+        inside it, where an earlier edit's refusal would surface and be taken for its own):
+        a top-level key set to a scalar, its entry known from the last read or absent, and
+        every entry's place known."""
+        if not self._log:
+            return True  # nothing waits to be checked
+        if len(path) != 1 or not isinstance(path[0], str) or self._found is None:
+            return False
+        if isinstance(value, dict | list) and value:
+            return False  # written in the layout of the file's lists, read fresh
+        entry = self._entry(path[0])
+        return entry is None or entry.node is not None
 
     def remove(self, path: Sequence[str | int]) -> None:
         self._run(("remove", path))
