@@ -76,6 +76,38 @@ def test_index_follows_edits_like_a_fresh_parse(
     assert same(jsonc.loads(doc.text), doc.data)
 
 
+@pytest.mark.parametrize(
+    "op",
+    [
+        ("remove", ("p", "o", "y"), None),  # the last member, before a trailing comma
+        ("remove", ("p", "o", "x"), None),
+        ("set", ("p", "o", "z"), [1, {"n": None}]),  # a new last member
+        ("set", ("p", "o", "y"), "two"),
+        ("remove", ("p", "l", 1), None),  # an array's last item, before a trailing comma
+    ],
+)
+def test_a_container_first_read_after_an_edit_is_read_as_in_the_whole_text(
+    op: tuple[str, tuple[Any, ...], Any],
+) -> None:
+    """After an edit, a container not read yet is blanked alone (not the whole text again),
+    at its own offsets: its comments, strings holding comment and comma characters, and its
+    trailing commas are where a fresh read of the whole text finds them."""
+    text = (
+        '{\n  "a": 1, // first\n  "p": {\n    "o": {"x": "/*,*/", /* c, */ "y": 2, },\n'
+        '    "l": [1, "//", ], // after\n  },\n}\n'
+    )
+    doc = JsonDocument(text, "c.jsonc", comments=True)
+    doc.index().find([])  # the top levels read before the edits, as a plan does
+    fresh = JsonDocument(text, "c.jsonc", comments=True)
+    for step in [("set", ("a",), 2), op]:
+        _edit(doc, step)
+        fresh._index = None  # the reference reads the whole text again for every edit
+        _edit(fresh, step)
+        assert doc.text == fresh.text
+        assert _positions(doc.index(), doc.data) == _positions(jsonc.Index(doc.text), doc.data)
+    assert same(jsonc.loads(doc.text), doc.data)
+
+
 @PROPERTY
 @given(st.dictionaries(keys, values, max_size=4), values, st.booleans(), st.randoms())
 def test_copies_that_share_an_index_each_edit_their_own_text(

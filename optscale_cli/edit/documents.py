@@ -401,6 +401,8 @@ class JsonDocument:
         try:
             if current is not ABSENT and raw is not None:
                 _chain, node = self.index().find(list(path))
+                if self.text[node.start : node.end] == raw:  # type: ignore[union-attr]
+                    return  # written so already (raw says the value): nothing to put back
                 text = self.text[: node.start] + raw + self.text[node.end :]  # type: ignore[union-attr]
             elif current is ABSENT and layout.get("next"):
                 text = jsonc.insert_before(self.text, list(path), value, layout["next"], raw)
@@ -410,10 +412,11 @@ class JsonDocument:
         except (KeyError, ValueError, TypeError):
             self.set(path, value)
             return
-        if lookup(data, path) != value:
-            self.set(path, value)
+        if data != _replaced(self._data, list(path), json.loads(json.dumps(value))):
+            self.set(path, value)  # the bytes put back say more (or less) than the value
             return
-        self.text, self._data = text, data
+        self._edited(text)  # the index moves along: the file is not read again
+        self._data = data
 
     def _put_back_exactly(
         self, path: Sequence[str | int], value: Any, layout: dict[str, Any]

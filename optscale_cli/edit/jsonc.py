@@ -264,6 +264,18 @@ class Blanked:
         self.blank = "".join(pieces) if len(pieces) > 1 else text
         self.trailing = trailing
 
+    @classmethod
+    def stretch(cls, text: str, start: int, end: int) -> Blanked:
+        """``text[start:end]`` blanked alone, at its offsets in ``text`` (what is before it
+        is spaces): for a container, which starts and ends outside any string or comment,
+        the same as blanking the whole text, in the time of its own length."""
+        part = cls(text[start:end])
+        whole = cls.__new__(cls)
+        whole.text = text
+        whole.blank = " " * start + part.blank
+        whole.trailing = [offset + start for offset in part.trailing]
+        return whole
+
     def comma_before(self, start: int, end: int) -> int | None:
         """The (blanked) trailing comma between two offsets, if there is one."""
         i = bisect.bisect_left(self.trailing, start)
@@ -351,7 +363,7 @@ class Index:
                 try:
                     root = Node(_kind(b[start]), start, end, value)
                     if value is ABSENT_VALUE and root.kind in ("object", "array"):
-                        self._read(root, b, deep=True)  # decoded member by member, once
+                        self._read(root, self.blanked, deep=True)  # member by member, once
                     elif value is ABSENT_VALUE:
                         root.value, root.end = self._decoder().raw_decode(b, start)
                     if root.end != end:
@@ -371,22 +383,33 @@ class Index:
             self.blanked = Blanked(self.text)
         return self.blanked.blank
 
+    def _blanked_for(self, node: Node) -> Blanked:
+        """The blanked text to read ``node``'s members from. After an edit, only the node's
+        own stretch is blanked again (:meth:`Blanked.stretch`), not the whole text."""
+        if self.blanked is None:
+            raise ValueError("no blanked text")
+        if self.blanked.text is self.text or node is self._root:
+            self._blank()
+            return self.blanked
+        return Blanked.stretch(self.text, node.start, node.end)
+
     def children(self, node: Node) -> Node:
         """``node`` with its members read (containers only). The top level's containers have
         theirs read with it: that finds where each ends without decoding it twice."""
         if node.kind not in ("object", "array") or node.read:
             return node
-        self._read(node, self._blank(), deep=node is self._root)
+        self._read(node, self._blanked_for(node), deep=node is self._root)
         return node
 
     def _decoder(self) -> json.JSONDecoder:
         return _STRICT_DECODER if self._strict else _DECODER
 
-    def _read(self, node: Node, b: str, deep: bool) -> None:
-        """Read container ``node``'s members from blanked text ``b``, checking the syntax
+    def _read(self, node: Node, blanked: Blanked, deep: bool) -> None:
+        """Read container ``node``'s members from the ``blanked`` text, checking the syntax
         between them (each value is checked by the C decoder that reads it); with ``deep``,
         the members' own containers too. Their values make ``node``'s: each byte is decoded
         once. Malformed text raises ValueError or IndexError."""
+        b = blanked.blank
         is_object = node.kind == "object"
         close = "}" if is_object else "]"
         decode, strict, ws = self._decoder().raw_decode, self._strict, _WS.match
@@ -404,7 +427,7 @@ class Index:
                 pos = ws(b, pos + 1).end()  # type: ignore[union-attr]
             if deep and b[pos] in "{[":
                 value = Node(_kind(b[pos]), pos, pos, STALE)
-                self._read(value, b, False)
+                self._read(value, blanked, False)
             else:
                 raw, end = decode(b, pos)
                 value = Node(_kind(b[pos]), pos, end, raw)
@@ -417,7 +440,7 @@ class Index:
                 if b[pos] == close:
                     raise ValueError(pos)  # a trailing comma the blanking did not take
             elif b[pos] == close:
-                entry.comma = self.blanked.comma_before(value.end, pos)  # type: ignore[union-attr]
+                entry.comma = blanked.comma_before(value.end, pos)
             else:
                 raise ValueError(pos)
         node.entries, node.read, node.end = entries, True, pos + 1
@@ -458,6 +481,9 @@ class Index:
         if text is old:
             return
         p = common_prefix(old, 0, len(old), text, 0, len(text))
+        if p == len(old) == len(text):  # the same text, another string: nothing moves
+            self.text = text
+            return
         s = common_suffix(old, p, len(old), text, p, len(text))
         self.text, self._value = text, ABSENT_VALUE
         root = self._root
