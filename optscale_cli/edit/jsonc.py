@@ -533,7 +533,7 @@ class _Mover:
         node.end += self.delta
         node.value = STALE
         if not node.read:
-            return True
+            return self._still_one_value(node)
         entries = node.entries
         i = bisect.bisect_left(entries, self.p, key=_limit)
         if i < len(entries) and entries[i].value.start < self.p and self.move(entries[i].value):
@@ -547,6 +547,18 @@ class _Mover:
             i -= 1
         self.reread(node, i)
         return True
+
+    def _still_one_value(self, node: Node) -> bool:
+        """Whether unread container ``node`` is still one value, ending where it moved to.
+        The change is found by comparing bytes, so a value replaced whole can look like a
+        change inside it (``{}`` made ``{"k": 1}, "y": {"m": 2}`` "inside" ``{}``): then
+        its end is not where it moved to, and the index starts over."""
+        parser = _Rereader(self.new, True)
+        parser.pos = node.start
+        try:
+            return parser.value(0).end == node.end
+        except (JsoncError, RecursionError, IndexError):
+            return False
 
     def reread(self, node: Node, i: int) -> None:
         """Read ``node``'s members again from its ``i``-th, until they are the old ones."""
