@@ -125,3 +125,19 @@ def dotenv_config(size: int) -> str:
         "# generated for the benchmark\n",
         lambda i: f'# setting {i}\nKEY_{i}="value {i} # not a comment"\nexport OTHER_{i}=x{i}\n\n',
     )
+
+
+# Continue's config.yaml beside the big .env the dotenv cases edit
+CONTINUE_YAML = "name: Local Config\nversion: 1.0.0\nschema: v1\nmodels: []\n"
+
+
+def print_against_1kb(times: dict[str, float]) -> None:
+    """Each case's median, then each "<what>, <size>" case against its "<what>, 1 KB" one."""
+    width = max(map(len, times)) + 2
+    for name, seconds in times.items():
+        print(f"{name:{width}s} {seconds * 1000:9.1f} ms")
+    for name, seconds in times.items():
+        what, label = name.split(", ")
+        if label != "1 KB":
+            base = times[f"{what}, 1 KB"]
+            print(f"{name} / 1 KB : {seconds / base:.2f}x (+{(seconds - base) * 1000:.0f} ms)")

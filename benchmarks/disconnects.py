@@ -18,10 +18,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _setup import dotenv_config, environment, jsonc_config, toml_config, write_cache, yaml_config
+from _setup import (
+    CONTINUE_YAML,
+    dotenv_config,
+    environment,
+    jsonc_config,
+    print_against_1kb,
+    toml_config,
+    write_cache,
+    yaml_config,
+)
 from startup import measure_interleaved
 
-CONTINUE_YAML = "name: Local Config\nversion: 1.0.0\nschema: v1\nmodels: []\n"
 # client -> (its file under HOME, generator, the big size, extra files)
 CLIENTS: dict[str, tuple[str, Callable[[int], str], tuple[str, int], dict[str, str]]] = {
     "opencode": (".config/opencode/opencode.jsonc", jsonc_config, ("1 MB", 1_000_000), {}),
@@ -72,13 +80,7 @@ def main() -> None:
                 name = f"disconnect {client}, {label}"
                 cases[name], envs[name] = _case(Path(tmp), client, label, size)
         times = measure_interleaved(cases, runs, envs=envs)
-    for name, seconds in times.items():
-        print(f"{name:30s} {seconds * 1000:9.1f} ms")
-    for name, seconds in times.items():
-        client, label = name.split(", ")
-        if label != "1 KB":
-            base = times[f"{client}, 1 KB"]
-            print(f"{name} / 1 KB : {seconds / base:.2f}x (+{(seconds - base) * 1000:.0f} ms)")
+    print_against_1kb(times)
 
 
 if __name__ == "__main__":
