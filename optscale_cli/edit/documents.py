@@ -408,31 +408,32 @@ class JsonDocument:
                 text = jsonc.insert_before(self.text, list(path), value, layout["next"], raw)
             else:
                 raise KeyError(path)
-            data = jsonc.fast_loads(text, allow_comments=True)
         except (KeyError, ValueError, TypeError):
+            text = None
+        if text is None or not self._take_put_back(text, path, value, comments=True):
             self.set(path, value)
-            return
-        if data != _replaced(self._data, list(path), json.loads(json.dumps(value))):
-            self.set(path, value)  # the bytes put back say more (or less) than the value
-            return
-        self._edited(text)  # the index moves along: the file is not read again
-        self._data = data
 
     def _put_back_exactly(
         self, path: Sequence[str | int], value: Any, layout: dict[str, Any]
     ) -> bool:
         """Restore a removed member byte for byte; False (nothing done) when it cannot be."""
+        text = self._put_back(path, layout)
+        return text is not None and self._take_put_back(text, path, value, self.comments)
+
+    def _take_put_back(
+        self, text: str, path: Sequence[str | int], value: Any, comments: bool
+    ) -> bool:
+        """Take ``text``, a put-back of ``value`` at ``path``, when it says exactly what the
+        document says with that value there (the bytes put back may say more, or less, than
+        the value); False (nothing done) otherwise. The index moves along with it: the file
+        is not read again."""
         from optscale_cli.edit import jsonc
 
-        text = self._put_back(path, layout)
-        if text is None:
-            return False
         try:
-            data = jsonc.fast_loads(text, allow_comments=self.comments)
+            data = jsonc.fast_loads(text, allow_comments=comments)
         except (ValueError, TypeError):
             return False
-        expected = _replaced(self._data, list(path), json.loads(json.dumps(value)))
-        if data != expected:
+        if data != _replaced(self._data, list(path), json.loads(json.dumps(value))):
             return False
         self._edited(text)
         self._data = data
@@ -748,11 +749,12 @@ class TomlDocument(_CheckedRuns):
         parent = target[:-1]
         table, at = self._where_to_add(places, parent)
         if layout and layout.get("next"):
+            wanted = tuple(layout["next"])  # a list, as the ledger keeps it
             following = next(
                 (
                     s
                     for s in self._statements()
-                    if s.kind == "kv" and not s.array and list(s.path) == list(layout["next"])
+                    if s.kind == "kv" and not s.array and s.path == wanted
                 ),
                 None,
             )
