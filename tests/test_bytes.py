@@ -760,17 +760,9 @@ _QUOTED_TWINS = "a: true\nb: 'true'\nc: \"1\"\nd: 1\ne: [null, 'null', ~, \"~\",
 def _composed(text: str, composer_class: type) -> Any:
     """The node tree ``composer_class`` makes of libyaml's events for ``text``, as a nested
     tuple of everything a node holds (or its error)."""
-    from _ruamel_yaml import CParser
     from ruamel.yaml.nodes import ScalarNode
 
-    from optscale_cli.edit.yaml_text import _quick_composer
-
-    class Reader:  # what the composers and the resolver ask their loader for
-        max_depth = yaml_version = _composer = None
-
-    reader = Reader()
-    reader._scanner, reader._parser = reader, CParser(text)  # type: ignore[attr-defined]
-    reader._resolver = _quick_composer()[1](loader=reader)  # type: ignore[attr-defined]
+    from optscale_cli.edit.yaml_compose import compose
 
     seen: set[int] = set()
 
@@ -789,7 +781,7 @@ def _composed(text: str, composer_class: type) -> Any:
     with warnings.catch_warnings():  # ruamel's, of an anchor named again (ours says none)
         warnings.simplefilter("ignore")
         try:
-            root = composer_class(loader=reader).get_single_node()
+            root = compose(text, composer_class)
         except Exception as exc:  # (noqa: BLE001) the same error from both
             return (type(exc).__name__, str(exc))
     return None if root is None else held(root)
@@ -803,11 +795,11 @@ def test_the_quick_composer_makes_the_nodes_ruamel_makes(text: str) -> None:
     anchor, comment, value, style), and so is any error."""
     from ruamel.yaml.composer import Composer
 
-    from optscale_cli.edit.yaml_text import _quick_composer
+    from optscale_cli.edit.yaml_compose import QuickComposer
 
     aliased = text.replace("a: ", "a: &x ") + ("" if text.endswith("\n") else "\n")
     for variant in (text, aliased + "again: *x\n"):
-        assert _composed(variant, _quick_composer()[0]) == _composed(variant, Composer)
+        assert _composed(variant, QuickComposer) == _composed(variant, Composer)
 
 
 def _alias_bomb(levels: int) -> str:

@@ -122,29 +122,18 @@ def _read_with_libyaml(text: str) -> tuple[Any, Any] | None:
     events, our composer (ruamel's, quicker: :mod:`optscale_cli.edit.yaml_compose`; Python:
     nesting too deep for it raises RecursionError, where libyaml's C composer would overflow
     the stack) and ruamel's YAML 1.2 resolver make the nodes, and :func:`_plain_data` the
-    data. None (ruamel reads it): no clib, what libyaml reads
-    otherwise (``_LIBYAML_READS_OTHERWISE``), a tree :func:`_plain_data` leaves to ruamel
-    (merge keys, value keys, complex keys, tags but the core schema's), or anything libyaml
-    refuses, so errors are always ruamel's, named by line and column."""
+    data. None (ruamel reads it): no clib, what libyaml reads otherwise
+    (``_LIBYAML_READS_OTHERWISE``), a tree :func:`_plain_data` leaves to ruamel (merge keys,
+    value keys, complex keys, tags but the core schema's), or anything libyaml refuses, so
+    errors are always ruamel's, named by line and column."""
     if _LIBYAML_READS_OTHERWISE.search(text):
         return None
     try:
-        from _ruamel_yaml import CParser  # ruamel.yaml.clib
-    except ImportError:
+        from optscale_cli.edit.yaml_compose import compose
+    except ImportError:  # no ruamel.yaml.clib
         return None
-    composer_class, resolver_class = _quick_composer()
-
-    class Reader:  # what ruamel's composer and resolver ask their loader for
-        max_depth = None
-        _composer = None
-        yaml_version = None  # no directive: YAML 1.2 (asked for each scalar)
-
-    reader = Reader()
-    reader._scanner = reader  # type: ignore[attr-defined]
-    reader._resolver = resolver_class(loader=reader)  # type: ignore[attr-defined]
     try:
-        reader._parser = CParser(text)  # type: ignore[attr-defined]
-        root = composer_class(loader=reader).get_single_node()
+        root = compose(text)
     except RecursionError:
         raise
     except Exception:  # (noqa: BLE001) ruamel reads it again and says what is wrong
@@ -155,13 +144,6 @@ def _read_with_libyaml(text: str) -> tuple[Any, Any] | None:
         return (None if root is None else _plain_data(root)), root
     except _NotPlain:
         return None
-
-
-def _quick_composer() -> tuple[type, type]:
-    """The quick reader's composer and resolver (:mod:`optscale_cli.edit.yaml_compose`)."""
-    from optscale_cli.edit.yaml_compose import QuickComposer, QuickResolver
-
-    return QuickComposer, QuickResolver
 
 
 _MOST_REPEATED = 10_000_000  # characters that aliases may add to what the file itself holds
