@@ -142,6 +142,22 @@ def test_a_value_replaced_whole_is_not_taken_for_a_change_inside_it(
         assert _positions(index, jsonc.loads(new)) == _positions(jsonc.Index(new), jsonc.loads(new))
 
 
+@pytest.mark.parametrize(
+    "raw",
+    ["1 // swallows the rest of the line", "1 /* opens a comment", '1, "b": 9', "1 } {"],
+)
+def test_a_put_back_whose_bytes_say_more_than_the_value_writes_the_value(raw: str) -> None:
+    """The bytes a put-back would write come from the ledger (a file in the user's config
+    folder). Bytes that read as the value alone but, put in place, would change what else the
+    file says (a `//` comment eating the comma and the next key, a comment left open) are not
+    used: the value is written as we write values, and the rest stays as it was."""
+    text = '{"a": 0, "b": 2}\n'
+    doc = JsonDocument(text, "c.jsonc", comments=True)
+    doc.restore(("a",), 1, {"value": raw, "next": ["b"]})
+    assert jsonc.loads(doc.text) == doc.data == {"a": 1, "b": 2}
+    assert doc.text.endswith('"b": 2}\n')
+
+
 @PROPERTY
 @given(st.dictionaries(keys, values, max_size=4), values, st.booleans(), st.randoms())
 def test_copies_that_share_an_index_each_edit_their_own_text(
