@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
@@ -751,6 +751,33 @@ def test_yaml_libyaml_reads_otherwise_is_read_as_ruamel_reads_it(text: str) -> N
             YamlDocument(text, "config.yaml")
         return
     assert YamlDocument(text, "config.yaml").data == expected
+
+
+# what the quick reader left to ruamel when it was one pattern, tried at every offset
+_READS_OTHERWISE_AS_ONE = re.compile(
+    r"(?:^|[\r\n\x85\u2028\u2029])(?:%|\.\.\.)|[\x85\u2028\u2029\ufeff\t]|[|>][-+0-9]*#"
+    r"|(?<![^\s\[{,])!(?:<!>)?(?![^\s,\]}])"
+)
+
+
+@settings(max_examples=400, deadline=None)
+@example("# c\r%YAML 1.1\r---\rx: yes\r")
+@example("a\r...\r")
+@example("[!]")
+@example("{a: !, b: !<!> x}")
+@example("k: >+2#c\n")
+@example("k: a!b")
+@given(st.text(alphabet="%.!<>|#-+3 \t\r\n,[]{}:ak'\x85\u2028\u2029\ufeff", max_size=14))
+def test_what_libyaml_reads_otherwise_is_found_by_each_test_as_by_the_one_pattern(
+    text: str,
+) -> None:
+    """The quick reader's check, now one search per thing libyaml reads otherwise (each
+    starting from its own character), finds what the one pattern found, and only that."""
+    from optscale_cli.edit.yaml_text import _libyaml_reads_otherwise
+
+    for case in (text, f"x: 1\n{text}", f"{text}\ny: 2", f"a{text}"):
+        expected = _READS_OTHERWISE_AS_ONE.search(case) is not None
+        assert _libyaml_reads_otherwise(case) == expected, case
 
 
 # the same text plain and quoted: a tag resolved for one must not be reused for the other

@@ -111,10 +111,30 @@ def _read_with_ruamel(text: str) -> tuple[Any, Any]:
 # counting it in its offsets), tabs (libyaml takes `a:\t1`), a comment right after a block
 # scalar's header (`|#c`), `...` lines (libyaml takes a second one) and the non-specific tag
 # `!` (libyaml makes `k: !` an empty string, ruamel a null).
-_LIBYAML_READS_OTHERWISE = re.compile(
-    r"(?:^|[\r\n\x85\u2028\u2029])(?:%|\.\.\.)|[\x85\u2028\u2029\ufeff\t]|[|>][-+0-9]*#"
-    r"|(?<![^\s\[{,])!(?:<!>)?(?![^\s,\]}])"
-)
+_READ_OTHERWISE_CHARS = ("\x85", "\u2028", "\u2029", "\ufeff", "\t")
+_LINE_BREAKS = "\r\n\x85\u2028\u2029"
+_BLOCK_HEADER_COMMENT = re.compile(r"[|>][-+0-9]*#")
+_NON_SPECIFIC_TAG = re.compile(r"!(?<![^\s\[{,]!)(?:<!>)?(?![^\s,\]}])")  # '!' found first
+
+
+def _libyaml_reads_otherwise(text: str) -> bool:
+    """Whether ``text`` holds any of the above. Each test looks for its own character (a
+    plain substring search, or a pattern that starts with it) before anything else: one
+    pattern of all of them was tried at every offset, 8 ms for 100 KB."""
+    return (
+        any(char in text for char in _READ_OTHERWISE_CHARS)
+        or _starts_a_line(text, "%")
+        or _starts_a_line(text, "...")
+        or ("#" in text and _BLOCK_HEADER_COMMENT.search(text) is not None)
+        or ("!" in text and _NON_SPECIFIC_TAG.search(text) is not None)
+    )
+
+
+def _starts_a_line(text: str, word: str) -> bool:
+    at = text.find(word)
+    while at > 0 and text[at - 1] not in _LINE_BREAKS:
+        at = text.find(word, at + 1)
+    return at >= 0
 
 
 def _read_with_libyaml(text: str) -> tuple[Any, Any] | None:
@@ -123,10 +143,10 @@ def _read_with_libyaml(text: str) -> tuple[Any, Any] | None:
     nesting too deep for it raises RecursionError, where libyaml's C composer would overflow
     the stack) and ruamel's YAML 1.2 resolver make the nodes, and :func:`_plain_data` the
     data. None (ruamel reads it): no clib, what libyaml reads otherwise
-    (``_LIBYAML_READS_OTHERWISE``), a tree :func:`_plain_data` leaves to ruamel (merge keys,
+    (:func:`_libyaml_reads_otherwise`), a tree :func:`_plain_data` leaves to ruamel (merge keys,
     value keys, complex keys, tags but the core schema's), or anything libyaml refuses, so
     errors are always ruamel's, named by line and column."""
-    if _LIBYAML_READS_OTHERWISE.search(text):
+    if _libyaml_reads_otherwise(text):
         return None
     try:
         from optscale_cli.edit.yaml_compose import compose
@@ -222,12 +242,19 @@ def _plain_data(root: Any) -> Any:
 
     constructor = YAML(typ="rt").constructor
     built: dict[int, Any] = {}  # an anchored node's data, built once for all its aliases
+    tags: dict[int, Any] = {}  # a tag's text, by its Tag (a node's ``tag`` makes it anew)
+
+    def tag_of(node: Any) -> Any:
+        tag = tags.get(id(node.ctag))  # the Tags live as long as the tree: their ids hold
+        if tag is None:
+            tag = tags[id(node.ctag)] = node.tag
+        return tag
 
     def build(node: Any) -> Any:
-        known = built.get(id(node), built)
-        if known is not built:
-            return known
-        kind, tag = type(node), node.tag
+        anchored = node.anchor is not None  # only an anchored node is reached twice
+        if anchored and id(node) in built:
+            return built[id(node)]
+        kind, tag = type(node), tag_of(node)
         if kind is ScalarNode:
             if tag == _STR:
                 value = node.value
@@ -243,14 +270,15 @@ def _plain_data(root: Any) -> Any:
         elif kind is MappingNode and tag == _MAP:
             value = {}
             for key, item in node.value:
-                if type(key) is not ScalarNode or key.tag != _STR or key.value in value:
+                if type(key) is not ScalarNode or tag_of(key) != _STR or key.value in value:
                     raise _NotPlain  # a complex, non-string or repeated key
                 value[key.value] = build(item)
         elif kind is SequenceNode and tag == _SEQ:
             value = [build(item) for item in node.value]
         else:
             raise _NotPlain
-        built[id(node)] = value
+        if anchored:
+            built[id(node)] = value
         return value
 
     return build(root)
