@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -60,7 +59,9 @@ class Catalog:
 
 
 def _cache_file(base_url: str, api_key: str) -> Path:
-    digest = hashlib.sha256(f"{base_url}\n{api_key}".encode()).hexdigest()[:20]
+    from optscale_cli.digests import sha256_hex
+
+    digest = sha256_hex(f"{base_url}\n{api_key}".encode())[:20]
     return config_dir() / "cache" / f"models-{digest}.json"
 
 

@@ -62,8 +62,8 @@ def _checked_host(hostname: str, raw: str) -> str:
         return str(ipaddress.ip_address(host))
     except ValueError:
         pass
-    try:
-        host = host.encode("idna").decode("ascii")
+    try:  # an ASCII name is its own IDNA form, and _HOST_RE checks what the codec would
+        host = host if host.isascii() else host.encode("idna").decode("ascii")
     except UnicodeError:
         raise UsageError(f"invalid host name in {raw}") from None
     if not _HOST_RE.match(host):

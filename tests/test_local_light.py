@@ -9,6 +9,8 @@ import sys
 import time
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from optscale_cli.catalog import _cache_file
 
@@ -16,10 +18,15 @@ URL = "https://gateway.invalid/llm_proxy/org/v1"
 KEY = "sk-light-0123456789abcdef0123456789"
 # network, TLS and keyring; and what a local command has no use for: pydantic (typer 0.29
 # builds a TypeAdapter per parameter), rich (we write our own lines), tomlkit, tomli,
-# ruamel and libyaml (only to edit TOML/YAML files), the gateway client and the other commands
+# ruamel and libyaml (only to edit TOML/YAML files), the gateway client and the other commands;
+# OpenSSL's hashes (hashlib loads libcrypto: 3-5 ms, for a digest of a few bytes) and the IDNA
+# codec (4 ms with stringprep and unicodedata, for an ASCII host name that is its own IDNA form)
 HEAVY = (
     "httpx",
     "ssl",
+    "hashlib",
+    "_hashlib",
+    "encodings.idna",
     "truststore",
     "keyring",
     "pydantic",
@@ -79,3 +86,43 @@ def test_local_command_imports_only_what_it_uses(
     commands = {m for m in loaded if m.startswith("optscale_cli.commands.")}
     assert commands - SHARED_COMMAND_MODULES == {f"optscale_cli.commands.{own_module}"}, commands
     assert sorted(loaded - commands) == [], f"{' '.join(args)} imported {loaded - commands}"
+
+
+@pytest.mark.parametrize("size", [0, 1, 55, 56, 64, 1000, (1 << 20) - 1, 1 << 20, (1 << 20) + 7])
+def test_our_sha256_is_hashlibs(size: int) -> None:
+    """CPython's own sha256 (short inputs) and OpenSSL's (long ones) give one digest: the
+    journals and ledgers written before still match."""
+    import hashlib
+    import random
+
+    from optscale_cli.digests import sha256_hex
+
+    data = random.Random(size).randbytes(size)
+    assert sha256_hex(data) == hashlib.sha256(data).hexdigest()
+
+
+@settings(max_examples=300, deadline=None)
+@example("a" * 63 + ".b")
+@example("a" * 64 + ".b")
+@example("a..b")
+@example(".a")
+@example("xn--nxasmq6b.example")
+@example("-a.b")
+@given(st.text(alphabet="ab0-.", max_size=70) | st.text(alphabet="aé.-", max_size=12))
+def test_an_ascii_host_is_taken_as_the_idna_codec_takes_it(host: str) -> None:
+    """An ASCII host name skips the IDNA codec (its own IDNA form): it is accepted, and as
+    what, exactly when the codec and then our host pattern accepted it before."""
+    from optscale_cli.errors import UsageError
+    from optscale_cli.urls import _HOST_RE, parse_gateway_url
+
+    try:
+        idna = host.lower().rstrip(".").encode("idna").decode("ascii")
+        before = idna if _HOST_RE.match(idna) else None
+    except UnicodeError:
+        before = None
+    try:
+        origin = parse_gateway_url(f"https://{host}/llm_proxy/org/v1").origin
+        now = origin.removeprefix("https://")
+    except UsageError:
+        now = None
+    assert now == before, host

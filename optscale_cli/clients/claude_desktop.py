@@ -141,9 +141,9 @@ def export_identity(base_url: str, profile_name: str) -> tuple[str, str, str]:
     An MDM server treats equal UUIDs as one profile, so they differ per organization (its
     gateway URL) and profile; they are stable (uuid5), so re-exporting gives the same bytes.
     The identifier is stable per organization and starts with PROFILE_ID (written_by_us)."""
-    import hashlib
+    from optscale_cli.digests import sha256_hex
 
-    short = hashlib.sha256(base_url.encode()).hexdigest()[:12]
+    short = sha256_hex(base_url.encode())[:12]
     seed = f"{PROFILE_ID}/{base_url}/{profile_name}"
     return (
         f"{PROFILE_ID}.{short}",

@@ -148,10 +148,10 @@ def remember(target: Target, text: str | None, doc: Document) -> None:
 
 
 def _digest(value: Any) -> str:
-    canonical = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-    import hashlib
+    from optscale_cli.digests import sha256_hex
 
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    canonical = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return sha256_hex(canonical.encode("utf-8"))
 
 
 class SecretDigest:

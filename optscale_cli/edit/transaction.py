@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import os
 import signal
@@ -30,13 +29,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from optscale_cli.digests import sha256_hex
 from optscale_cli.edit.atomic import atomic_write, fsync_dir, resolve_target
 
 
 def _digest(data: bytes | None) -> str | None:
     # sha256, as every journal has said: an older optscale that finds this journal after a
     # crash can still tell our writes from the user's
-    return None if data is None else hashlib.sha256(data).hexdigest()
+    return None if data is None else sha256_hex(data)
 
 
 @dataclass
