@@ -261,8 +261,13 @@ class JsonDocument:
         assert self._pending is not None
         (where, members), self._pending = self._pending, None
         try:
-            text = jsonc.set_value(
-                self.text, list(where), members, indent=self.indent(), index=self.index()
+            text = jsonc.set_value(  # its members are as_written's (see _defer)
+                self.text,
+                list(where),
+                members,
+                indent=self.indent(),
+                index=self.index(),
+                written=True,
             )
         except BaseException:
             self._pending = (where, members)  # the document still says what it held
