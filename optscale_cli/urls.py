@@ -12,13 +12,13 @@ from optscale_cli.errors import UsageError
 Surface = Literal["openai", "cursor", "anthropic"]
 SURFACE_SUFFIX: dict[str, str] = {"openai": "v1", "cursor": "cursor", "anthropic": "anthropic"}
 
-_ORG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$")
+_ORG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,127}")  # (fullmatch: `$` takes a final \n)
 # what we accept in a gateway URL: it is written into client configs and helper scripts
 _HOST_RE = re.compile(
-    r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 )
-_PREFIX_RE = re.compile(r"^(?:/[A-Za-z0-9._~-]+)*$")
-_PROXY_RE = re.compile(r"^(?P<prefix>.*?)/llm_proxy/(?P<org>[^/]+)(?:/(?P<rest>.*))?$")
+_PREFIX_RE = re.compile(r"(?:/[A-Za-z0-9._~-]+)*")
+_PROXY_RE = re.compile(r"(?P<prefix>.*?)/llm_proxy/(?P<org>[^/]+)(?:/(?P<rest>.*))?")
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def _checked_host(hostname: str, raw: str) -> str:
         host = host if host.isascii() else host.encode("idna").decode("ascii")
     except UnicodeError:
         raise UsageError(f"invalid host name in {raw}") from None
-    if not _HOST_RE.match(host):
+    if not _HOST_RE.fullmatch(host):
         raise UsageError(f"invalid host name in {raw}")
     return host
 
@@ -99,7 +99,7 @@ def parse_gateway_url(
             "pass --org <organization_id>, or paste the full Base URL "
             "https://host/llm_proxy/<org>/v1 from the Chat dialog",
         )
-    if not _ORG_RE.match(chosen):
+    if not _ORG_RE.fullmatch(chosen):
         raise UsageError(f"invalid organization id {chosen!r}")
     return GatewayLocation(origin=f"{scheme}://{netloc}{prefix}", org=chosen)
 
@@ -147,7 +147,7 @@ def _checked_netloc(parts: Any, raw: str) -> str:
 
 def _proxy_path(path: str, raw: str) -> tuple[str, str | None]:
     """The path prefix before ``/llm_proxy/<org>``, and the org if the URL names one."""
-    match = _PROXY_RE.match(path)
+    match = _PROXY_RE.fullmatch(path)
     url_org: str | None = None
     prefix = path
     if match:
@@ -158,6 +158,6 @@ def _proxy_path(path: str, raw: str) -> tuple[str, str | None]:
                 f"unexpected path after the organization in {raw}",
                 "expected …/llm_proxy/<org>/v1 (or /cursor, /anthropic)",
             )
-    if not _PREFIX_RE.match(prefix):
+    if not _PREFIX_RE.fullmatch(prefix):
         raise UsageError(f"unexpected characters in the path of {raw}", _PASTE_HINT)
     return prefix, url_org

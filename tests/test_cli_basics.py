@@ -124,11 +124,24 @@ def test_parse_gateway_url(url: str, org: str | None, origin: str, want_org: str
         ("https://h.example/llm_proxy/o1/v1", "o2"),
         ("https://user:pw@h.example/llm_proxy/o1/v1", None),
         ("https://h.example/llm_proxy/o1/v2/chat", None),
+        # `$` also matches before a final newline: an id or host that ends in one (from
+        # --org or OPTSCALE_ORG: a URL loses its newlines to urlsplit) is refused
+        ("https://h.example", "acme\n"),
+        ("https://h.example", "acme\r\n"),
     ],
 )
 def test_parse_gateway_url_refuses(url: str, org: str | None) -> None:
     with pytest.raises(UsageError):
         parse_gateway_url(url, org)
+
+
+def test_a_host_check_takes_no_final_newline() -> None:
+    """What urlsplit hands over has no newline; the check itself must not let one through."""
+    from optscale_cli.urls import _checked_host
+
+    for host in ("a" * 62 + "\n", "gw.example\n", "10.0.0.1\n"):
+        with pytest.raises(UsageError):
+            _checked_host(host, host)
 
 
 def test_redaction_and_control_chars() -> None:

@@ -117,7 +117,7 @@ def test_an_ascii_host_is_taken_as_the_idna_codec_takes_it(host: str) -> None:
 
     try:
         idna = host.lower().rstrip(".").encode("idna").decode("ascii")
-        before = idna if _HOST_RE.match(idna) else None
+        before = idna if _HOST_RE.fullmatch(idna) else None
     except UnicodeError:
         before = None
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import trustme
 
 from optscale_cli.secrets import credentials_path
@@ -64,6 +65,22 @@ def test_login_from_origin_and_org(cli: Cli, trusted: GatewayStandIn) -> None:
     assert doc["profile"] == "work"
     assert doc["base_url"] == trusted.base_url
     assert doc["reachable"] is True
+
+
+def test_an_organization_id_ending_in_a_newline_is_refused(
+    cli: Cli, trusted: GatewayStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It would be written into every client's base URL (and a .env line, a shell export):
+    refused with a usage error, from --org and from OPTSCALE_ORG, and nothing is saved."""
+    hostile = f"{trusted.ORG}\n"
+    args = ("login", "--url", trusted.origin, "--api-key-stdin")
+    result = cli(*args, "--org", hostile, input=trusted.GOOD_KEY)
+    assert result.code == 2 and "invalid organization id" in result.err, result.all
+    monkeypatch.setenv("OPTSCALE_ORG", hostile)
+    result = cli(*args, input=trusted.GOOD_KEY)
+    assert result.code == 2 and "invalid organization id" in result.err, result.all
+    assert not (Path.cwd() / "optscale-config" / "config.toml").exists()
+    assert trusted.requests == [] or all("\n" not in r.path for r in trusted.requests)
 
 
 def test_login_origin_without_org_is_usage_error(cli: Cli, trusted: GatewayStandIn) -> None:
