@@ -3,7 +3,7 @@
 ``hashlib`` loads OpenSSL's libcrypto (``_hashlib``: 3-5 ms, in every command that names its
 model cache or a ledger's secret). CPython's own sha256 (``_sha2``; ``_sha256`` before 3.12)
 gives the same digest and loads in well under a millisecond; OpenSSL's is faster on long
-inputs (a 10 MB file: 26 against 46 ms), so from ``_LONG`` bytes (512 KB) on, hashlib does it.
+inputs (a 10 MB file: 26 against 46 ms), so from ``_LONG`` bytes (2 MB) on, hashlib does it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-_LONG = 1 << 19  # bytes: a command digests a file two or three times
+_LONG = 1 << 21  # bytes: a command digests a file once or twice; OpenSSL loads in 3-5 ms
 
 
 def _builtin() -> Callable[[bytes], Any] | None:

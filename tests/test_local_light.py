@@ -88,7 +88,7 @@ def test_local_command_imports_only_what_it_uses(
     assert sorted(loaded - commands) == [], f"{' '.join(args)} imported {loaded - commands}"
 
 
-@pytest.mark.parametrize("size", [0, 1, 55, 56, 64, 1000, (1 << 19) - 1, 1 << 19, (1 << 20) + 7])
+@pytest.mark.parametrize("size", [0, 1, 55, 56, 64, 1000, (1 << 21) - 1, 1 << 21, (1 << 21) + 7])
 def test_our_sha256_is_hashlibs(size: int) -> None:
     """CPython's own sha256 (short inputs) and OpenSSL's (long ones) give one digest: the
     journals and ledgers written before still match."""
