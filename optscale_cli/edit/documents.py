@@ -680,6 +680,8 @@ class TomlDocument(_CheckedRuns):
                 continue
             path = statement.path
             if statement.kind != "kv":
+                if not parent:  # a top-level key: only the lines before the first table say
+                    return places  # anything of it (its own, or the table's last member)
                 if places.header is None and path == parent:
                     places.header = statement
                 continue
