@@ -829,6 +829,95 @@ def test_the_quick_composer_makes_the_nodes_ruamel_makes(text: str) -> None:
         assert _composed(variant, QuickComposer) == _composed(variant, Composer)
 
 
+# scalars and collections the data-only reading must build (or hand to ruamel) as the nodes do
+_DEEP_ODDITIES = (
+    "a: !!str 1\nb: !!int \"3\"\nc: !!float '1.5'\nd: 2001-12-14t21:59:43.10-05:00\n"
+    "e: 2002-12-14\nf: ~\ng:\nh: 0x1F\ni: 1_000\nj: .inf\nk: -.NaN\nl: !!map {x: 1}\n"
+    'm: !!seq [1]\nn: [True, FALSE, yes, \'no\', "~", null]\no: "\\u00e9\\t"\n',
+    "a: !!binary aGk=\n",
+    "a: !custom x\n",
+    "a: !!bool x\n",
+    "a: !!set {x, y}\n",
+    "a: !!omap [x: 1]\n",
+    "a: 1\nb: 2\na: 3\n",  # a key written twice
+    "? [x]\n: 1\n",  # a complex key
+    "1: x\nnull: y\n",  # keys that are not text
+    "a: &x {b: 1}\nc: {d: [1, {e: f}]}\n",  # an anchor no alias names
+    "a: [1, {b: [2, {c: [3]}]}]\n",
+    "a: |\n  block\n  text\nb: >-\n  folded\n",
+)
+
+
+def _typed(value: Any) -> Any:
+    """``value`` with each scalar's type beside it (``True`` is not ``1``, ``1`` not ``1.0``)."""
+    if isinstance(value, dict):
+        return ("dict", [(k, _typed(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return ("list", [_typed(v) for v in value])
+    return (type(value).__name__, repr(value))
+
+
+def _read_by_the_whole_tree(text: str) -> Any:
+    """The quick reading as it was: every node composed, the data built from them."""
+    from optscale_cli.edit import yaml_text
+    from optscale_cli.edit.yaml_compose import compose
+
+    if yaml_text._libyaml_reads_otherwise(text):
+        return None
+    try:
+        root = compose(text)
+    except RecursionError:
+        raise
+    except Exception:  # (noqa: BLE001) handed to ruamel
+        return None
+    if "*" in text:
+        yaml_text._refuse_unreadable(root)
+    try:
+        return (None if root is None else yaml_text._plain_data(root)), root
+    except yaml_text._NotPlain:
+        return None
+
+
+def _what_a_reading_says(text: str, read: Any) -> Any:
+    from optscale_cli.edit import yaml_text
+
+    try:
+        found = read(text)
+    except yaml_text.Refusal as exc:
+        return ("refused", exc.message, exc.offset)
+    if found is None:
+        return "left to ruamel"
+    data, root = found
+    try:
+        spans = [
+            (e.key, e.kstart, e.line, e.end, e.after_colon, e.vstart, e.vend, e.alias)
+            for e in yaml_text.entries(text, root)
+        ]
+    except yaml_text.Refusal as exc:
+        spans = [("refused", exc.message, exc.offset)]
+    return _typed(data), spans
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@example(text=_QUOTED_TWINS)
+@given(text=yaml_documents() | st.sampled_from([*YAML_CASES, *_DEEP_ODDITIES]))
+def test_the_data_read_without_nodes_is_the_data_read_from_them(text: str) -> None:
+    """Below the top two levels the quick reader builds the data straight from libyaml's
+    events, without nodes: the data (types and all), the entries' places, and what it leaves
+    to ruamel are those of the reading that composed every node. Each text is also read
+    nested two levels deeper, and inside a list, where all of it is read without nodes."""
+    from optscale_cli.edit.yaml_text import _read_with_libyaml
+
+    indented = "".join("    " + line for line in text.splitlines(keepends=True))
+    for variant in (
+        text,
+        f"outer:\n  inner:\n{indented}",
+        f"top:\n- - x\n  - {json.dumps(text)}\n- {{in: [{{k: {json.dumps(text)}}}]}}\n",
+    ):
+        lean = _what_a_reading_says(variant, _read_with_libyaml)
+        assert lean == _what_a_reading_says(variant, _read_by_the_whole_tree), variant
+
+
 def _alias_bomb(levels: int) -> str:
     """A few hundred bytes whose aliases stand for 10 ** levels values."""
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]

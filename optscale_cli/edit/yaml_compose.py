@@ -15,6 +15,7 @@ from ruamel.yaml.composer import Composer, ComposerError
 from ruamel.yaml.events import (
     AliasEvent,
     MappingEndEvent,
+    MappingStartEvent,
     ScalarEvent,
     SequenceEndEvent,
     SequenceStartEvent,
@@ -124,6 +125,159 @@ class QuickComposer(Composer):
         self.check_end_doc_comment(end_event, node)
 
 
+class NotPlain(Exception):
+    """What the data-only reading leaves to ruamel's (see :class:`LeanComposer`)."""
+
+
+_STR, _NULL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:null"
+_MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_BUILT = frozenset(f"tag:yaml.org,2002:{name}" for name in ("bool", "int", "float", "timestamp"))
+_SHARED_BUILT = frozenset(f"tag:yaml.org,2002:{name}" for name in ("bool", "int", "float"))
+_NONE = object()
+
+
+_TAG_TEXTS: dict[str, str] = {}  # a tag's text, by its suffix (a Tag without a handle)
+
+
+def tag_text(tag: Any) -> str:
+    """The tag a node made with ``tag`` says it has (``node.tag``): without a handle, a
+    function of the suffix alone, found once (ruamel decodes it a character at a time)."""
+    if type(tag) is Tag:
+        if tag.handle is not None:
+            return str(tag)
+        tag = tag.suffix
+    text = _TAG_TEXTS.get(tag)
+    if text is None:
+        text = _TAG_TEXTS[tag] = str(Tag(suffix=tag))
+    return text
+
+
+class LeanComposer(QuickComposer):
+    """:class:`QuickComposer`'s nodes where the edits look: the top-level mapping, its keys
+    and values, and the keys, values and items right inside those (their marks say where
+    each entry and list item is). Below them, no nodes, only the data, built from the events
+    as :func:`optscale_cli.edit.yaml_text._plain_data` builds it from nodes; a node whose
+    members have none keeps their data in :attr:`below` and an empty ``value``. Most of a
+    big file's nodes are below that line. For a text without aliases (an alias's data is
+    its anchor's node's). Anything that data leaves to ruamel raises :class:`NotPlain`."""
+
+    NODE_LEVELS = 3  # the root, the top-level keys and values, what is right inside those
+
+    def __init__(self, loader: Any) -> None:
+        super().__init__(loader)
+        self.level = -1
+        self.below: dict[int, Any] = {}  # id(node) -> the data of a node without members
+        self.tag_texts: dict[tuple[Any, ...], str] = {}  # an implicit tag's text, by its text
+        self.constructor: Any = None
+        self.built: dict[tuple[str, str], Any] = {}  # an untagged number's or boolean's data
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self.level += 1
+        try:
+            if self.level < self.NODE_LEVELS - 1:
+                return super().compose_node(parent, index)
+            event = self.parser.get_event()
+            kind = type(event)
+            if kind is ScalarEvent:
+                return self._scalar(event)
+            if kind is AliasEvent:
+                raise NotPlain
+            node = self._collection(event, kind)
+            self.below[id(node)], end_event = self._members_data(event, kind)
+            node.end_mark = end_event.end_mark
+            return node
+        finally:
+            self.level -= 1
+
+    def _data(self, event: Any) -> Any:
+        kind = type(event)
+        if kind is ScalarEvent:
+            return self._scalar_data(event)
+        if kind is AliasEvent:
+            raise NotPlain
+        return self._members_data(event, kind)[0]
+
+    def _members_data(self, event: Any, kind: type) -> tuple[Any, Any]:
+        """The data of the list or mapping ``event`` starts, its end event taken last."""
+        is_map = kind is MappingStartEvent
+        tag = event.ctag
+        if tag is None or str(tag) == "!":
+            key = (kind, event.implicit)
+            text = self.tag_texts.get(key)
+            if text is None:
+                node_class = MappingNode if is_map else SequenceNode
+                text = self.tag_texts[key] = tag_text(
+                    self.resolver.resolve(node_class, None, event.implicit)
+                )
+        else:
+            text = tag_text(tag)
+        if text != (_MAP if is_map else _SEQ):
+            raise NotPlain
+        get, scalar, data = self.parser.get_event, self._scalar_data, self._data
+        if is_map:
+            value: Any = {}
+            while type(item := get()) is not MappingEndEvent:
+                if type(item) is not ScalarEvent or self._scalar_tag(item) != _STR:
+                    raise NotPlain  # a complex or non-string key
+                if item.value in value:
+                    raise NotPlain  # a key written twice: ruamel says so
+                member = get()
+                value[item.value] = scalar(member) if type(member) is ScalarEvent else data(member)
+            return value, item
+        value = []
+        while type(item := get()) is not SequenceEndEvent:
+            value.append(scalar(item) if type(item) is ScalarEvent else data(item))
+        return value, item
+
+    def _scalar_tag(self, event: Any) -> str:
+        tag = event.ctag
+        if tag is None or str(tag) == "!":
+            implicit = event.implicit  # a quoted scalar's tag does not depend on its text
+            key = (event.value if implicit[0] else None, implicit)
+            text = self.tag_texts.get(key)
+            if text is None:
+                text = self.tag_texts[key] = tag_text(
+                    self.resolver.resolve(ScalarNode, event.value, event.implicit)
+                )
+            return text
+        return tag_text(tag)
+
+    def _scalar_data(self, event: Any) -> Any:
+        if event.ctag is None:  # the common case, without a call
+            implicit = event.implicit
+            tag = self.tag_texts.get((event.value if implicit[0] else None, implicit))
+            if tag is None:
+                tag = self._scalar_tag(event)
+        else:
+            tag = self._scalar_tag(event)
+        if tag == _STR:
+            return event.value
+        if tag == _NULL:
+            return None
+        if tag not in _BUILT:
+            raise NotPlain  # another tag (`!!binary`, `!custom`): ruamel reads it
+        # an untagged number or boolean is the same for the same text: built once
+        key = (tag, event.value) if event.ctag is None and tag in _SHARED_BUILT else None
+        value = self.built.get(key, _NONE) if key else _NONE
+        if value is _NONE:
+            value = self._construct(event)
+            if key:
+                self.built[key] = value
+        return value
+
+    def _construct(self, event: Any) -> Any:
+        from optscale_cli.edit.documents import plain
+
+        if self.constructor is None:
+            from ruamel.yaml import YAML
+
+            self.constructor = YAML(typ="rt").constructor
+        try:
+            return plain(self.constructor.construct_object(self._scalar(event)))
+        except Exception:  # (noqa: BLE001) `!!bool x`: ruamel says what is wrong
+            raise NotPlain from None
+
+
 class QuickResolver(VersionedResolver):
     """ruamel's YAML 1.2 resolver, its table for the version looked up once (the quick
     reader reads no %YAML directive: the version is 1.2 throughout)."""
@@ -151,3 +305,10 @@ def compose(text: str, composer_class: type[Composer] = QuickComposer) -> Any:
     """The node tree of ``text`` made by ``composer_class`` of libyaml's events (None for
     an empty text); what libyaml or the composer raise, as they raise it."""
     return composer_class(loader=_Loader(text)).get_single_node()
+
+
+def compose_lean(text: str) -> tuple[Any, dict[int, Any]]:
+    """:func:`compose` with a :class:`LeanComposer`: the nodes, and the data of the nodes
+    made without members (by ``id``)."""
+    composer = LeanComposer(loader=_Loader(text))
+    return composer.get_single_node(), composer.below

@@ -149,19 +149,20 @@ def _read_with_libyaml(text: str) -> tuple[Any, Any] | None:
     if _libyaml_reads_otherwise(text):
         return None
     try:
-        from optscale_cli.edit.yaml_compose import compose
+        from optscale_cli.edit.yaml_compose import compose, compose_lean
     except ImportError:  # no ruamel.yaml.clib
         return None
+    aliases = "*" in text  # a text without them has its deep data read without nodes
     try:
-        root = compose(text)
+        root, below = (compose(text), None) if aliases else compose_lean(text)
     except RecursionError:
         raise
     except Exception:  # (noqa: BLE001) ruamel reads it again and says what is wrong
         return None
-    if "*" in text:  # an alias may repeat; else a key written twice is all, and it is ruamel's
+    if aliases:  # an alias may repeat; else a key written twice is all, and it is ruamel's
         _refuse_unreadable(root)
     try:
-        return (None if root is None else _plain_data(root)), root
+        return (None if root is None else _plain_data(root, below)), root
     except _NotPlain:
         return None
 
@@ -230,11 +231,13 @@ class _NotPlain(Exception):
     """A tree :func:`_plain_data` leaves to ruamel's reading."""
 
 
-def _plain_data(root: Any) -> Any:
+def _plain_data(root: Any, below: dict[int, Any] | None = None) -> Any:
     """The plain data of a node tree that holds only maps, lists and scalars with string keys:
     strings and nulls as they are, other scalars (numbers, booleans, dates) built by ruamel's
     own constructor, so the data is what ruamel's reading makes of them. An alias's data is
-    its anchor's own object, not a copy (as ruamel builds it): read it, never change it."""
+    its anchor's own object, not a copy (as ruamel builds it): read it, never change it.
+    ``below``: the data of the nodes composed without members (``compose_lean``), by id."""
+    below = below or {}
     from ruamel.yaml import YAML
     from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
@@ -267,6 +270,8 @@ def _plain_data(root: Any) -> Any:
                     raise _NotPlain from None
             else:
                 raise _NotPlain  # another tag (`!!binary`, `!custom`): ruamel reads it
+        elif id(node) in below and tag in (_MAP, _SEQ):
+            value = below[id(node)]  # its members' data, read without nodes
         elif kind is MappingNode and tag == _MAP:
             value = {}
             for key, item in node.value:
