@@ -154,14 +154,12 @@ def tag_text(tag: Any) -> str:
 
 class LeanComposer(QuickComposer):
     """:class:`QuickComposer`'s nodes where the edits look: the top-level mapping, its keys
-    and values, and the keys, values and items right inside those (their marks say where
-    each entry and list item is). Below them, no nodes, only the data, built from the events
-    as :func:`optscale_cli.edit.yaml_text._plain_data` builds it from nodes; a node whose
+    and values, and the items of a top-level list (their marks say where each entry and
+    list item is). Below them, no nodes, only the data, built from the events as
+    :func:`optscale_cli.edit.yaml_text._plain_data` builds it from nodes; a node whose
     members have none keeps their data in :attr:`below` and an empty ``value``. Most of a
     big file's nodes are below that line. For a text without aliases (an alias's data is
     its anchor's node's). Anything that data leaves to ruamel raises :class:`NotPlain`."""
-
-    NODE_LEVELS = 3  # the root, the top-level keys and values, what is right inside those
 
     def __init__(self, loader: Any) -> None:
         super().__init__(loader)
@@ -174,8 +172,11 @@ class LeanComposer(QuickComposer):
     def compose_node(self, parent: Any, index: Any) -> Any:
         self.level += 1
         try:
-            if self.level < self.NODE_LEVELS - 1:
-                return super().compose_node(parent, index)
+            level = self.level
+            if level == 0 or (
+                level == 1 and type(self.parser.peek_event()) is not MappingStartEvent
+            ):
+                return super().compose_node(parent, index)  # the root, a top-level list
             event = self.parser.get_event()
             kind = type(event)
             if kind is ScalarEvent:
