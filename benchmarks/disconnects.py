@@ -1,5 +1,6 @@
 """Undo cost against file size: `disconnect` of a client connected into a big config, for the
-JSONC, TOML, YAML and dotenv paths, each size against the 1 KB one. Each run starts from a
+JSONC, TOML, YAML and dotenv paths, each size against the 1 KB one (a client's sizes take
+turns with each other, one client after another). Each run starts from a
 copy of the connected HOME (its config, our ledger and the backup), made once by `connect`
 at the same path, since the ledger names the files by their paths.
 
@@ -73,13 +74,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     runs = parser.parse_args().runs
+    times: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        cases, envs = {}, {}
-        for client, (_, _, big, _) in CLIENTS.items():
+        for client, (_, _, big, _) in CLIENTS.items():  # a client's sizes take turns
+            cases, envs = {}, {}  # with each other only (as in formats.py)
             for label, size in (("1 KB", 1_000), big):
                 name = f"disconnect {client}, {label}"
                 cases[name], envs[name] = _case(Path(tmp), client, label, size)
-        times = measure_interleaved(cases, runs, envs=envs)
+            times.update(measure_interleaved(cases, runs, envs=envs))
     print_against_1kb(times)
 
 

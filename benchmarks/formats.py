@@ -1,6 +1,7 @@
 """Editing cost against file size for the TOML, YAML and dotenv paths: `connect codex` into a
 config.toml, `connect goose` into a config.yaml, `connect continue` with a big .env (its
-config.yaml small), each run on fresh copies of the files, each size against the 1 KB run.
+config.yaml small), each run on fresh copies of the files, each size against the 1 KB run
+(a client's sizes take turns with each other, one client after another).
 
 Run: python benchmarks/formats.py [--runs 3] [--big]  (--big adds the 10 MB TOML and .env and
 the 1 MB YAML: slow)
@@ -65,14 +66,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--big", action="store_true")
     args = parser.parse_args()
+    times: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        cases, envs = {}, {}
+        # each client's sizes take turns with each other only: a 1 MB TOML connect writes
+        # and syncs about 3 MB, and the writeback fell on the YAML and .env runs after it
+        # (goose 100 KB / 1 KB measured 1.50-1.74x among the others, 1.40-1.43x alone)
         for client, (_, _, sizes, _) in CLIENTS.items():
             sizes = {**sizes, **(dict([BIG[client]]) if args.big else {})}
+            cases, envs = {}, {}
             for label, size in sizes.items():
                 name = f"connect {client}, {label}"
                 cases[name], envs[name] = _case(Path(tmp), client, label, size)
-        times = measure_interleaved(cases, args.runs, envs=envs)
+            times.update(measure_interleaved(cases, args.runs, envs=envs))
     print_against_1kb(times)
 
 
