@@ -918,6 +918,44 @@ def test_the_data_read_without_nodes_is_the_data_read_from_them(text: str) -> No
         assert lean == _what_a_reading_says(variant, _read_by_the_whole_tree), variant
 
 
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ("a:\n  b: 1\nmodels:\n  - name: x\n", ("a", "b")),
+        ("a:\n  b: 1\nmodels:\n  - name: x\n", ("models", 0, "name")),
+        ("c: {b: [yes, {d: 1}]}\n", ("c", "b", 1, "d")),
+        ("x: 1\ndeep:\n  e:\n    f:\n      - g: h\n", ("deep", "e", "f", 0, "g")),
+        ("a: &x {b: 1}\nc: *x\n", ("a", "b")),  # aliases: every node made anyway
+    ],
+)
+def test_a_key_below_the_top_level_is_located_where_it_is_written(text: str, path: Any) -> None:
+    """The quick reading keeps only data below the top level; naming the line and column of
+    a key there (an error about it) still finds where it is written, as ruamel's tree does."""
+    from optscale_cli.edit import yaml_text
+
+    fresh = yaml_text.key_node(YAML(typ="rt").compose(text), path)
+    expected = (fresh.start_mark.line + 1, fresh.start_mark.column + 1)
+    assert YamlDocument(text, "config.yaml").locate(path) == expected
+
+
+@pytest.mark.parametrize("depth", [400, 900, 960, 1500])
+def test_a_yaml_list_nested_deep_is_read_or_refused_as_too_deep(tmp_path: Path, depth: int) -> None:
+    """At any depth a config.yaml is read (and edited, byte for byte elsewhere) or refused as
+    nested too deeply, with nothing changed: the data read without nodes takes one Python
+    frame a level (with nodes, a file about 480 deep was refused)."""
+    text = f"name: x\nmodels: []\nother: {'[' * depth}1{']' * depth}\n"
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    target = Target(FileStore(path), "yaml")
+    try:
+        change = plan_edit(target, [SetValue(("name",), "z")])
+    except ConfigFileError as exc:
+        assert "nested too deeply" in str(exc) and depth > 900
+        assert path.read_text() == text
+        return
+    assert change.new_text == text.replace("name: x", "name: z", 1)
+
+
 def _alias_bomb(levels: int) -> str:
     """A few hundred bytes whose aliases stand for 10 ** levels values."""
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]

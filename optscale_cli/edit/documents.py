@@ -965,6 +965,9 @@ class YamlDocument(_CheckedRuns):
 
         self._settle()
         key = yaml_text.key_node(self._root, path)
+        if key is None and len(path) > 1 and lookup(self._data, path) is not ABSENT:
+            # below the top level the quick reading keeps only data: every node, this once
+            key = yaml_text.key_node(yaml_text.compose_every_node(self.text), path)
         if key is None:
             return (None, None)
         return (key.start_mark.line + 1, key.start_mark.column + 1)

@@ -168,6 +168,7 @@ class LeanComposer(QuickComposer):
         self.tag_texts: dict[tuple[Any, ...], str] = {}  # an implicit tag's text, by its text
         self.constructor: Any = None
         self.built: dict[tuple[str, str], Any] = {}  # an untagged number's or boolean's data
+        self.end_event: Any = None  # the end event of the last list or mapping read as data
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         self.level += 1
@@ -184,22 +185,19 @@ class LeanComposer(QuickComposer):
             if kind is AliasEvent:
                 raise NotPlain
             node = self._collection(event, kind)
-            self.below[id(node)], end_event = self._members_data(event, kind)
-            node.end_mark = end_event.end_mark
+            self.below[id(node)] = self._members_data(event)
+            node.end_mark = self.end_event.end_mark
             return node
         finally:
             self.level -= 1
 
-    def _data(self, event: Any) -> Any:
+    def _members_data(self, event: Any) -> Any:
+        """The data of the list or mapping ``event`` starts, its end event taken last (and
+        kept in :attr:`end_event`). One Python frame a level: a list in a list in a list ...
+        is refused as nested too deeply (RecursionError) no sooner than it was with nodes."""
         kind = type(event)
-        if kind is ScalarEvent:
-            return self._scalar_data(event)
         if kind is AliasEvent:
             raise NotPlain
-        return self._members_data(event, kind)[0]
-
-    def _members_data(self, event: Any, kind: type) -> tuple[Any, Any]:
-        """The data of the list or mapping ``event`` starts, its end event taken last."""
         is_map = kind is MappingStartEvent
         tag = event.ctag
         if tag is None or str(tag) == "!":
@@ -214,21 +212,25 @@ class LeanComposer(QuickComposer):
             text = tag_text(tag)
         if text != (_MAP if is_map else _SEQ):
             raise NotPlain
-        get, scalar, data = self.parser.get_event, self._scalar_data, self._data
+        get, scalar, members = self.parser.get_event, self._scalar_data, self._members_data
+        value: Any
         if is_map:
-            value: Any = {}
+            value = {}
             while type(item := get()) is not MappingEndEvent:
                 if type(item) is not ScalarEvent or self._scalar_tag(item) != _STR:
                     raise NotPlain  # a complex or non-string key
                 if item.value in value:
                     raise NotPlain  # a key written twice: ruamel says so
                 member = get()
-                value[item.value] = scalar(member) if type(member) is ScalarEvent else data(member)
-            return value, item
-        value = []
-        while type(item := get()) is not SequenceEndEvent:
-            value.append(scalar(item) if type(item) is ScalarEvent else data(item))
-        return value, item
+                value[item.value] = (
+                    scalar(member) if type(member) is ScalarEvent else members(member)
+                )
+        else:
+            value = []
+            while type(item := get()) is not SequenceEndEvent:
+                value.append(scalar(item) if type(item) is ScalarEvent else members(item))
+        self.end_event = item
+        return value
 
     def _scalar_tag(self, event: Any) -> str:
         tag = event.ctag
@@ -275,6 +277,8 @@ class LeanComposer(QuickComposer):
             self.constructor = YAML(typ="rt").constructor
         try:
             return plain(self.constructor.construct_object(self._scalar(event)))
+        except RecursionError:
+            raise  # at the bottom of a list nested too deeply: refused as such
         except Exception:  # (noqa: BLE001) `!!bool x`: ruamel says what is wrong
             raise NotPlain from None
 

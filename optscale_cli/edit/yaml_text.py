@@ -295,9 +295,23 @@ _BUILT = frozenset(f"tag:yaml.org,2002:{name}" for name in ("bool", "int", "floa
 _MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 
 
+def compose_every_node(text: str) -> Any:
+    """The node tree of ``text`` with every node made (:func:`parse`'s quick reading makes
+    them only where the edits look); None when it cannot be made."""
+    try:
+        if "*" in text or _libyaml_reads_otherwise(text):
+            return parse(text)[1]  # every node made already
+        from optscale_cli.edit.yaml_compose import compose
+
+        return compose(text)
+    except Exception:  # (noqa: BLE001) a place to name is all this is for
+        return None
+
+
 def key_node(root: Any, path: Any) -> Any:
     """The node of the key that holds ``path`` (keys and list indexes) in the tree ``root``,
-    or None."""
+    or None (also for a path below what :func:`parse`'s quick reading makes nodes of: see
+    :func:`compose_every_node`)."""
     from ruamel.yaml.nodes import MappingNode, SequenceNode
 
     node, key = root, None
