@@ -9,7 +9,7 @@ import random
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from optscale_cli.edit.jsonc import (
@@ -602,3 +602,64 @@ def test_the_one_pass_reader_agrees_with_the_exact_parser(
 def test_the_one_pass_reader_refuses_what_the_exact_parser_refuses(text: str) -> None:
     for comments in (True, False):
         _read_both(text, comments)
+
+
+class _Text(str):
+    """A str subclass: written as text, read back as a plain str."""
+
+
+def _with_types(value: Any) -> Any:
+    """``value`` with each scalar's exact type beside it (True is not 1, 1 is not 1.0)."""
+    if isinstance(value, dict):
+        return (
+            "dict",
+            type(value).__name__,
+            [(_with_types(k), _with_types(v)) for k, v in value.items()],
+        )
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, [_with_types(v) for v in value])
+    return (type(value).__name__, repr(value))
+
+
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=8)
+    | st.text(alphabet=st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), max_size=2)
+    | st.builds(_Text, st.text(max_size=4))
+)
+_keys = st.text(max_size=6) | st.integers(-3, 3) | st.booleans() | st.none() | st.floats(-1, 1)
+_values = st.recursive(
+    _scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(_keys, inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@example(float("nan"))
+@example({"a": [1, float("inf")]})
+@example({"a": -0.0, "b": True, "c": 1, "d": 1.0, "e": None, "f": _Text("t")})
+@example({1: "x", None: (1, 2)})
+@given(_values)
+def test_as_written_is_what_json_writes_and_reads_back(value: Any) -> None:
+    """Plain data is copied without writing it out: the copy is what writing it as JSON and
+    reading it back gives (types and all), and a value JSON cannot hold is refused alike."""
+    from optscale_cli.edit.jsonc import as_written
+
+    try:
+        expected: Any = json.loads(json.dumps(value, ensure_ascii=False, allow_nan=False))
+    except (ValueError, TypeError) as exc:
+        with pytest.raises(type(exc)):
+            as_written(value)
+        return
+    copied = as_written(value)
+    assert _with_types(copied) == _with_types(expected)
+    if isinstance(value, dict | list) and value:
+        assert copied is not value  # a copy: what the document holds is its own
