@@ -560,3 +560,51 @@ def test_a_new_object_held_for_one_edit_refuses_what_json_cannot_hold_at_once(ba
         doc.set(("models", "m1", "cost"), bad)
     assert doc.data == {"a": 1, "models": {"m1": {"name": "one"}}}
     assert jsonc.loads(doc.render()) == doc.data
+
+
+_plain_scalars = (
+    st.none()
+    | st.booleans()
+    | st.sampled_from([0, 1, -1, 0.0, -0.0, 1.0, float("nan"), "1", "true", "", "é"])
+    | st.integers(-5, 5)
+    | st.text(max_size=3)
+)
+_plain_data = st.recursive(
+    _plain_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.tuples(inner)
+        | st.dictionaries(st.sampled_from(["a", "b", "1", "c"]), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+def _reordered(value: Any, rnd: random.Random) -> Any:
+    """The same data with every mapping's keys in another order, sometimes a value changed
+    for one that equals it (``1`` for ``True``, ``1.0`` for ``1``, a list for a tuple)."""
+    if isinstance(value, dict):
+        items = list(value.items())
+        rnd.shuffle(items)
+        return {k: _reordered(v, rnd) for k, v in items}
+    if isinstance(value, list | tuple):
+        items = [_reordered(v, rnd) for v in value]
+        return tuple(items) if rnd.random() < 0.2 else items
+    if rnd.random() < 0.2 and value in (0, 1) and not isinstance(value, str):
+        return rnd.choice([bool(value), int(value), float(value)])
+    return value
+
+
+@given(
+    st.dictionaries(st.sampled_from(["a", "b", "c", "1"]), _plain_data, max_size=4), st.randoms()
+)
+def test_same_data_says_what_the_canonical_texts_say(
+    read: dict[str, Any], rnd: random.Random
+) -> None:
+    """The check of a TOML or YAML read against what the edits meant compares each top-level
+    value's repr first: it says exactly what comparing the two canonical texts says."""
+    from optscale_cli.edit.documents import _canon, _same_data
+
+    for expected in (read, _reordered(read, rnd), {**read, "x": 1}, {"x": read}):
+        canonical = _canon(read, plain_data=True) == _canon(expected, plain_data=True)
+        assert _same_data(read, expected) == canonical, (read, expected)

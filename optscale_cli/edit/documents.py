@@ -619,7 +619,7 @@ class TomlDocument(_CheckedRuns):
             data = self._parse(text)
         except ConfigFileError:
             return False
-        if _canon(data, plain_data=True) != _canon(expected, plain_data=True):
+        if not _same_data(data, expected):
             return False
         self.text, self._data = text, data
         self._base = (text, data)
@@ -877,9 +877,7 @@ class TomlDocument(_CheckedRuns):
             start = line_start(text, start - 1)
         shorter = remove_lines(text, start, header.end)
         try:
-            same = _canon(self._parse(shorter), plain_data=True) == _canon(
-                expected, plain_data=True
-            )
+            same = _same_data(self._parse(shorter), expected)
         except ConfigFileError:
             same = False
         return shorter if same else text
@@ -1013,9 +1011,7 @@ class YamlDocument(_CheckedRuns):
             return False
         data = {} if data is None else data
         # both plain already: what a read builds, and an edit's own data (plain(value))
-        if _canon(data, plain_data=True) != _canon(expected, plain_data=True) or not _order_agrees(
-            believed, text, root
-        ):
+        if not _same_data(data, expected) or not _order_agrees(believed, text, root):
             return False
         self.text, self._root, self._data = text, root, data
         self._base, self._found = (text, root, data), None
@@ -1358,6 +1354,21 @@ def _shifted(entry: Any, delta: int) -> Any:
         entry.node,
         entry.alias,
     )
+
+
+def _same_data(read: Any, expected: Any) -> bool:
+    """``_canon(read) == _canon(expected)`` for plain data (what a read of TOML or YAML
+    makes), sooner: a top-level value whose ``repr`` is the same is the same (``repr`` tells
+    apart all that the canonical text does, and more: ``1`` and ``"1"`` as keys, tuples),
+    about twice as fast as the canonical text; only one that differs (a mapping whose keys
+    are in another order) is compared as canonical text."""
+    if type(read) is dict and type(expected) is dict and read.keys() == expected.keys():
+        return all(
+            repr(value) == repr(other)
+            or _canon(value, plain_data=True) == _canon(other, plain_data=True)
+            for value, other in ((read[key], expected[key]) for key in read)
+        )
+    return _canon(read, plain_data=True) == _canon(expected, plain_data=True)
 
 
 def _canon(value: Any, *, plain_data: bool = False) -> str:
