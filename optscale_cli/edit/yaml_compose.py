@@ -24,6 +24,8 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.tag import Tag
 
+from optscale_cli.edit.yaml_text import _BUILT, _MAP, _NULL, _SEQ, _STR
+
 # A scalar node (most of a file's nodes) is made with its slots set here, in a third of the
 # time of its __init__, while ruamel's nodes hold what this ruamel's do; else as usual.
 _NODE_SLOTS = ("ctag", "value", "start_mark", "end_mark", "comment", "anchor")
@@ -129,9 +131,6 @@ class NotPlain(Exception):
     """What the data-only reading leaves to ruamel's (see :class:`LeanComposer`)."""
 
 
-_STR, _NULL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:null"
-_MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
-_BUILT = frozenset(f"tag:yaml.org,2002:{name}" for name in ("bool", "int", "float", "timestamp"))
 _SHARED_BUILT = frozenset(f"tag:yaml.org,2002:{name}" for name in ("bool", "int", "float"))
 _NONE = object()
 
