@@ -608,3 +608,26 @@ def test_same_data_says_what_the_canonical_texts_say(
     for expected in (read, _reordered(read, rnd), {**read, "x": 1}, {"x": read}):
         canonical = _canon(read, plain_data=True) == _canon(expected, plain_data=True)
         assert _same_data(read, expected) == canonical, (read, expected)
+
+
+@pytest.mark.parametrize(
+    ("read", "expected"),
+    [
+        ({True: "x"}, {1: "x"}),  # keys equal to keys(), not as written
+        ({1.0: "x"}, {1: "x"}),
+        ({0.0: "x"}, {-0.0: "x"}),
+        ({1: "a", "b": "c"}, {1: "a", "b": "c"}),  # keys that cannot be sorted together
+    ],
+)
+def test_same_data_with_keys_that_are_not_text_is_the_canonical_verdict(
+    read: dict[Any, Any], expected: dict[Any, Any]
+) -> None:
+    from optscale_cli.edit.documents import _canon, _same_data
+
+    try:
+        canonical = _canon(read, plain_data=True) == _canon(expected, plain_data=True)
+    except TypeError:
+        with pytest.raises(TypeError):
+            _same_data(read, expected)
+        return
+    assert _same_data(read, expected) == canonical

@@ -663,3 +663,48 @@ def test_as_written_is_what_json_writes_and_reads_back(value: Any) -> None:
     assert _with_types(copied) == _with_types(expected)
     if isinstance(value, dict | list) and value:
         assert copied is not value  # a copy: what the document holds is its own
+
+
+def _nested(depth: int, leaf: Any, kind: type = list) -> Any:
+    value = leaf
+    for _ in range(depth):
+        value = [value] if kind is list else {"k": value}
+    return value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        10**4300,  # Python writes no int of more than 4,300 digits
+        [-(10**5000)],
+        {"a": 10**4299},
+        10**900,
+        _nested(150, 1),
+        _nested(150, float("nan")),
+        _nested(990, 1, dict),
+        _nested(2000, "x"),
+    ],
+    ids=[
+        "huge-int",
+        "huge-int-in-list",
+        "longest-int",
+        "long-int",
+        "deep",
+        "deep-nan",
+        "deep-dict-at-the-limit",
+        "deeper",
+    ],
+)
+def test_as_written_refuses_what_json_refuses_at_any_size_or_depth(value: Any) -> None:
+    """A value too long or too deep to write is refused as writing it refuses it (an edit
+    that takes it would leave a document that cannot be rendered); one that can be written
+    is what writing it and reading it back gives."""
+    from optscale_cli.edit.jsonc import as_written
+
+    try:
+        expected: Any = json.loads(json.dumps(value, ensure_ascii=False, allow_nan=False))
+    except (ValueError, TypeError, RecursionError) as exc:
+        with pytest.raises(type(exc)):
+            as_written(value)
+        return
+    assert _with_types(as_written(value)) == _with_types(expected)

@@ -1358,11 +1358,16 @@ def _shifted(entry: Any, delta: int) -> Any:
 
 def _same_data(read: Any, expected: Any) -> bool:
     """``_canon(read) == _canon(expected)`` for plain data (what a read of TOML or YAML
-    makes), sooner: a top-level value whose ``repr`` is the same is the same (``repr`` tells
-    apart all that the canonical text does, and more: ``1`` and ``"1"`` as keys, tuples),
-    about twice as fast as the canonical text; only one that differs (a mapping whose keys
-    are in another order) is compared as canonical text."""
-    if type(read) is dict and type(expected) is dict and read.keys() == expected.keys():
+    makes: text keys at the top), sooner: a top-level value whose ``repr`` is the same is the
+    same (``repr`` tells apart all that the canonical text does, and more: ``1`` and ``"1"``
+    as keys, tuples), about twice as fast as the canonical text; only one that differs (a
+    mapping whose keys are in another order) is compared as canonical text."""
+    if (
+        type(read) is dict
+        and type(expected) is dict
+        and all(type(key) is str for key in read)  # (1 and True are one key to keys())
+        and read.keys() == expected.keys()
+    ):
         return all(
             repr(value) == repr(other)
             or _canon(value, plain_data=True) == _canon(other, plain_data=True)

@@ -812,26 +812,36 @@ def as_written(value: Any) -> Any:
     what an edit sets) is copied as it is, three times faster than written and read back (a
     connect's 10,000 models: 17 against 6 ms); anything else is written and read back."""
     try:
-        return _plain_copy(value)
-    except (_Unusual, RecursionError):
+        return _plain_copy(value, 0)
+    except _Unusual:
         return json.loads(_dump(value))
 
 
-def _plain_copy(value: Any) -> Any:
+_PLAIN_DEPTH = 100  # deeper: written and read back, refused (RecursionError) where it was
+_PLAIN_INT_BITS = 3_000  # longer: written and read back (Python writes no int over 4,300 digits)
+
+
+def _plain_copy(value: Any, depth: int) -> Any:
     """A copy of plain JSON data, equal to ``json.loads(json.dumps(value))`` (the same types
-    and values); anything else raises _Unusual."""
+    and values); anything else (and anything very deep or long) raises _Unusual."""
     kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
+    if kind is str or kind is bool or value is None:
         return value
+    if kind is int:
+        if value.bit_length() > _PLAIN_INT_BITS:
+            raise _Unusual
+        return value
+    if depth >= _PLAIN_DEPTH:
+        raise _Unusual
     if kind is dict:
         copied = {}
         for key, item in value.items():
             if type(key) is not str:
                 raise _Unusual
-            copied[key] = item if type(item) is str else _plain_copy(item)
+            copied[key] = item if type(item) is str else _plain_copy(item, depth + 1)
         return copied
     if kind is list:
-        return [_plain_copy(item) for item in value]
+        return [_plain_copy(item, depth + 1) for item in value]
     if kind is float and math.isfinite(value):
         return value
     raise _Unusual
