@@ -24,7 +24,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.tag import Tag
 
-from optscale_cli.edit.yaml_text import _BUILT, _MAP, _NULL, _SEQ, _STR
+from optscale_cli.edit.yaml_text import _BUILT, _MAP, _NULL, _SEQ, _STR, _NotPlain
 
 # A scalar node (most of a file's nodes) is made with its slots set here, in a third of the
 # time of its __init__, while ruamel's nodes hold what this ruamel's do; else as usual.
@@ -127,10 +127,6 @@ class QuickComposer(Composer):
         self.check_end_doc_comment(end_event, node)
 
 
-class NotPlain(Exception):
-    """What the data-only reading leaves to ruamel's (see :class:`LeanComposer`)."""
-
-
 _SHARED_BUILT = frozenset(f"tag:yaml.org,2002:{name}" for name in ("bool", "int", "float"))
 _NONE = object()
 
@@ -158,7 +154,8 @@ class LeanComposer(QuickComposer):
     :func:`optscale_cli.edit.yaml_text._plain_data` builds it from nodes; a node whose
     members have none keeps their data in :attr:`below` and an empty ``value``. Most of a
     big file's nodes are below that line. For a text without aliases (an alias's data is
-    its anchor's node's). Anything that data leaves to ruamel raises :class:`NotPlain`."""
+    its anchor's node's). Anything that data leaves to ruamel raises ``_NotPlain``, as
+    building it from nodes does."""
 
     def __init__(self, loader: Any) -> None:
         super().__init__(loader)
@@ -182,7 +179,7 @@ class LeanComposer(QuickComposer):
             if kind is ScalarEvent:
                 return self._scalar(event)
             if kind is AliasEvent:
-                raise NotPlain
+                raise _NotPlain
             node = self._collection(event, kind)
             self.below[id(node)] = self._members_data(event)
             node.end_mark = self.end_event.end_mark
@@ -196,7 +193,7 @@ class LeanComposer(QuickComposer):
         is refused as nested too deeply (RecursionError) no sooner than it was with nodes."""
         kind = type(event)
         if kind is AliasEvent:
-            raise NotPlain
+            raise _NotPlain
         is_map = kind is MappingStartEvent
         tag = event.ctag
         if tag is None or str(tag) == "!":
@@ -210,16 +207,16 @@ class LeanComposer(QuickComposer):
         else:
             text = tag_text(tag)
         if text != (_MAP if is_map else _SEQ):
-            raise NotPlain
+            raise _NotPlain
         get, scalar, members = self.parser.get_event, self._scalar_data, self._members_data
         value: Any
         if is_map:
             value = {}
             while type(item := get()) is not MappingEndEvent:
                 if type(item) is not ScalarEvent or self._scalar_tag(item) != _STR:
-                    raise NotPlain  # a complex or non-string key
+                    raise _NotPlain  # a complex or non-string key
                 if item.value in value:
-                    raise NotPlain  # a key written twice: ruamel says so
+                    raise _NotPlain  # a key written twice: ruamel says so
                 member = get()
                 value[item.value] = (
                     scalar(member) if type(member) is ScalarEvent else members(member)
@@ -245,19 +242,13 @@ class LeanComposer(QuickComposer):
         return tag_text(tag)
 
     def _scalar_data(self, event: Any) -> Any:
-        if event.ctag is None:  # the common case, without a call
-            implicit = event.implicit
-            tag = self.tag_texts.get((event.value if implicit[0] else None, implicit))
-            if tag is None:
-                tag = self._scalar_tag(event)
-        else:
-            tag = self._scalar_tag(event)
+        tag = self._scalar_tag(event)
         if tag == _STR:
             return event.value
         if tag == _NULL:
             return None
         if tag not in _BUILT:
-            raise NotPlain  # another tag (`!!binary`, `!custom`): ruamel reads it
+            raise _NotPlain  # another tag (`!!binary`, `!custom`): ruamel reads it
         # an untagged number or boolean is the same for the same text: built once
         key = (tag, event.value) if event.ctag is None and tag in _SHARED_BUILT else None
         value = self.built.get(key, _NONE) if key else _NONE
@@ -279,7 +270,7 @@ class LeanComposer(QuickComposer):
         except RecursionError:
             raise  # at the bottom of a list nested too deeply: refused as such
         except Exception:  # (noqa: BLE001) `!!bool x`: ruamel says what is wrong
-            raise NotPlain from None
+            raise _NotPlain from None
 
 
 class QuickResolver(VersionedResolver):

@@ -242,16 +242,13 @@ def _plain_data(root: Any, below: dict[int, Any] | None = None) -> Any:
     from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
     from optscale_cli.edit.documents import plain
+    from optscale_cli.edit.yaml_compose import tag_text
 
     constructor = YAML(typ="rt").constructor
     built: dict[int, Any] = {}  # an anchored node's data, built once for all its aliases
-    tags: dict[int, Any] = {}  # a tag's text, by its Tag (a node's ``tag`` makes it anew)
 
     def tag_of(node: Any) -> Any:
-        tag = tags.get(id(node.ctag))  # the Tags live as long as the tree: their ids hold
-        if tag is None:
-            tag = tags[id(node.ctag)] = node.tag
-        return tag
+        return tag_text(node.ctag)  # node.tag, found once per tag (node.tag decodes it anew)
 
     def build(node: Any) -> Any:
         anchored = node.anchor is not None  # only an anchored node is reached twice
