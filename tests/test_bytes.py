@@ -20,6 +20,7 @@ from optscale_cli.edit.documents import ABSENT, DotenvDocument, YamlDocument
 from optscale_cli.edit.engine import ListItem, Op, SetValue, Target, commit, plan_edit, plan_revert
 from optscale_cli.edit.stores import FileStore
 from optscale_cli.errors import ConfigFileError
+from tests.test_jsonc import _with_types
 
 PROVIDER = ("model_providers", "optscale")
 CODEX: list[Op] = [
@@ -848,15 +849,6 @@ _DEEP_ODDITIES = (
 )
 
 
-def _typed(value: Any) -> Any:
-    """``value`` with each scalar's type beside it (``True`` is not ``1``, ``1`` not ``1.0``)."""
-    if isinstance(value, dict):
-        return ("dict", [(k, _typed(v)) for k, v in value.items()])
-    if isinstance(value, list):
-        return ("list", [_typed(v) for v in value])
-    return (type(value).__name__, repr(value))
-
-
 def _read_by_the_whole_tree(text: str) -> Any:
     """The quick reading as it was: every node composed, the data built from them."""
     from optscale_cli.edit import yaml_text
@@ -895,7 +887,7 @@ def _what_a_reading_says(text: str, read: Any) -> Any:
         ]
     except yaml_text.Refusal as exc:
         spans = [("refused", exc.message, exc.offset)]
-    return _typed(data), spans
+    return _with_types(data), spans
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
