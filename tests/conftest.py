@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,6 +45,14 @@ _SCRUB = (
     "OPENAI_API_KEY",
     "OPENAI_BASE_URL",
 )
+
+
+# A run started in the background by a shell without job control (`cmd &`, nohup) inherits
+# SIGINT ignored, and so would every optscale the tests start: the tests that interrupt one
+# (rollback on Ctrl-C, exec forwarding it) need SIGINT delivered. Python's own handler here
+# gives each child SIGINT's default back at exec.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
