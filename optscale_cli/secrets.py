@@ -20,6 +20,39 @@ from optscale_cli.paths import config_dir, ensure_private_dir
 KEYRING_SERVICE = "optscale"
 _KEY_CHARS = re.compile(r"[\x21-\x7e]{1,4096}")
 _KEYRING_DEADLINE_S = 3.0
+KEY_INPUT_CAP = 64 * 1024  # characters read for a key: a key is at most 4,096, with space around
+
+
+def read_key_line(stream: Any, source: str) -> str | None:
+    """The key on the first line of ``stream`` (standard input), read up to KEY_INPUT_CAP
+    characters: a stream that never ends (/dev/zero) is refused, not read forever."""
+    line = stream.readline(KEY_INPUT_CAP + 1)
+    if len(line) > KEY_INPUT_CAP:
+        from optscale_cli.errors import UsageError
+
+        raise UsageError(
+            f"{source} holds more than 64 KiB before its first line break: not an API key",
+            "pass the key alone, on one line",
+        )
+    return normalize_key(line, source)
+
+
+def read_key_file(path: str) -> str | None:
+    """The key in the file at ``path`` (``~`` expanded), read up to KEY_INPUT_CAP bytes: a file
+    that never ends (/dev/zero) or is not text is refused, not read forever or crashed on."""
+    from optscale_cli.errors import UsageError
+
+    try:
+        with open(os.path.expanduser(path), "rb") as handle:
+            raw = handle.read(KEY_INPUT_CAP + 1)
+    except OSError as exc:
+        raise UsageError(f"--api-key-file: cannot read {path}: {exc.strerror}") from None
+    if len(raw) > KEY_INPUT_CAP:
+        raise UsageError(
+            f"--api-key-file: {path} holds more than 64 KiB: not an API key file",
+            "the file should hold the key alone",
+        )
+    return normalize_key(raw.decode("utf-8", errors="replace"), path)
 
 
 def normalize_key(raw: str | None, source: str) -> str | None:

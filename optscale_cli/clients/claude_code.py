@@ -24,7 +24,7 @@ from optscale_cli.clients.base import (
 )
 from optscale_cli.edit.documents import ABSENT
 from optscale_cli.edit.engine import Op, SetValue, Target
-from optscale_cli.edit.stores import FileStore
+from optscale_cli.edit.stores import FileStore, read_if_regular
 
 TIERS = ("opus", "sonnet", "haiku")
 TIER_VAR = {tier: f"ANTHROPIC_DEFAULT_{tier.upper()}_MODEL" for tier in TIERS}
@@ -220,12 +220,8 @@ class ClaudeCode(Client):
                     )
         elif os.environ.get("ANTHROPIC_API_KEY"):
             warnings.append("ANTHROPIC_API_KEY is set in this shell beside the configured token")
-        try:
-            state = json.loads((home() / ".claude.json").read_text(encoding="utf-8"))
-            if isinstance(state, dict) and "primaryApiKey" in state:
-                warnings.append("~/.claude.json holds a primaryApiKey from an Anthropic login")
-        except (OSError, ValueError):
-            pass
+        if _holds_login_key(home() / ".claude.json"):
+            warnings.append("~/.claude.json holds a primaryApiKey from an Anthropic login")
         return problems
 
 
@@ -237,15 +233,27 @@ def _credential_warnings() -> list[str]:
         if os.environ.get(var)
     ]
     state_file = home() / ".claude.json"
-    try:
-        if "primaryApiKey" in json.loads(state_file.read_text(encoding="utf-8")):
-            warnings.append(
-                f"{state_file} holds a primaryApiKey from an Anthropic login; "
-                "run `claude /logout` if Claude Code keeps using it"
-            )
-    except (OSError, ValueError, TypeError):
-        pass
+    if _holds_login_key(state_file):
+        warnings.append(
+            f"{state_file} holds a primaryApiKey from an Anthropic login; "
+            "run `claude /logout` if Claude Code keeps using it"
+        )
     return warnings
+
+
+def _holds_login_key(state_file: Path) -> bool:
+    """Whether Claude Code's own state (~/.claude.json, which keeps every project's history
+    and can grow to many MB) holds the key of an Anthropic login at its top level. Looked
+    into only as a regular file under the config cap, and parsed only when the key's name is
+    in its bytes at all."""
+    raw = read_if_regular(state_file)
+    if raw is None or b'"primaryApiKey"' not in raw:
+        return False
+    try:
+        state = json.loads(raw)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(state, dict) and "primaryApiKey" in state
 
 
 def _discovery_warnings(target: Target, listed: list[str] | None) -> list[str]:

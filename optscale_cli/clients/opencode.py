@@ -25,7 +25,7 @@ from optscale_cli.clients.base import (
 )
 from optscale_cli.edit.documents import ABSENT
 from optscale_cli.edit.engine import Op, SetValue, Target
-from optscale_cli.edit.stores import FileStore
+from optscale_cli.edit.stores import FileStore, read_if_regular
 
 if TYPE_CHECKING:
     from optscale_cli.connections import Ledger
@@ -76,8 +76,8 @@ def config_file(scope: str) -> Path:
     folder = Path.cwd() if scope == "project" else config_dir()
     existing = [folder / name for name in NAMES if (folder / name).exists()]
     for path in existing:  # prefer the one that already holds our provider
-        if f'"{PROVIDER_ID}"' in path.read_text(encoding="utf-8", errors="replace"):
-            return path
+        if f'"{PROVIDER_ID}"'.encode() in (read_if_regular(path) or b""):
+            return path  # (a FIFO or a directory is not looked into: its read refuses it)
     return existing[0] if existing else folder / "opencode.json"
 
 
@@ -253,10 +253,10 @@ class OpenCode(Client):
             return problems
         from optscale_cli.secrets import key_file_path
 
-        try:
-            text = Path(config).read_text(encoding="utf-8")
-        except OSError:
-            return problems  # a missing config is reported as a missing file
+        raw = read_if_regular(Path(config))
+        if raw is None:
+            return problems  # a missing or unreadable config is reported as such
+        text = raw.decode("utf-8", errors="replace")
         wanted = os.path.normpath(key_file_path(ledger.profile))
         found = [resolve_file_reference(m, Path(config)) for m in FILE_REFERENCE.findall(text)]
         if not any(os.path.normpath(p) == wanted for p in found):

@@ -14,10 +14,10 @@ from optscale_cli.context import AppState, state
 
 def _read_key(api_key_stdin: bool) -> str:
     from optscale_cli.errors import UsageError
-    from optscale_cli.secrets import normalize_key
+    from optscale_cli.secrets import normalize_key, read_key_line
 
     if api_key_stdin:
-        key = normalize_key(sys.stdin.readline(), "standard input")
+        key = read_key_line(sys.stdin, "standard input")
         if not key:
             raise UsageError("--api-key-stdin: nothing was read from standard input")
         return key

@@ -112,14 +112,10 @@ def _finish(st: AppState, result: Any, opts: Any) -> None:
 def _given_key(path: str | None, from_stdin: bool) -> str | None:
     """The key handed over without a question: --api-key-file, stdin, or OPTSCALE_API_KEY."""
     from optscale_cli.errors import UsageError
-    from optscale_cli.secrets import normalize_key
+    from optscale_cli.secrets import normalize_key, read_key_file
 
     if path:
-        try:
-            text = open(os.path.expanduser(path), encoding="utf-8").read()  # noqa: SIM115
-        except OSError as exc:
-            raise UsageError(f"--api-key-file: cannot read {path}: {exc.strerror}") from None
-        key = normalize_key(text, path)
+        key = read_key_file(path)
         if not key:
             raise UsageError(f"--api-key-file: {path} holds no key")
         return key

@@ -71,6 +71,30 @@ def read_capped(path: Path, cap: int = MAX_CONFIG_BYTES) -> bytes:
     return data
 
 
+def read_if_regular(path: Path, cap: int = MAX_CONFIG_BYTES) -> bytes | None:
+    """The bytes of a file we only look into (another program's state, a config beside the
+    one we edit, a CA bundle), or None when there are none to look at: nothing there, not a
+    regular file, unreadable, or larger than ``cap``. Opened without waiting (a FIFO's open
+    would block until a writer came) and checked before reading, so it never hangs and
+    never reads more than ``cap`` bytes."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except (OSError, ValueError):  # ValueError: a NUL in the path
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > cap:
+            return None
+        with open(fd, "rb", closefd=False) as handle:
+            data = handle.read(cap + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return data if len(data) <= cap else None  # it grew past the cap as we read
+
+
 def _writable(path: Path) -> bool:
     return os.access(path, os.W_OK) and bool(path.stat().st_mode & stat.S_IWUSR)
 

@@ -344,7 +344,7 @@ def _key_copy_problems(profile: Any, state: Any, files: list[dict[str, Any]]) ->
     problems: list[str] = []
     if key_mode == "file":
         key_file = key_file_path(profile.name)
-        if not key_file.exists() or key_file.read_text().strip() != profile.api_key:
+        if _read(str(key_file)).strip() != profile.api_key:
             problems.append(f"{key_file} does not hold the profile's key")
         elif _readable_by_others(key_file):
             problems.append(f"{key_file} is readable by others (chmod 600)")
@@ -412,10 +412,11 @@ def _client_state_check(ctx: Context, name: str, state: Any) -> Check:
 
 
 def _read(path: str | None) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8") if path else ""
-    except OSError:
-        return ""
+    """A client file's text, to look for the key in ("" when it cannot be looked into)."""
+    from optscale_cli.edit.stores import read_if_regular
+
+    raw = read_if_regular(Path(path)) if path else None
+    return "" if raw is None else raw.decode("utf-8", errors="replace")
 
 
 def _version_command(name: str) -> tuple[str, ...] | None:

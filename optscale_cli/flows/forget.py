@@ -101,10 +101,9 @@ def _ledger_paths(ledgers: object) -> list[Path]:
 
 
 def _holds(path: Path, key: str) -> bool:
-    try:
-        return key.encode() in path.read_bytes()
-    except OSError:
-        return False
+    from optscale_cli.edit.stores import read_if_regular
+
+    return key.encode() in (read_if_regular(path) or b"")
 
 
 def _files_holding(key: str | None, ledgers: object) -> list[str]:

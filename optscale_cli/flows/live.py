@@ -98,12 +98,17 @@ def child_env(profile: Any, client: Any, key_mode: str | None, scratch: Path) ->
 def _ca_file(bundle: str, already: str | None, scratch: Path) -> str:
     """The profile's CA bundle; joined with a different one the variable already names
     (each of these variables takes one file), so neither trust is lost."""
-    if not already or Path(already).resolve() == Path(bundle).resolve():
-        return bundle
+    from optscale_cli.edit.stores import read_if_regular
+
     try:
-        joined = Path(already).read_bytes().rstrip() + b"\n" + Path(bundle).read_bytes()
-    except OSError:
+        if not already or Path(already).resolve() == Path(bundle).resolve():
+            return bundle
+    except (OSError, RuntimeError):  # a symlink loop
         return bundle
+    theirs, ours = read_if_regular(Path(already)), read_if_regular(Path(bundle))
+    if theirs is None or ours is None:
+        return bundle
+    joined = theirs.rstrip() + b"\n" + ours
     path = scratch / "ca-bundle.pem"
     path.write_bytes(joined)
     return str(path)
