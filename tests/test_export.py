@@ -241,3 +241,19 @@ def test_exported_helpers_hand_each_user_their_key(
         result = cli(*argv[1:])
         assert result.code == 0, result.all
         assert result.out == logged_in.GOOD_KEY + "\n"
+
+
+def test_a_huge_file_at_the_output_is_refused_unread(
+    cli: Cli, logged_in: GatewayStandIn, tmp_path: Path
+) -> None:
+    """An existing --output over the config cap is no export of ours: refused, not read whole
+    (a sparse file: no disk written) and left as it was."""
+    from optscale_cli.edit.stores import MAX_CONFIG_BYTES
+
+    out = tmp_path / "managed_config.toml"
+    with open(out, "wb") as handle:
+        handle.truncate(MAX_CONFIG_BYTES + 1)
+    result = export(cli, "codex", "managed", GPT, out)
+    assert result.code == 1, result.all
+    assert str(out) in result.err and "larger than 64 MiB" in result.err
+    assert out.stat().st_size == MAX_CONFIG_BYTES + 1

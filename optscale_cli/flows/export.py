@@ -126,7 +126,7 @@ def write_export(export: ExportFile, output: Path) -> bool:
     """Write ``export`` to ``output`` atomically; False when it already holds these bytes.
     An existing file is replaced only when it is one of ours (``export.ours``)."""
     from optscale_cli.edit.atomic import atomic_write
-    from optscale_cli.edit.stores import refuse_special
+    from optscale_cli.edit.stores import read_capped, refuse_special
 
     if output.is_dir():
         raise Refused(
@@ -135,7 +135,7 @@ def write_export(export: ExportFile, output: Path) -> bool:
         )
     refuse_special(output)
     if output.exists():
-        current = output.read_bytes()
+        current = read_capped(output)  # more than 64 MiB is no export of ours
         if current == export.data:
             return False
         if not export.ours(current):
