@@ -24,16 +24,25 @@ KEY_INPUT_CAP = 64 * 1024  # characters read for a key: a key is at most 4,096, 
 
 
 def read_key_line(stream: Any, source: str) -> str | None:
-    """The key on the first line of ``stream`` (standard input), read up to KEY_INPUT_CAP
-    characters: a stream that never ends (/dev/zero) is refused, not read forever."""
-    line = stream.readline(KEY_INPUT_CAP + 1)
-    if len(line) > KEY_INPUT_CAP:
-        from optscale_cli.errors import UsageError
+    """The key on the first line of ``stream`` (standard input), read as bytes up to
+    KEY_INPUT_CAP: a stream that never ends (/dev/zero) is refused, not read forever, and
+    bytes that are not UTF-8, or a closed stream, are a usage error, not a crash."""
+    from optscale_cli.errors import UsageError
 
+    if stream is None:  # started with standard input closed
+        raise UsageError(f"{source} is closed: nothing to read the key from")
+    binary = getattr(stream, "buffer", None)
+    try:
+        line = (binary or stream).readline(KEY_INPUT_CAP + 1)
+    except (OSError, ValueError) as exc:  # ValueError: a text stream's undecodable bytes
+        raise UsageError(f"cannot read the key from {source}: {exc}") from None
+    if len(line) > KEY_INPUT_CAP:
         raise UsageError(
             f"{source} holds more than 64 KiB before its first line break: not an API key",
             "pass the key alone, on one line",
         )
+    if isinstance(line, bytes):
+        line = line.decode("utf-8", errors="replace")  # not ASCII: normalize_key refuses it
     return normalize_key(line, source)
 
 
@@ -154,7 +163,9 @@ def write_key_file(profile: str, key: str) -> Path:
     """Write the key alone to a 0600 file (for ``{file:…}`` references); idempotent."""
     path = key_file_path(profile)
     ensure_private_dir(path.parent)
-    if not path.exists() or path.read_text(encoding="utf-8") != key:
+    from optscale_cli.edit.stores import read_if_regular
+
+    if read_if_regular(path, KEY_INPUT_CAP) != key.encode():  # a FIFO there is replaced
         atomic_write(path, key, mode=0o600)
     else:
         os.chmod(path, 0o600)

@@ -181,3 +181,82 @@ def test_a_key_file_that_never_ends_is_refused(
     assert done.returncode == 2, done.stderr
     assert "/dev/zero" in done.stderr and "Traceback" not in done.stderr
     assert own_peak_mib(done.stderr) < 80
+
+
+@pytest.mark.parametrize("given", [b"sk-\xff\n", b""], ids=["not utf-8", "closed"])
+def test_a_key_on_stdin_that_is_not_text_or_not_there_is_a_usage_error(
+    logged_in: GatewayStandIn, isolated_home: Path, given: bytes
+) -> None:
+    """Under a strict UTF-8 stdin (what a UTF-8 locale gives) and with stdin closed."""
+    code = _REPORT_OWN_PEAK + "from optscale_cli.main import main; main()"
+    args = ["login", "--url", logged_in.base_url, "--api-key-stdin"]
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict"}
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        input=given if given else None,
+        stdin=None if given else subprocess.DEVNULL,
+        capture_output=True,
+        env=env,
+        timeout=60,
+        check=False,
+        # closed: the child starts with no file descriptor 0 at all
+        preexec_fn=None if given else (lambda: os.close(0)),
+    )
+    stderr = done.stderr.decode()
+    assert done.returncode == 2, stderr
+    assert "internal error" not in stderr and "Traceback" not in stderr
+
+
+# --- our own files, where something else was put ----------------------------------------------
+
+
+def test_a_fifo_in_place_of_our_key_file_is_refused_not_waited_on(
+    logged_in: GatewayStandIn, isolated_home: Path, tmp_path: Path
+) -> None:
+    """Our own files are checked as the client's are before the run journals them: a FIFO
+    where the key file goes is named and refused, and nothing is written."""
+    from optscale_cli.secrets import key_file_path
+
+    key_file = key_file_path("default")
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(key_file)
+    done = optscale("connect", "opencode", "-m", "openai/gpt-4.1", "--yes")
+    assert done.returncode == 1, done.stderr
+    assert str(key_file) in done.stderr and "FIFO" in done.stderr
+    assert not (isolated_home / ".config/opencode/opencode.json").exists()
+    assert not (tmp_path / "optscale-config" / "journal" / "intent.json").exists()
+
+
+def test_a_fifo_where_an_interrupted_run_wrote_is_left_and_nothing_hangs(
+    logged_in: GatewayStandIn, isolated_home: Path, tmp_path: Path
+) -> None:
+    """The next command's recovery looks at each file the journal names: one that is now a
+    FIFO is not what the run wrote, so it is left as it is, and the command goes on."""
+    folder = isolated_home / ".continue"
+    folder.mkdir()
+    config, dotenv = folder / "config.yaml", folder / ".env"
+    config.write_text("name: mine\nversion: 1.0.0\nschema: v1\nmodels: []\n")
+    dotenv.write_text("OTHER=1\n")
+    killed = optscale_with_env(
+        {"OPTSCALE_FAULT": "2:sigkill"}, "connect", "continue", "-m", "openai/gpt-4.1", "--yes"
+    )
+    assert killed.returncode == -9, killed.stderr
+    config.unlink()
+    os.mkfifo(config)
+    after = optscale("clients", "--json")
+    assert after.returncode == 0, after.stderr
+    assert f"left {config} as it is" in after.stderr
+    assert not (tmp_path / "optscale-config" / "journal" / "intent.json").exists()
+
+
+def optscale_with_env(extra: dict[str, str], *args: str) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
+    code = _REPORT_OWN_PEAK + "from optscale_cli.main import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        env={**os.environ, **extra},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )

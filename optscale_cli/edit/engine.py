@@ -200,9 +200,14 @@ def backup_recovery(target: Target, backup: str | None) -> Recover:
 
     def recover(path: Sequence[str | int]) -> tuple[Any, Any]:
         """The value at ``path`` in the backup, and its layout there (its exact bytes)."""
+        from optscale_cli.edit.stores import read_if_regular
+
+        raw = read_if_regular(Path(backup))  # ours, but a FIFO put there must not hang undo
         try:
-            doc = target.parse(Path(backup).read_text(encoding="utf-8"))
-        except (OSError, ValueError, ConfigFileError):
+            doc = target.parse(raw.decode("utf-8")) if raw is not None else None
+        except (ValueError, ConfigFileError):
+            doc = None
+        if doc is None:
             return ABSENT, None
         layout = getattr(doc, "layout", None)
         return doc.get(tuple(path)), layout(tuple(path)) if layout else None

@@ -64,9 +64,12 @@ def refuse_special(path: Path) -> None:
 
 
 def read_capped(path: Path, cap: int = MAX_CONFIG_BYTES) -> bytes:
-    with open(path, "rb") as handle:
-        data = handle.read(cap + 1)
-    if len(data) > cap:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        data = _read_up_to(fd, cap, os.fstat(fd).st_size)
+    finally:
+        os.close(fd)
+    if data is None:
         raise ConfigFileError(str(path), f"is larger than {cap // (1024 * 1024)} MiB; refusing")
     return data
 
@@ -74,25 +77,46 @@ def read_capped(path: Path, cap: int = MAX_CONFIG_BYTES) -> bytes:
 def read_if_regular(path: Path, cap: int = MAX_CONFIG_BYTES) -> bytes | None:
     """The bytes of a file we only look into (another program's state, a config beside the
     one we edit, a CA bundle), or None when there are none to look at: nothing there, not a
-    regular file, unreadable, or larger than ``cap``. Opened without waiting (a FIFO's open
-    would block until a writer came) and checked before reading, so it never hangs and
-    never reads more than ``cap`` bytes."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    regular file, unreadable, or larger than ``cap``. Anything but a regular file is not even
+    opened (opening some devices acts on them); a file is opened without waiting (a FIFO put
+    there since would block the open until a writer came) and checked again once open, so
+    it never hangs and never reads more than ``cap`` bytes."""
     try:
-        fd = os.open(path, flags)
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
     except (OSError, ValueError):  # ValueError: a NUL in the path
+        return None
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
+    except (OSError, ValueError):
         return None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_size > cap:
             return None
-        with open(fd, "rb", closefd=False) as handle:
-            data = handle.read(cap + 1)
-    except OSError:
+        return _read_up_to(fd, cap, info.st_size)
+    except OSError:  # BlockingIOError too: a file system that would make us wait
         return None
     finally:
         os.close(fd)
-    return data if len(data) <= cap else None  # it grew past the cap as we read
+
+
+def _read_up_to(fd: int, cap: int, size: int) -> bytes | None:
+    """What ``fd`` holds, or None past ``cap`` bytes. The first read asks for the size the
+    file says it has (and one byte more), then 1 MiB at a time: a file that grows, or says
+    0 (/proc), is read as it is, and no read reserves more memory than it needs."""
+    chunks: list[bytes] = []
+    total, want = 0, min(size, cap) + 1
+    while True:
+        chunk = os.read(fd, want)
+        if not chunk:
+            return b"".join(chunks) if len(chunks) != 1 else chunks[0]
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > cap:
+            return None
+        want = min(1 << 20, cap + 1 - total)
 
 
 def _writable(path: Path) -> bool:

@@ -71,15 +71,21 @@ class Journal:
         # once each: read again after writing, a file is our content; a backup's entry
         # after the entry of the file it copies (whose original it may link to)
         new = [(n, s) for n, s in enumerate(self.steps) if s.journaled is None]
+        from optscale_cli.edit.stores import refuse_special
+
+        for _, step in new:  # before any copy: a FIFO there would hang the read of it
+            refuse_special(resolve_target(step.path))
         for n, step in sorted(new, key=lambda item: item[1].copy_of is not None):
             step.journaled = self._entry(n, step)
         entries = [step.journaled for step in self.steps]
         atomic_write(self.intent, json.dumps({"files": entries}, indent=1), mode=0o600)
 
     def _entry(self, n: int, step: Step) -> dict[str, object]:
+        from optscale_cli.edit.stores import read_capped
+
         target = resolve_target(step.path)
         try:
-            step.original = target.read_bytes()
+            step.original = read_capped(target)
             step.original_mode = stat.S_IMODE(target.stat().st_mode)
         except FileNotFoundError:
             step.original = None
@@ -227,11 +233,17 @@ def recover(folder: Path) -> list[str]:
 
 def _recover_one(folder: Path, entry: dict[str, object]) -> str:
     path = Path(str(entry["path"]))
+    from optscale_cli.edit.stores import read_if_regular
+
     original = (folder / str(entry["original"])).read_bytes() if entry.get("original") else None
     try:
-        current: bytes | None = path.read_bytes()
+        path.stat()
     except FileNotFoundError:
         current = None
+    else:  # not a regular file now, or grown past the cap: not what the run wrote
+        current = read_if_regular(path)
+        if current is None:
+            return f"left {path} as it is: it changed after the interrupted run"
     if current == original:
         return ""
     if not _is_what_was_written(folder, entry, current):

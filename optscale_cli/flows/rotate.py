@@ -82,10 +82,10 @@ def manual_step(client: str) -> str:
 
 
 def _holds(path: Any, key: str) -> bool:
-    try:
-        return bool(path.read_text(encoding="utf-8") == key)
-    except OSError:
-        return False
+    from optscale_cli.edit.stores import read_if_regular
+    from optscale_cli.secrets import KEY_INPUT_CAP
+
+    return read_if_regular(path, KEY_INPUT_CAP) == key.encode()
 
 
 def refuse_if_done(rotation: Rotation) -> None:
