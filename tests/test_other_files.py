@@ -16,8 +16,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from optscale_cli.edit.stores import MAX_CONFIG_BYTES, read_if_regular
+from optscale_cli.clients import claude_code
+from optscale_cli.clients.claude_code import top_level_key_in
+from optscale_cli.edit.stores import MAX_CONFIG_BYTES, file_holds, read_if_regular
 from tests.conftest import Cli
 from tests.gateway import GatewayStandIn
 
@@ -78,6 +82,51 @@ def test_read_if_regular_reads_only_a_regular_file_within_the_cap(tmp_path: Path
     link = tmp_path / "link"
     link.symlink_to(plain)
     assert read_if_regular(link) == plain.read_bytes()  # a symlink to a file is that file
+
+
+def test_file_holds_finds_bytes_across_its_reads_at_any_size(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    mib = 1 << 20
+    for size in (0, 5, mib - 3, mib + 10, 3 * mib):
+        path.write_bytes(b"x" * size)
+        assert file_holds(path, b"NEEDLE") is False
+        for at in {0, size // 2, size - 6, mib - 3, mib - 1, 2 * mib - 2}:
+            if 0 <= at <= size - 6:
+                data = bytearray(b"x" * size)
+                data[at : at + 6] = b"NEEDLE"
+                path.write_bytes(bytes(data))
+                assert file_holds(path, b"NEEDLE") is True, (size, at)
+    assert file_holds(tmp_path, b"x") is None
+    assert file_holds(tmp_path / "missing", b"x") is None
+    os.mkfifo(tmp_path / "fifo")
+    assert file_holds(tmp_path / "fifo", b"x") is None
+
+
+NAMES = st.sampled_from(
+    ["primaryApiKey", "a", 'x"primaryApiKey', '[{"primaryApiKey', "primaryApiKey\\", "\\", '"', "{"]
+)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | NAMES | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(NAMES, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES, st.sampled_from([None, 0, 2, "\t"]), st.booleans())
+def test_a_top_level_key_is_found_where_json_reads_it(
+    value: object, indent: object, ascii_only: bool
+) -> None:
+    raw = json.dumps(value, indent=indent, ensure_ascii=ascii_only).encode()  # type: ignore[arg-type]
+    expected = isinstance(value, dict) and "primaryApiKey" in value
+    assert top_level_key_in(raw, b'"primaryApiKey"') is expected, raw
+    assert top_level_key_in(b"\xef\xbb\xbf \n" + raw, b'"primaryApiKey"') is expected
+    stretch = claude_code._STRETCH
+    try:  # the text taken a few lines at a time, as a big file is
+        claude_code._STRETCH = 7
+        assert top_level_key_in(raw, b'"primaryApiKey"') is expected, raw
+    finally:
+        claude_code._STRETCH = stretch
 
 
 # --- OpenCode: which of its configs to edit --------------------------------------------------
@@ -157,6 +206,23 @@ def test_claude_codes_state_file_never_hangs_fails_or_fills_memory(
     for done in (connected, doctor):
         assert "internal error" not in done.stderr and "Traceback" not in done.stderr
         assert own_peak_mib(done.stderr) < 80, kind  # read whole: 159 MiB; now 32
+    # over the cap, the name is still searched for (1 MiB at a time), and said with care
+    assert ("may hold" in connected.stdout + connected.stderr) is (kind == "huge")
+    assert (LOGIN_WARNING in connected.stdout + connected.stderr) is (kind == "not utf-8")
+
+
+def test_a_big_claude_state_is_looked_into_without_being_parsed(
+    logged_in: GatewayStandIn, isolated_home: Path
+) -> None:
+    """16 MiB of history with the login's key at the end: found, in bounded memory (parsed,
+    such a file took 100 MiB and more)."""
+    history = [{"display": 'fix the "parser" \\ {[', "pastedContents": {}}] * 120_000
+    state = {"numStartups": 3, "projects": {"/p": {"history": history}}, "primaryApiKey": "x"}
+    (isolated_home / ".claude.json").write_text(json.dumps(state, indent=2))
+    done = optscale("connect", "claude-code", "-m", "openai/gpt-4.1", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert LOGIN_WARNING in done.stdout + done.stderr
+    assert own_peak_mib(done.stderr) < 80
 
 
 # --- a key handed over ------------------------------------------------------------------------
@@ -260,3 +326,30 @@ def optscale_with_env(extra: dict[str, str], *args: str) -> subprocess.Completed
         timeout=60,
         check=False,
     )
+
+
+# --- logout: a client file left connected, looked into for the key ------------------------------
+
+
+@pytest.mark.parametrize("kind", ["grown past the cap", "fifo"])
+def test_logout_force_says_what_it_could_not_look_into(
+    cli: Cli, logged_in: GatewayStandIn, isolated_home: Path, kind: str
+) -> None:
+    """The key written in plain text is found in a file of any size (searched 1 MiB at a
+    time); a file that cannot be looked into is named as not checked."""
+    connect = ("connect", "claude-code", "-m", "openai/gpt-4.1", "--plaintext-key", "--yes")
+    assert cli(*connect).code == 0
+    settings = isolated_home / ".claude" / "settings.json"
+    if kind == "fifo":
+        settings.unlink()
+        os.mkfifo(settings)
+    else:
+        with open(settings, "r+b") as handle:
+            handle.truncate(MAX_CONFIG_BYTES + 4096)  # zeros after the JSON: no disk written
+    out = cli("logout", "--force", "--json")
+    assert out.code == 0, out.all
+    result = out.json()
+    held = [str(settings)] if kind != "fifo" else []
+    assert result["still_holding_key"] == held  # type: ignore[index]
+    assert result["not_checked"] == ([str(settings)] if kind == "fifo" else [])  # type: ignore[index]
+    assert logged_in.GOOD_KEY not in out.all

@@ -8,8 +8,8 @@ puts them back).
 
 from __future__ import annotations
 
-import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from optscale_cli.clients.base import (
 )
 from optscale_cli.edit.documents import ABSENT
 from optscale_cli.edit.engine import Op, SetValue, Target
-from optscale_cli.edit.stores import FileStore, read_if_regular
+from optscale_cli.edit.stores import FileStore, file_holds, read_if_regular
 
 TIERS = ("opus", "sonnet", "haiku")
 TIER_VAR = {tier: f"ANTHROPIC_DEFAULT_{tier.upper()}_MODEL" for tier in TIERS}
@@ -220,8 +220,9 @@ class ClaudeCode(Client):
                     )
         elif os.environ.get("ANTHROPIC_API_KEY"):
             warnings.append("ANTHROPIC_API_KEY is set in this shell beside the configured token")
-        if _holds_login_key(home() / ".claude.json"):
-            warnings.append("~/.claude.json holds a primaryApiKey from an Anthropic login")
+        found = _login_key(home() / ".claude.json")
+        if found:
+            warnings.append(f"~/.claude.json {found} a primaryApiKey from an Anthropic login")
         return problems
 
 
@@ -233,27 +234,65 @@ def _credential_warnings() -> list[str]:
         if os.environ.get(var)
     ]
     state_file = home() / ".claude.json"
-    if _holds_login_key(state_file):
+    found = _login_key(state_file)
+    if found:
         warnings.append(
-            f"{state_file} holds a primaryApiKey from an Anthropic login; "
+            f"{state_file} {found} a primaryApiKey from an Anthropic login; "
             "run `claude /logout` if Claude Code keeps using it"
         )
     return warnings
 
 
-def _holds_login_key(state_file: Path) -> bool:
-    """Whether Claude Code's own state (~/.claude.json, which keeps every project's history
-    and can grow to many MB) holds the key of an Anthropic login at its top level. Looked
-    into only as a regular file under the config cap, and parsed only when the key's name is
-    in its bytes at all."""
+_LOGIN_KEY = b'"primaryApiKey"'  # as Claude Code writes it (JSON.stringify)
+_JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
+_COLON_NEXT = re.compile(rb"[ \t\r\n]*+:")
+_SPACES = re.compile(rb"[ \t\r\n]*+")
+_STRETCH = 1 << 20  # bytes of whole lines taken at a time
+
+
+def _login_key(state_file: Path) -> str:
+    """Whether Claude Code's own state (~/.claude.json) holds the key of an Anthropic login
+    at its top level: "holds", "" (not, or nothing to look into), or "may hold" for a file
+    over the config cap, where the name is only searched for. The file keeps every
+    project's history and grows to tens of MB: it is not parsed (see
+    :func:`top_level_key_in`)."""
     raw = read_if_regular(state_file)
-    if raw is None or b'"primaryApiKey"' not in raw:
+    if raw is not None:
+        return "holds" if top_level_key_in(raw, _LOGIN_KEY) else ""
+    big = file_holds(state_file, _LOGIN_KEY)  # None too for what is not a regular file
+    return "may hold (too large to read whole; only its name was found in it)" if big else ""
+
+
+def top_level_key_in(raw: bytes, key: bytes) -> bool:
+    """Whether the JSON text ``raw``, an object, has the key ``key`` (a JSON string, with its
+    quotes) at its top level: exact for valid JSON, in linear time and without building the
+    value. At each place the key's bytes appear, the brackets outside strings before it are
+    counted (strings cut out by one regular expression, in C) from the place before; the
+    key must be one bracket deep, not inside a longer string, and followed by a colon.
+    Valid JSON has no line break inside a string, so the text is taken a stretch of whole
+    lines at a time (about 1 MiB): memory stays small whatever the file's size."""
+    start = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+    pos = _SPACES.match(raw, start).end()  # type: ignore[union-attr]  # matches always
+    if raw[pos : pos + 1] != b"{":
         return False
-    try:
-        state = json.loads(raw)
-    except (ValueError, RecursionError):
-        return False
-    return isinstance(state, dict) and "primaryApiKey" in state
+    view, depth = memoryview(raw), 0
+    at = raw.find(key, pos)
+    while at >= 0:
+        while True:  # whole lines up to ``at``, then the rest of its own line
+            cut = raw.rfind(b"\n", pos, min(pos + _STRETCH, at)) + 1 or at
+            outside = _JSON_STRING.sub(b"", view[pos:cut])
+            quote = outside.find(b'"')  # a string still open at ``at``: ``key`` ends it
+            counted = outside if quote < 0 else outside[:quote]
+            depth += counted.count(b"{") + counted.count(b"[")
+            depth -= counted.count(b"}") + counted.count(b"]")
+            pos = cut
+            if cut == at:
+                break
+        if quote < 0 and depth == 1 and _COLON_NEXT.match(raw, at + len(key)):
+            return True
+        pos = at + len(key)
+        at = raw.find(key, pos)
+    return False
 
 
 def _discovery_warnings(target: Target, listed: list[str] | None) -> list[str]:

@@ -160,6 +160,8 @@ def render_forget(result: object) -> None:
             out.warn(f"{client} is still connected with profile '{result.profile}' (--force)")
         for path in result.still_holding_key:
             out.warn(f"{path} still holds the key in plain text (--force): edit it by hand")
+        for path in result.not_checked:
+            out.warn(f"{path} could not be checked for the key (not a file we can read)")
         out.success(f"Logged out: profile '{result.profile}' and its key removed")
 
     out.data(result.to_dict(), render)

@@ -102,6 +102,37 @@ def read_if_regular(path: Path, cap: int = MAX_CONFIG_BYTES) -> bytes | None:
         os.close(fd)
 
 
+def file_holds(path: Path, needle: bytes) -> bool | None:
+    """Whether the regular file at ``path`` holds ``needle`` anywhere, searched 1 MiB at a
+    time (any size, in constant memory, up to the size it had when opened); None when it
+    cannot be looked into (not a regular file, unreadable), as :func:`read_if_regular`."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+        fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
+    except (OSError, ValueError):
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        left, tail = info.st_size, b""
+        while left > 0:
+            chunk = os.read(fd, min(1 << 20, left))
+            if not chunk:
+                break
+            window = tail + chunk
+            if needle in window:
+                return True
+            tail, left = window[max(0, len(window) - len(needle) + 1) :], left - len(chunk)
+        return False
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def _read_up_to(fd: int, cap: int, size: int) -> bytes | None:
     """What ``fd`` holds, or None past ``cap`` bytes. The first read asks for the size the
     file says it has (and one byte more), then 1 MiB at a time: a file that grows, or says

@@ -23,6 +23,7 @@ class ForgetResult:
     disconnected: list[str] = field(default_factory=list)
     left_connected: list[str] = field(default_factory=list)  # --force
     still_holding_key: list[str] = field(default_factory=list)  # files of those clients
+    not_checked: list[str] = field(default_factory=list)  # theirs, not a file to look into
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -31,6 +32,7 @@ class ForgetResult:
             "disconnected": self.disconnected,
             "left_connected": self.left_connected,
             "still_holding_key": self.still_holding_key,
+            "not_checked": self.not_checked,
         }
 
 
@@ -55,7 +57,7 @@ def forget_profile(name: str, *, disconnect: bool = False, force: bool = False) 
         result.disconnected = _disconnect_all(sorted(users))
     elif users:
         result.left_connected = sorted(users)
-        result.still_holding_key = _files_holding(key, users.values())
+        result.still_holding_key, result.not_checked = _files_holding(key, users.values())
     result.removed += _remove_key_copies(name, key, users.values())
     from optscale_cli.profiles import remove_profile
 
@@ -100,16 +102,22 @@ def _ledger_paths(ledgers: object) -> list[Path]:
     return paths
 
 
-def _holds(path: Path, key: str) -> bool:
-    from optscale_cli.edit.stores import read_if_regular
+def _holds(path: Path, key: str) -> bool | None:
+    """Whether the file holds the key (searched at any size); None: it is there but cannot
+    be looked into (a FIFO, a directory, unreadable)."""
+    from optscale_cli.edit.stores import file_holds
 
-    return key.encode() in (read_if_regular(path) or b"")
+    found = file_holds(path, key.encode())
+    return None if found is None and (path.exists() or path.is_symlink()) else bool(found)
 
 
-def _files_holding(key: str | None, ledgers: object) -> list[str]:
+def _files_holding(key: str | None, ledgers: object) -> tuple[list[str], list[str]]:
+    """The files of the clients left connected that hold the key, and those that could not
+    be checked."""
     if not key:
-        return []
-    return [str(p) for p in _ledger_paths(ledgers) if _holds(p, key)]
+        return [], []
+    found = {str(p): _holds(p, key) for p in _ledger_paths(ledgers)}
+    return [p for p, v in found.items() if v], [p for p, v in found.items() if v is None]
 
 
 def _remove_key_copies(name: str, key: str | None, ledgers: object) -> list[str]:
