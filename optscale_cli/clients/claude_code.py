@@ -247,7 +247,9 @@ _LOGIN_KEY = b'"primaryApiKey"'  # as Claude Code writes it (JSON.stringify)
 _JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
 _COLON_NEXT = re.compile(rb"[ \t\r\n]*+:")
 _SPACES = re.compile(rb"[ \t\r\n]*+")
-_STRETCH = 1 << 20  # bytes of whole lines taken at a time
+# what is not in a string, and strings without a bracket (valid JSON escapes none), in one
+# run of the C engine: it stops at a string that holds a bracket, or one cut off at the end
+_NO_BRACKETS = re.compile(rb'[^"]*+(?:"[^"\\{}\[\]]*+(?:\\.[^"\\{}\[\]]*+)*+"[^"]*+)*+', re.DOTALL)
 
 
 def _login_key(state_file: Path) -> str:
@@ -265,34 +267,40 @@ def _login_key(state_file: Path) -> str:
 
 def top_level_key_in(raw: bytes, key: bytes) -> bool:
     """Whether the JSON text ``raw``, an object, has the key ``key`` (a JSON string, with its
-    quotes) at its top level: exact for valid JSON, in linear time and without building the
-    value. At each place the key's bytes appear, the brackets outside strings before it are
-    counted (strings cut out by one regular expression, in C) from the place before; the
-    key must be one bracket deep, not inside a longer string, and followed by a colon.
-    Valid JSON has no line break inside a string, so the text is taken a stretch of whole
-    lines at a time (about 1 MiB): memory stays small whatever the file's size."""
+    quotes) at its top level: exact for valid JSON, in linear time, without building the
+    value or copying the text. At each place the key's bytes appear, the brackets before it
+    are counted (from the place before) and those inside strings taken off; the key must be
+    one bracket deep, not the end of a longer string, and followed by a colon."""
     start = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
     pos = _SPACES.match(raw, start).end()  # type: ignore[union-attr]  # matches always
     if raw[pos : pos + 1] != b"{":
         return False
-    view, depth = memoryview(raw), 0
+    depth = 0
     at = raw.find(key, pos)
     while at >= 0:
-        while True:  # whole lines up to ``at``, then the rest of its own line
-            cut = raw.rfind(b"\n", pos, min(pos + _STRETCH, at)) + 1 or at
-            outside = _JSON_STRING.sub(b"", view[pos:cut])
-            quote = outside.find(b'"')  # a string still open at ``at``: ``key`` ends it
-            counted = outside if quote < 0 else outside[:quote]
-            depth += counted.count(b"{") + counted.count(b"[")
-            depth -= counted.count(b"}") + counted.count(b"]")
-            pos = cut
-            if cut == at:
+        depth += _brackets(raw, pos, at)
+        inside = False
+        while True:  # take off the brackets of each string that holds any
+            pos = _NO_BRACKETS.match(raw, pos, at).end()  # type: ignore[union-attr]
+            if pos == at:
                 break
-        if quote < 0 and depth == 1 and _COLON_NEXT.match(raw, at + len(key)):
+            string = _JSON_STRING.match(raw, pos, at)
+            inside = string is None  # still open at ``at``: ``key`` ends it
+            depth -= _brackets(raw, pos, at if string is None else string.end())
+            if string is None:
+                break
+            pos = string.end()
+        if not inside and depth == 1 and _COLON_NEXT.match(raw, at + len(key)):
             return True
         pos = at + len(key)
         at = raw.find(key, pos)
     return False
+
+
+def _brackets(raw: bytes, start: int, end: int) -> int:
+    """Brackets opened less brackets closed in ``raw[start:end]`` (counted in place)."""
+    opened = raw.count(b"{", start, end) + raw.count(b"[", start, end)
+    return opened - raw.count(b"}", start, end) - raw.count(b"]", start, end)
 
 
 def _discovery_warnings(target: Target, listed: list[str] | None) -> list[str]:
