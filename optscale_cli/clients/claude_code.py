@@ -243,7 +243,7 @@ def _credential_warnings() -> list[str]:
     return warnings
 
 
-_LOGIN_KEY = b'"primaryApiKey"'  # as Claude Code writes it (JSON.stringify)
+_LOGIN_KEY = b'"primaryApiKey"'  # the key's JSON string, as any JSON writer writes it
 _JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
 _COLON_NEXT = re.compile(rb"[ \t\r\n]*+:")
 _SPACES = re.compile(rb"[ \t\r\n]*+")
