@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from optscale_cli.clients import claude_code
 from optscale_cli.clients.claude_code import top_level_key_in
 from optscale_cli.edit.stores import MAX_CONFIG_BYTES, file_holds, read_if_regular
 from tests.conftest import Cli
@@ -120,6 +121,21 @@ def test_a_top_level_key_is_found_where_json_reads_it(
     expected = isinstance(value, dict) and "primaryApiKey" in value
     assert top_level_key_in(raw, b'"primaryApiKey"') is expected, raw
     assert top_level_key_in(b"\xef\xbb\xbf \n" + raw, b'"primaryApiKey"') is expected
+    stretch = claude_code._STRETCH
+    try:  # strings with brackets cut out a few bytes at a time, as a big file's are
+        claude_code._STRETCH = 5
+        assert top_level_key_in(raw, b'"primaryApiKey"') is expected, raw
+    finally:
+        claude_code._STRETCH = stretch
+
+
+def test_a_name_written_too_often_is_not_looked_at_one_place_at_a_time() -> None:
+    """Past 1,000 places the answer is "not decided" (said as "may hold"), not minutes of
+    looking; a file full of strings holding brackets is read in stretches, in C."""
+    values = b'{"v": [' + b'"primaryApiKey", ' * 1001 + b'0], "primaryApiKey": 1}'
+    assert top_level_key_in(values, b'"primaryApiKey"') is None
+    brackets = b'{"v": [' + b'"[", ' * 1_000_000 + b'0], "primaryApiKey": 1}'
+    assert top_level_key_in(brackets, b'"primaryApiKey"') is True
 
 
 # --- OpenCode: which of its configs to edit --------------------------------------------------

@@ -220,9 +220,9 @@ class ClaudeCode(Client):
                     )
         elif os.environ.get("ANTHROPIC_API_KEY"):
             warnings.append("ANTHROPIC_API_KEY is set in this shell beside the configured token")
-        found = _login_key(home() / ".claude.json")
+        found = _login_key_warning(home() / ".claude.json", "~/.claude.json")
         if found:
-            warnings.append(f"~/.claude.json {found} a primaryApiKey from an Anthropic login")
+            warnings.append(found)
         return problems
 
 
@@ -234,12 +234,9 @@ def _credential_warnings() -> list[str]:
         if os.environ.get(var)
     ]
     state_file = home() / ".claude.json"
-    found = _login_key(state_file)
+    found = _login_key_warning(state_file, str(state_file))
     if found:
-        warnings.append(
-            f"{state_file} {found} a primaryApiKey from an Anthropic login; "
-            "run `claude /logout` if Claude Code keeps using it"
-        )
+        warnings.append(f"{found}; run `claude /logout` if Claude Code keeps using it")
     return warnings
 
 
@@ -250,51 +247,81 @@ _SPACES = re.compile(rb"[ \t\r\n]*+")
 # what is not in a string, and strings without a bracket (valid JSON escapes none), in one
 # run of the C engine: it stops at a string that holds a bracket, or one cut off at the end
 _NO_BRACKETS = re.compile(rb'[^"]*+(?:"[^"\\{}\[\]]*+(?:\\.[^"\\{}\[\]]*+)*+"[^"]*+)*+', re.DOTALL)
+# what is not in a string, and whole strings: it stops where a string does not end in time
+_WHOLE_STRINGS = re.compile(rb'[^"]*+(?:"[^"\\]*+(?:\\.[^"\\]*+)*+"[^"]*+)*+', re.DOTALL)
+_STRETCH = 1 << 20  # bytes taken with their strings cut out at a time
 
 
-def _login_key(state_file: Path) -> str:
-    """Whether Claude Code's own state (~/.claude.json) holds the key of an Anthropic login
-    at its top level: "holds", "" (not, or nothing to look into), or "may hold" for a file
-    over the config cap, where the name is only searched for. The file keeps every
-    project's history and grows to tens of MB: it is not parsed (see
-    :func:`top_level_key_in`)."""
+def _login_key_warning(state_file: Path, where: str) -> str | None:
+    """What to say when Claude Code's own state (~/.claude.json) holds the key of an
+    Anthropic login at its top level, or may: the file is over the config cap and only the
+    name was searched for, or the name is written more often than
+    :data:`_PLACES_LOOKED_AT`. It keeps every project's history and grows to tens of MB:
+    it is never parsed (:func:`top_level_key_in`)."""
     raw = read_if_regular(state_file)
     if raw is not None:
-        return "holds" if top_level_key_in(raw, _LOGIN_KEY) else ""
-    big = file_holds(state_file, _LOGIN_KEY)  # None too for what is not a regular file
-    return "may hold (too large to read whole; only its name was found in it)" if big else ""
+        found = top_level_key_in(raw, _LOGIN_KEY)
+    else:
+        # over the cap (or not a regular file): its name is only searched for
+        found = None if file_holds(state_file, _LOGIN_KEY) else False
+    if found is False:
+        return None
+    if found:
+        return f"{where} holds a primaryApiKey from an Anthropic login"
+    return (
+        f"{where} may hold a primaryApiKey from an Anthropic login (the name is in it; "
+        "the file is too large, or names it too often, to check)"
+    )
 
 
-def top_level_key_in(raw: bytes, key: bytes) -> bool:
+_PLACES_LOOKED_AT = 1000  # places the key's name appears that are looked at, at most
+
+
+def top_level_key_in(raw: bytes, key: bytes) -> bool | None:
     """Whether the JSON text ``raw``, an object, has the key ``key`` (a JSON string, with its
-    quotes) at its top level: exact for valid JSON, in linear time, without building the
-    value or copying the text. At each place the key's bytes appear, the brackets before it
-    are counted (from the place before) and those inside strings taken off; the key must be
-    one bracket deep, not the end of a longer string, and followed by a colon."""
+    quotes, as written without escapes) at its top level: exact for valid JSON, in linear
+    time and small memory, without building the value. At each place the key's bytes
+    appear, the brackets outside strings before it are counted, from the place before; the
+    key must be one bracket deep, not the end of a longer string, and followed by a colon.
+    None: the name appears more than :data:`_PLACES_LOOKED_AT` times (not decided)."""
     start = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
     pos = _SPACES.match(raw, start).end()  # type: ignore[union-attr]  # matches always
     if raw[pos : pos + 1] != b"{":
         return False
-    depth = 0
+    depth, looked = 0, 0
     at = raw.find(key, pos)
     while at >= 0:
-        depth += _brackets(raw, pos, at)
-        inside = False
-        while True:  # take off the brackets of each string that holds any
-            pos = _NO_BRACKETS.match(raw, pos, at).end()  # type: ignore[union-attr]
-            if pos == at:
-                break
-            string = _JSON_STRING.match(raw, pos, at)
-            inside = string is None  # still open at ``at``: ``key`` ends it
-            depth -= _brackets(raw, pos, at if string is None else string.end())
-            if string is None:
-                break
-            pos = string.end()
+        looked += 1
+        if looked > _PLACES_LOOKED_AT:
+            return None
+        depth, inside = _depth_at(raw, pos, at, depth)
         if not inside and depth == 1 and _COLON_NEXT.match(raw, at + len(key)):
             return True
         pos = at + len(key)
         at = raw.find(key, pos)
     return False
+
+
+def _depth_at(raw: bytes, pos: int, at: int, depth: int) -> tuple[int, bool]:
+    """``depth`` plus the brackets opened less those closed outside strings in
+    ``raw[pos:at]`` (``pos`` outside any string), and whether a string is still open at
+    ``at``. Up to the next string that holds a bracket, brackets are counted in place; from
+    there, a stretch of about 1 MiB is taken with its strings cut out (both in C, so a text
+    full of such strings costs no Python step for each)."""
+    view = memoryview(raw)
+    while True:
+        stop = _NO_BRACKETS.match(raw, pos, at).end()  # type: ignore[union-attr]
+        depth += _brackets(raw, pos, stop)
+        if stop == at:
+            return depth, False
+        cut = _WHOLE_STRINGS.match(raw, stop, min(stop + _STRETCH, at)).end()  # type: ignore[union-attr]
+        if cut == stop:  # a string longer than the stretch, or one still open at ``at``
+            cut = _WHOLE_STRINGS.match(raw, stop, at).end()  # type: ignore[union-attr]
+            if cut == stop:
+                return depth, True
+        outside = _JSON_STRING.sub(b"", view[stop:cut])
+        depth += _brackets(outside, 0, len(outside))
+        pos = cut
 
 
 def _brackets(raw: bytes, start: int, end: int) -> int:

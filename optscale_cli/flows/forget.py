@@ -108,7 +108,15 @@ def _holds(path: Path, key: str) -> bool | None:
     from optscale_cli.edit.stores import file_holds
 
     found = file_holds(path, key.encode())
-    return None if found is None and (path.exists() or path.is_symlink()) else bool(found)
+    if found is not None:
+        return found
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return False  # nothing there (a dangling symlink too): nothing holds the key
+    except OSError:
+        return None  # a folder we may not enter, a symlink loop
+    return None
 
 
 def _files_holding(key: str | None, ledgers: object) -> tuple[list[str], list[str]]:
