@@ -20,7 +20,7 @@ from optscale_cli.paths import config_dir, ensure_private_dir
 KEYRING_SERVICE = "optscale"
 _KEY_CHARS = re.compile(r"[\x21-\x7e]{1,4096}")
 _KEYRING_DEADLINE_S = 3.0
-KEY_INPUT_CAP = 64 * 1024  # characters read for a key: a key is at most 4,096, with space around
+KEY_INPUT_CAP = 64 * 1024  # bytes read for a key: a key is at most 4,096, with space around
 
 
 def read_key_line(stream: Any, source: str) -> str | None:

@@ -77,25 +77,14 @@ def read_capped(path: Path, cap: int = MAX_CONFIG_BYTES) -> bytes:
 def read_if_regular(path: Path, cap: int = MAX_CONFIG_BYTES) -> bytes | None:
     """The bytes of a file we only look into (another program's state, a config beside the
     one we edit, a CA bundle), or None when there are none to look at: nothing there, not a
-    regular file, unreadable, or larger than ``cap``. Anything but a regular file is not even
-    opened (opening some devices acts on them); a file is opened without waiting (a FIFO put
-    there since would block the open until a writer came) and checked again once open, so
-    it never hangs and never reads more than ``cap`` bytes."""
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return None
-    except (OSError, ValueError):  # ValueError: a NUL in the path
+    regular file, unreadable, or larger than ``cap`` (see :func:`_open_regular`); never more
+    than ``cap`` bytes are read."""
+    opened = _open_regular(path)
+    if opened is None:
         return None
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    fd, size = opened
     try:
-        fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
-    except (OSError, ValueError):
-        return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > cap:
-            return None
-        return _read_up_to(fd, cap, info.st_size)
+        return None if size > cap else _read_up_to(fd, cap, size)
     except OSError:  # BlockingIOError too: a file system that would make us wait
         return None
     finally:
@@ -105,19 +94,13 @@ def read_if_regular(path: Path, cap: int = MAX_CONFIG_BYTES) -> bytes | None:
 def file_holds(path: Path, needle: bytes) -> bool | None:
     """Whether the regular file at ``path`` holds ``needle`` anywhere, searched 1 MiB at a
     time (any size, in constant memory, up to the size it had when opened); None when it
-    cannot be looked into (not a regular file, unreadable), as :func:`read_if_regular`."""
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return None
-        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-        fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
-    except (OSError, ValueError):
+    cannot be looked into (not a regular file, unreadable)."""
+    opened = _open_regular(path)
+    if opened is None:
         return None
+    fd, left = opened
+    tail = b""
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return None
-        left, tail = info.st_size, b""
         while left > 0:
             chunk = os.read(fd, min(1 << 20, left))
             if not chunk:
@@ -131,6 +114,29 @@ def file_holds(path: Path, needle: bytes) -> bool | None:
         return None
     finally:
         os.close(fd)
+
+
+def _open_regular(path: Path) -> tuple[int, int] | None:
+    """An open descriptor of the regular file at ``path`` and its size (the caller closes
+    it), or None. Anything but a regular file is not even opened (opening some devices acts
+    on them); the file is opened without waiting (a FIFO put there since would block the
+    open until a writer came) and checked again once open, so looking never hangs."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+        fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
+    except (OSError, ValueError):  # ValueError: a NUL in the path
+        return None
+    try:
+        info = os.fstat(fd)
+    except OSError:
+        os.close(fd)
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        return None
+    return fd, info.st_size
 
 
 def _read_up_to(fd: int, cap: int, size: int) -> bytes | None:
