@@ -66,8 +66,13 @@ def _cache_file(base_url: str, api_key: str) -> Path:
 
 
 def _read_cache(path: Path) -> Catalog | None:
+    from optscale_cli.edit.stores import read_if_regular
+
+    data = read_if_regular(path)  # capped; a FIFO there is a miss, not a hang
+    if data is None:
+        return None
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(data)
         models = raw["models"]
         if models is not None and not isinstance(models, list):
             return None
@@ -129,9 +134,11 @@ def _index_cache(base_url: str, path: Path) -> None:
     """``cache/index.json``: base URL -> its newest cache file, so shell completion finds
     model ids without the key (optscale_cli/complete.py)."""
     index_path = path.parent / "index.json"
+    from optscale_cli.edit.stores import read_if_regular
+
     try:
-        index = json.loads(index_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        index = json.loads(read_if_regular(index_path) or b"{}")
+    except (ValueError, RecursionError):
         index = {}
     if not isinstance(index, dict):
         index = {}

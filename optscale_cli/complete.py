@@ -20,9 +20,12 @@ ENV_SHELLS = (*SHELLS, "dotenv")  # optscale env --shell
 
 def _config() -> dict[str, Any]:
     """config.toml as plain data ({} when it cannot be read)."""
+    from optscale_cli.edit.stores import read_if_regular
+
+    raw = read_if_regular(config_dir() / "config.toml")  # a shell's TAB never waits
     try:
-        text = (config_dir() / "config.toml").read_text(encoding="utf-8")
-    except (OSError, UnicodeError):
+        text = raw.decode("utf-8") if raw is not None else ""
+    except UnicodeError:
         return {}
     import tomllib
 
@@ -63,14 +66,16 @@ def cached_model_ids(profile: str | None = None) -> list[str]:
 
     base_url = _base_url(profile)
     cache = config_dir() / "cache"
+    from optscale_cli.edit.stores import read_if_regular
+
     try:
-        index = json.loads((cache / "index.json").read_text(encoding="utf-8"))
+        index = json.loads(read_if_regular(cache / "index.json") or b"{}")
         name = index.get(base_url) if isinstance(index, dict) and base_url else None
         if not isinstance(name, str) or "/" in name or "\\" in name:
             return []
-        raw = json.loads((cache / name).read_text(encoding="utf-8"))
+        raw = json.loads(read_if_regular(cache / name) or b"{}")
         entries = raw.get("models") or []
-    except (OSError, ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return []
     ids = [e.get("id") for e in entries if isinstance(e, dict)]
     return [i for i in ids if isinstance(i, str) and is_valid_model_id(i)]

@@ -86,17 +86,16 @@ def _str_or_none(value: Any) -> str | None:
 
 
 def load_ledger(client: str) -> Ledger | None:
+    from optscale_cli.edit.stores import FileStore
+
     path = ledger_path(client)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    text = FileStore(path).read()  # capped; a FIFO or a directory there is a clear error
+    if text is None:
         return None
+    try:
+        data = json.loads(text)
     except (ValueError, RecursionError):
         data = None
-    except OSError as exc:
-        from optscale_cli.errors import ConfigFileError
-
-        raise ConfigFileError(str(path), f"cannot be read: {exc.strerror}") from None
     if not _well_formed(data):
         from optscale_cli.errors import ConfigFileError
 

@@ -115,14 +115,11 @@ def parse_own_toml(path: Path) -> Any:
 
 
 def _read_own(path: Path) -> str:
-    from optscale_cli.errors import ConfigFileError
+    """One of our own files, read as a client's config is: capped, anything but a regular
+    file refused (a FIFO would hang every command), not UTF-8 a clear error."""
+    from optscale_cli.edit.stores import FileStore
 
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return ""
-    except (OSError, UnicodeError) as exc:
-        raise ConfigFileError(str(path), f"cannot be read: {exc}") from None
+    return FileStore(path).read() or ""
 
 
 def _damaged(path: Path, line: int | None, col: int | None) -> Exception:

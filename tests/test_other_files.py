@@ -362,3 +362,46 @@ def test_logout_force_says_what_it_could_not_look_into(
     assert result["still_holding_key"] == held  # type: ignore[index]
     assert result["not_checked"] == ([str(settings)] if kind == "fifo" else [])  # type: ignore[index]
     assert logged_in.GOOD_KEY not in out.all
+
+
+# --- our own state, where something else was put -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("where", "args"),
+    [
+        ("connections/opencode.json", ("disconnect", "opencode", "--yes")),
+        ("config.toml", ("status", "--offline")),
+    ],
+)
+def test_a_fifo_in_our_own_state_is_a_clear_error_not_a_hang(
+    logged_in: GatewayStandIn, tmp_path: Path, where: str, args: tuple[str, ...]
+) -> None:
+    odd = tmp_path / "optscale-config" / where
+    odd.parent.mkdir(parents=True, exist_ok=True)
+    odd.unlink(missing_ok=True)
+    os.mkfifo(odd)
+    done = optscale(*args)
+    assert done.returncode == 1, done.stderr
+    assert str(odd) in done.stderr and "FIFO" in done.stderr
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_fifo_in_the_model_cache_is_a_miss_not_a_hang(
+    cli: Cli, logged_in: GatewayStandIn, tmp_path: Path
+) -> None:
+    assert cli("models", "list").code == 0  # the list is cached, and indexed for completion
+    cache = tmp_path / "optscale-config" / "cache"
+    for path in cache.iterdir():
+        path.unlink()
+        os.mkfifo(path)
+    listed = optscale("models", "list", "--json")
+    assert listed.returncode == 0, listed.stderr  # fetched again from the gateway
+    completed = subprocess.run(
+        [sys.executable, "-c", "from optscale_cli.complete import *; print(cached_model_ids())"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
