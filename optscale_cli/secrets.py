@@ -163,13 +163,19 @@ def write_key_file(profile: str, key: str) -> Path:
     """Write the key alone to a 0600 file (for ``{file:…}`` references); idempotent."""
     path = key_file_path(profile)
     ensure_private_dir(path.parent)
-    from optscale_cli.edit.stores import read_if_regular
-
-    if read_if_regular(path, KEY_INPUT_CAP) != key.encode():  # a FIFO there is replaced
+    if not holds_only(path, key):  # a FIFO there is replaced
         atomic_write(path, key, mode=0o600)
     else:
         os.chmod(path, 0o600)
     return path
+
+
+def holds_only(path: Path, key: str) -> bool:
+    """Whether the file at ``path`` holds ``key`` and nothing else (a key file as we write
+    it); looked into only as a regular file, up to KEY_INPUT_CAP bytes."""
+    from optscale_cli.edit.stores import read_if_regular
+
+    return read_if_regular(path, KEY_INPUT_CAP) == key.encode()
 
 
 def _read_file_entries() -> dict[str, object]:

@@ -43,7 +43,7 @@ def plan_rotation(old: Profile, key: str) -> Rotation:
     from optscale_cli.clients import get_client
     from optscale_cli.connections import clients_using_profile
     from optscale_cli.flows.connect import plan_connection, replay_request
-    from optscale_cli.secrets import key_file_path
+    from optscale_cli.secrets import holds_only, key_file_path
 
     rotation = Rotation(old, replace(old, api_key=key, notices=[]))
     key_file = key_file_path(old.name)
@@ -68,7 +68,7 @@ def plan_rotation(old: Profile, key: str) -> Rotation:
         if item.changed:
             rotation.planned.append(item)
     if key_file.exists() or rotation.key_file:
-        rotation.key_file = not _holds(key_file, key)
+        rotation.key_file = not holds_only(key_file, key)
     return rotation
 
 
@@ -79,13 +79,6 @@ def manual_step(client: str) -> str:
             "(see it with: optscale connection show --client cursor --reveal)"
         )
     return f"give {client} the new key (optscale connection show --client {client} --reveal)"
-
-
-def _holds(path: Any, key: str) -> bool:
-    from optscale_cli.edit.stores import read_if_regular
-    from optscale_cli.secrets import KEY_INPUT_CAP
-
-    return read_if_regular(path, KEY_INPUT_CAP) == key.encode()
 
 
 def refuse_if_done(rotation: Rotation) -> None:
