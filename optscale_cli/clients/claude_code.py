@@ -241,14 +241,23 @@ def _credential_warnings() -> list[str]:
 
 
 _LOGIN_KEY = b'"primaryApiKey"'  # the key's JSON string, as any JSON writer writes it
-_JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
 _COLON_NEXT = re.compile(rb"[ \t\r\n]*+:")
 _SPACES = re.compile(rb"[ \t\r\n]*+")
-# what is not in a string, and strings without a bracket (valid JSON escapes none), in one
-# run of the C engine: it stops at a string that holds a bracket, or one cut off at the end
-_NO_BRACKETS = re.compile(rb'[^"]*+(?:"[^"\\{}\[\]]*+(?:\\.[^"\\{}\[\]]*+)*+"[^"]*+)*+', re.DOTALL)
+
+
+def _strings(left_out: bytes = b"") -> bytes:
+    """A JSON string (escapes taken whole, valid JSON escapes no bracket) holding none of
+    ``left_out``, as a pattern."""
+    chars = rb'[^"\\' + left_out + rb"]*+"
+    return rb'"' + chars + rb"(?:\\." + chars + rb')*+"'
+
+
+_JSON_STRING = re.compile(_strings(), re.DOTALL)
+# what is not in a string, and strings without a bracket, in one run of the C engine: it
+# stops at a string that holds a bracket, or one cut off at the end
+_NO_BRACKETS = re.compile(rb'[^"]*+(?:' + _strings(rb"{}\[\]") + rb'[^"]*+)*+', re.DOTALL)
 # what is not in a string, and whole strings: it stops where a string does not end in time
-_WHOLE_STRINGS = re.compile(rb'[^"]*+(?:"[^"\\]*+(?:\\.[^"\\]*+)*+"[^"]*+)*+', re.DOTALL)
+_WHOLE_STRINGS = re.compile(rb'[^"]*+(?:' + _strings() + rb'[^"]*+)*+', re.DOTALL)
 _STRETCH = 1 << 20  # bytes taken with their strings cut out at a time
 
 
