@@ -1,13 +1,15 @@
 """What the unmet size targets leave for the work no edit can skip.
 
 A target "connect on a big file takes at most N times connect on a 1 KB file" leaves (N - 1)
-times the 1 KB connect for everything the big file adds. This prints that budget (from whole
-connects, interleaved) beside the cost of the steps any correct connect takes on the big file
-(each the fastest way the standard library or our dependencies have, best of several runs in
-this process): reading the file, checking it is valid with the fastest validating reader there
-is, and writing the new file once, synced. When those steps alone cost more than the budget,
-no work of ours can meet the target. The reader targets (MB/s) are set beside the speed of the
-C parsers our readers stand on.
+times the 1 KB connect for everything the big file adds. Beside that budget this prints what
+the big file adds to a process that takes only the steps every correct connect takes (each
+the fastest way the standard library or our dependencies have): read the file, check it with
+the fastest validating reader there is (for JSONC: our comment blanking, then the C JSON
+decoder), and write the new file once, synced. Both are whole processes, measured against
+their 1 KB runs and interleaved with them, so the machine's load and a fresh process's memory
+costs (the page faults of the decoded data) fall on both alike. When those steps alone add
+more than the budget, no work of ours can meet the target. The reader targets (MB/s) are set
+beside the speed of the C parsers our readers stand on (best of several runs, in process).
 
 Run: python benchmarks/floors.py [--runs 7]
 """
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import sys
 import tempfile
@@ -30,25 +31,54 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _setup import environment, jsonc_config, toml_config, write_cache, yaml_config
 from startup import measure_interleaved
 
-CONNECTS = {  # client -> (its config file under HOME, a 1 KB config)
-    "opencode": (".config/opencode/opencode.jsonc", jsonc_config(1_000)),
-    "codex": (".codex/config.toml", toml_config(1_000)),
+HERE = Path(__file__).resolve()
+
+FORMATS = {  # format -> (client, its config under HOME, generator, big size, target)
+    "jsonc": ("opencode", ".config/opencode/opencode.jsonc", jsonc_config, 10_000_000, 3.0),
+    "toml": ("codex", ".codex/config.toml", toml_config, 1_000_000, 1.5),
 }
 
 
-def _connect_1kb(tmp: Path, client: str) -> tuple[list[str], dict[str, str]]:
-    relative, text = CONNECTS[client]
-    home = tmp / client
-    write_cache(home, 20)
-    source = tmp / f"{client}-1kb"
-    source.write_text(text, encoding="utf-8")
-    (home / relative).parent.mkdir(parents=True, exist_ok=True)
-    script = (
-        f"cp {source} {home / relative} && rm -rf {home}/optscale/connections* && exec "
-        f"{sys.executable} -m optscale_cli connect {client} --yes --key-from-env "
-        "--model vendor0/model-000000"
-    )
-    return ["sh", "-c", script], environment(home)
+def only_the_steps(kind: str, path: str) -> None:
+    """The unskippable steps, alone in this process (run with ``--steps``)."""
+    gc.disable()  # as the CLI's main() does for a command
+    text = Path(path).read_text("utf-8")
+    if kind == "jsonc":
+        import json
+
+        from optscale_cli.edit.jsonc import Blanked
+
+        json.loads(Blanked(text).blank)
+    else:
+        import tomli
+
+        tomli.loads(text)
+    written = Path(path).with_suffix(".written")
+    with open(written, "wb") as file:
+        file.write(text.encode("utf-8"))
+        file.flush()
+        os.fsync(file.fileno())
+    written.unlink()
+
+
+def _cases(tmp: Path) -> tuple[dict[str, list[str]], dict[str, dict[str, str]]]:
+    cases, envs = {}, {}
+    for kind, (client, relative, make, big, _) in FORMATS.items():
+        home = tmp / client
+        write_cache(home, 20)
+        (home / relative).parent.mkdir(parents=True, exist_ok=True)
+        for size in (1_000, big):
+            source = tmp / f"{kind}-{size}"
+            source.write_text(make(size), encoding="utf-8")
+            steps = [sys.executable, str(HERE), "--steps", kind, str(source)]
+            cases[f"{kind} {size} steps"], envs[f"{kind} {size} steps"] = steps, environment(home)
+        script = (
+            f"cp {tmp / f'{kind}-1000'} {home / relative} && "
+            f"rm -rf {home}/optscale/connections* && exec {sys.executable} -m optscale_cli "
+            f"connect {client} --yes --key-from-env --model vendor0/model-000000"
+        )
+        cases[f"{kind} connect"], envs[f"{kind} connect"] = ["sh", "-c", script], environment(home)
+    return cases, envs
 
 
 def _best(runs: int, step: Callable[[], object]) -> float:
@@ -59,51 +89,6 @@ def _best(runs: int, step: Callable[[], object]) -> float:
         best = min(best, time.perf_counter() - start)
         gc.collect()
     return best
-
-
-def _write_synced(folder: Path, data: bytes) -> None:
-    path = folder / "written"
-    with open(path, "wb") as file:
-        file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
-    path.unlink()
-
-
-def _steps(folder: Path, runs: int) -> dict[str, dict[str, float]]:
-    """Each big file's unskippable steps, in seconds."""
-    import tomli
-
-    from optscale_cli.edit.jsonc import Blanked
-
-    jsonc_text = jsonc_config(10_000_000)
-    no_comments = Blanked(jsonc_text).blank  # what the C decoder needs: no comments
-    toml_text = toml_config(1_000_000)
-    files = {"jsonc": jsonc_text, "toml": toml_text}
-    for name, text in files.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    read = {name: _best(runs, lambda n=name: (folder / n).read_text("utf-8")) for name in files}
-    write = {
-        name: _best(runs, lambda t=text: _write_synced(folder, t.encode()))  # type: ignore[misc]
-        for name, text in files.items()
-    }
-    return {
-        "opencode.jsonc, 10 MB": {
-            "read the file": read["jsonc"],
-            # the fastest pass we found: re.sub of every string and comment to nothing,
-            # which needs no Python per match, takes longer (233 against 172 ms)
-            "blank the comments (ours, one regex pass)": _best(runs, lambda: Blanked(jsonc_text)),
-            "json.loads, comments already removed (C)": _best(
-                runs, lambda: json.loads(no_comments)
-            ),
-            "write the new file, synced": write["jsonc"],
-        },
-        "config.toml, 1 MB": {
-            "read the file": read["toml"],
-            "tomli.loads (tomllib compiled by mypyc)": _best(runs, lambda: tomli.loads(toml_text)),
-            "write the new file, synced": write["toml"],
-        },
-    }
 
 
 def _reader_speeds(runs: int) -> dict[str, tuple[float, int]]:
@@ -118,6 +103,7 @@ def _reader_speeds(runs: int) -> dict[str, tuple[float, int]]:
         while parser.check_event():
             parser.get_event()
 
+    gc.disable()
     return {
         "TOML 1 MB, tomli.loads": (_best(runs, lambda: tomli.loads(toml_text)), len(toml_text)),
         "YAML 100 KB, libyaml's events alone": (_best(runs, libyaml_events), len(yaml_text)),
@@ -127,34 +113,26 @@ def _reader_speeds(runs: int) -> dict[str, tuple[float, int]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
-    runs = parser.parse_args().runs
-    targets = {"opencode.jsonc, 10 MB": ("opencode", 3.0), "config.toml, 1 MB": ("codex", 1.5)}
+    parser.add_argument("--steps", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.steps:
+        only_the_steps(*args.steps)
+        return
     with tempfile.TemporaryDirectory() as name:
-        tmp = Path(name)
-        cases = {client: _connect_1kb(tmp, client) for client in CONNECTS}
-        small = measure_interleaved(
-            {c: cmd for c, (cmd, _) in cases.items()},
-            runs,
-            envs={c: e for c, (_, e) in cases.items()},
-        )
-        gc.disable()  # as main() runs a command
-        steps = _steps(tmp, runs)
-        speeds = _reader_speeds(runs)
-    for file, (client, ratio) in targets.items():
-        budget = (ratio - 1) * small[client]
-        print(
-            f"{file}: target <= {ratio}x connect {client} on 1 KB ({small[client] * 1000:.0f} ms)"
-        )
-        print(f"  budget for all the big file adds   {budget * 1000:8.1f} ms")
-        for step, seconds in steps[file].items():
-            print(f"  {step:42s} {seconds * 1000:6.1f} ms")
-        total = sum(steps[file].values())
-        verdict = "over the budget" if total > budget else "within it"
-        print(f"  these steps alone                  {total * 1000:8.1f} ms: {verdict}")
-    for reader, (seconds, size) in speeds.items():
-        print(
-            f"{reader:40s} {seconds * 1000:6.1f} ms {size / seconds / 1e6:6.1f} MB/s (target >= 20)"
-        )
+        cases, envs = _cases(Path(name))
+        times = measure_interleaved(cases, args.runs, envs=envs)
+    for kind, (client, _, _, big, ratio) in FORMATS.items():
+        small = times[f"{kind} connect"]
+        budget = (ratio - 1) * small
+        added = times[f"{kind} {big} steps"] - times[f"{kind} 1000 steps"]
+        verdict = "over the budget" if added > budget else "within it"
+        print(f"{kind}, {big / 1e6:g} MB: target <= {ratio}x connect {client} on 1 KB")
+        print(f"  connect {client}, 1 KB                 {small * 1000:7.1f} ms")
+        print(f"  budget for all the big file adds     {budget * 1000:7.1f} ms")
+        print(f"  the steps alone add (big - 1 KB)     {added * 1000:7.1f} ms: {verdict}")
+    for reader, (seconds, size) in _reader_speeds(args.runs).items():
+        rate = size / seconds / 1e6
+        print(f"{reader:38s} {seconds * 1000:6.1f} ms {rate:5.1f} MB/s (target >= 20)")
 
 
 if __name__ == "__main__":
