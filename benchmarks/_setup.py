@@ -34,6 +34,23 @@ def environment(home: Path) -> dict[str, str]:
     return env
 
 
+MODEL = "vendor0/model-000000"  # the model each benchmarked connect names
+
+
+def fresh_connect(
+    home: Path, client: str, copies: list[tuple[Path, Path]], key_from_env: bool = True
+) -> list[str]:
+    """`connect CLIENT` as each benchmark run makes it: every config copied anew from its
+    (source, target) pair and our record of earlier connects removed, then the command."""
+    steps = " && ".join(f"cp {source} {target}" for source, target in copies)
+    key = "--key-from-env " if key_from_env else ""
+    script = (
+        f"{steps} && rm -rf {home}/optscale/connections* && exec {sys.executable} -m "
+        f"optscale_cli connect {client} --yes {key}--model {MODEL}"
+    )
+    return ["sh", "-c", script]
+
+
 def model_ids(count: int) -> list[str]:
     return [f"vendor{i % 7}/model-{i:06d}" for i in range(count)]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _setup import environment, jsonc_config, write_cache
+from _setup import environment, fresh_connect, jsonc_config, write_cache
 from startup import measure_interleaved
 
 SIZES = {"1 KB": 1_000, "1 MB": 1_000_000, "10 MB": 10_000_000}
@@ -33,13 +33,8 @@ def main() -> None:
             folder.mkdir(parents=True)
             source = Path(tmp) / f"{size}.jsonc"
             source.write_text(jsonc_config(size), encoding="utf-8")
-            target = folder / "opencode.jsonc"
-            script = (
-                f"cp {source} {target} && rm -rf {home}/optscale/connections* && exec "
-                f"{sys.executable} -m optscale_cli connect opencode --yes --key-from-env "
-                "--model vendor0/model-000000"
-            )
-            cases[f"connect, {label} opencode.jsonc"] = ["sh", "-c", script]
+            copies = [(source, folder / "opencode.jsonc")]
+            cases[f"connect, {label} opencode.jsonc"] = fresh_connect(home, "opencode", copies)
             envs[f"connect, {label} opencode.jsonc"] = environment(home)
         times = measure_interleaved(cases, runs, envs=envs)
     for name, seconds in times.items():

@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _setup import environment, jsonc_config, toml_config, write_cache, yaml_config
+from _setup import environment, fresh_connect, jsonc_config, toml_config, write_cache, yaml_config
 from startup import measure_interleaved
 
 HERE = Path(__file__).resolve()
@@ -72,12 +72,8 @@ def _cases(tmp: Path) -> tuple[dict[str, list[str]], dict[str, dict[str, str]]]:
             source.write_text(make(size), encoding="utf-8")
             steps = [sys.executable, str(HERE), "--steps", kind, str(source)]
             cases[f"{kind} {size} steps"], envs[f"{kind} {size} steps"] = steps, environment(home)
-        script = (
-            f"cp {tmp / f'{kind}-1000'} {home / relative} && "
-            f"rm -rf {home}/optscale/connections* && exec {sys.executable} -m optscale_cli "
-            f"connect {client} --yes --key-from-env --model vendor0/model-000000"
-        )
-        cases[f"{kind} connect"], envs[f"{kind} connect"] = ["sh", "-c", script], environment(home)
+        connect = fresh_connect(home, client, [(tmp / f"{kind}-1000", home / relative)])
+        cases[f"{kind} connect"], envs[f"{kind} connect"] = connect, environment(home)
     return cases, envs
 
 

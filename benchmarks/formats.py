@@ -21,6 +21,7 @@ from _setup import (
     CONTINUE_YAML,
     dotenv_config,
     environment,
+    fresh_connect,
     print_against_1kb,
     toml_config,
     write_cache,
@@ -52,13 +53,9 @@ def _case(tmp: Path, client: str, label: str, size: int) -> tuple[list[str], dic
         source = tmp / f"{client}-{size}-{Path(relative).name}"
         source.write_text(text, encoding="utf-8")
         (home / relative).parent.mkdir(parents=True, exist_ok=True)
-        copies.append(f"cp {source} {home / relative}")
-    script = (
-        f"{' && '.join(copies)} && rm -rf {home}/optscale/connections* && exec "
-        f"{sys.executable} -m optscale_cli connect {client} --yes "
-        f"{'' if client == 'continue' else '--key-from-env '}--model vendor0/model-000000"
-    )
-    return ["sh", "-c", script], environment(home)
+        copies.append((source, home / relative))
+    command = fresh_connect(home, client, copies, key_from_env=client != "continue")
+    return command, environment(home)
 
 
 def main() -> None:

@@ -17,10 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _setup import ROOT, environment, write_cache
+from _setup import MODEL, ROOT, environment, write_cache
 from startup import measure_interleaved
 
-MODEL = "vendor0/model-000000"
 BIG = 120_000
 
 
