@@ -65,6 +65,18 @@ def opencode_has_run_before(isolated_home: Path) -> None:
     (folder / "package-lock.json").write_text(json.dumps(lock))
 
 
+# what every client run gets, by us (run_client) or by optscale (doctor --live): no updates,
+# and OpenCode neither reaching for models.dev (seconds of failing, outside 127.0.0.1) nor
+# building its bundled catalog (EMPTY_MODELS_DEV)
+CLIENTS_QUIET = {
+    "DISABLE_AUTOUPDATER": "1",
+    "OPENCODE_DISABLE_AUTOUPDATE": "1",
+    "OPENCODE_DISABLE_MODELS_FETCH": "1",
+    "OPENCODE_MODELS_PATH": EMPTY_MODELS_DEV,
+    "TERM": "dumb",
+}
+
+
 def run_client(
     argv: list[str],
     home: Path,
@@ -78,15 +90,10 @@ def run_client(
         "HOME": str(home),
         "NODE_EXTRA_CA_CERTS": gateway.ca_pem_path,
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-        "DISABLE_AUTOUPDATER": "1",
-        "OPENCODE_DISABLE_AUTOUPDATE": "1",
-        # else OpenCode spends seconds failing to reach models.dev
-        "OPENCODE_DISABLE_MODELS_FETCH": "1",
-        "OPENCODE_MODELS_PATH": EMPTY_MODELS_DEV,
+        **CLIENTS_QUIET,
         "OPTSCALE_CONFIG_DIR": os.environ["OPTSCALE_CONFIG_DIR"],
         "OPTSCALE_NO_KEYRING": "1",
         "NO_PROXY": "127.0.0.1,localhost",
-        "TERM": "dumb",
         **(extra_env or {}),
     }
     return subprocess.run(
@@ -317,19 +324,10 @@ def test_continue_cli_reads_the_key_from_its_env_file(
 
 # --- doctor --live: the real clients, run by optscale itself ------------------------------
 
-LIVE_ENV = {
-    "DISABLE_AUTOUPDATER": "1",
-    "OPENCODE_DISABLE_AUTOUPDATE": "1",
-    # as in run_client: no reach for models.dev, outside 127.0.0.1
-    "OPENCODE_DISABLE_MODELS_FETCH": "1",
-    "OPENCODE_MODELS_PATH": EMPTY_MODELS_DEV,
-    "TERM": "dumb",
-}
-
 
 def _doctor_live(cli: Cli, client: str, binary: str) -> dict:  # type: ignore[type-arg]
     folder = str(Path(client_binary(binary)).parent)
-    env = {**LIVE_ENV, "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
+    env = {**CLIENTS_QUIET, "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
     result = cli("doctor", "--live", "--client", client, "--live-timeout", "90", "--json", env=env)
     return {c["id"]: c for c in result.json()["checks"]}  # type: ignore[index]
 
