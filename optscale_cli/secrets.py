@@ -21,6 +21,7 @@ KEYRING_SERVICE = "optscale"
 _KEY_CHARS = re.compile(r"[\x21-\x7e]{1,4096}")
 _KEYRING_DEADLINE_S = 3.0
 KEY_INPUT_CAP = 64 * 1024  # bytes read for a key: a key is at most 4,096, with space around
+_KEY_INPUT_KIB = f"{KEY_INPUT_CAP // 1024} KiB"  # as the refusals say it
 
 
 def read_key_line(stream: Any, source: str) -> str | None:
@@ -38,7 +39,8 @@ def read_key_line(stream: Any, source: str) -> str | None:
         raise UsageError(f"cannot read the key from {source}: {exc}") from None
     if len(line) > KEY_INPUT_CAP:
         raise UsageError(
-            f"{source} holds more than 64 KiB before its first line break: not an API key",
+            f"{source} holds more than {_KEY_INPUT_KIB} before its first line break: "
+            "not an API key",
             "pass the key alone, on one line",
         )
     if isinstance(line, bytes):
@@ -58,7 +60,7 @@ def read_key_file(path: str) -> str | None:
         raise UsageError(f"--api-key-file: cannot read {path}: {exc.strerror}") from None
     if len(raw) > KEY_INPUT_CAP:
         raise UsageError(
-            f"--api-key-file: {path} holds more than 64 KiB: not an API key file",
+            f"--api-key-file: {path} holds more than {_KEY_INPUT_KIB}: not an API key file",
             "the file should hold the key alone",
         )
     return normalize_key(raw.decode("utf-8", errors="replace"), path)
